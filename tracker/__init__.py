@@ -1,0 +1,14 @@
+"""tracker: deadlines and deliverables of Kræftplan V, followed up.
+
+The public surface is the ``tracker`` command (``tracker.cli``) and the
+register format (docs/register.md). Modules:
+
+- ``deadlines``  "første halvår af 2026" → a window of days (pure)
+- ``register``   deliverables.toml → validated domain objects (pure)
+- ``model``      the domain types and status rules (pure)
+- ``store``      database tables, migrations, sync and coordinators' changes
+- ``output``     tables, CSV and JSON for the CLI
+- ``cli``        the command line; the only place errors become exit codes
+"""
+
+__all__: list[str] = []

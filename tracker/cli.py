@@ -1,0 +1,405 @@
+"""The `tracker` command line: the only place errors become exit codes.
+
+Commands import what they use inside their bodies, so `tracker --help` and
+`tracker validate` never pay for SQLAlchemy (see bench/cli_startup.py).
+A ``TrackerError`` becomes its message and exit code 1; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+import click
+
+from tracker.errors import TrackerError
+from tracker.i18n import _, set_language
+
+PLAN_TIMEZONE = "Europe/Copenhagen"
+
+
+def plan_today(now: datetime | None = None) -> date:
+    """Today's date in the plan's time zone (Europe/Copenhagen), not the machine's."""
+    from zoneinfo import ZoneInfo
+
+    moment = now if now is not None else datetime.now(timezone.utc)
+    return moment.astimezone(ZoneInfo(os.environ.get("TRACKER_TIMEZONE", PLAN_TIMEZONE))).date()
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(_("{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.").format(value=value),
+                      param, ctx)
+
+
+DATE = DateType()
+
+
+class TrackerGroup(click.Group):
+    """Turns TrackerErrors into a message and exit code 1, with no traceback unless --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrackerError as error:
+            if ctx.find_root().params.get("debug"):
+                raise
+            raise click.ClickException(error.message) from None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they are defined, which is the order of a day's work
+
+
+def _database_option(function: Callable) -> Callable:
+    return click.option(
+        "--database", "database_url", envvar="DATABASE_URL", metavar="URL",
+        help="SQLAlchemy URL of the database (env DATABASE_URL). Default: SQLite at "
+             "$TRACKER_HOME/tracker.db or ~/.local/share/tracker/tracker.db.",
+    )(function)
+
+
+def _register_option(function: Callable) -> Callable:
+    return click.option(
+        "--register", "register_path", envvar="TRACKER_REGISTER", metavar="PATH",
+        type=click.Path(dir_okay=False),
+        help="The register file (env TRACKER_REGISTER). Default: the one shipped with tracker.",
+    )(function)
+
+
+def _today_option(function: Callable) -> Callable:
+    return click.option(
+        "--today", type=DATE, metavar="DATE",
+        help="See the plan as of this day (YYYY-MM-DD) instead of today in Europe/Copenhagen.",
+    )(function)
+
+
+def _by_option(function: Callable) -> Callable:
+    return click.option(
+        "--by", "actor", metavar="NAME", help="Who makes the change (default: the user running the command).",
+    )(function)
+
+
+def _occurrence_option(function: Callable) -> Callable:
+    return click.option(
+        "--occurrence", "year", type=int, metavar="YEAR", help="Which year's occurrence of a recurring deliverable.",
+    )(function)
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container; still attribute the change
+        return f"uid:{os.getuid()}"
+
+
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["da", "en"]), envvar="TRACKER_LANG",
+              help="Language of messages: da (default) or en (env TRACKER_LANG).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of short messages.")
+@click.version_option(package_name="kraeftplan-tracker", prog_name="tracker")
+def cli(lang: str | None, debug: bool) -> None:
+    """Track the deliverables and deadlines of Kræftplan V (Denmark's Cancer Plan V).
+
+    The register (tracker/deliverables.toml) says what is due when; the database
+    remembers status, re-plans and history. Start with `tracker run`.
+    """
+    set_language(lang)
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def validate(path: str | None) -> None:
+    """Check the register as a whole and report every problem with its line.
+
+    PATH defaults to $TRACKER_REGISTER, else the register shipped with tracker.
+    Exits 1 when there is any problem.
+    """
+    from tracker.register import load_register
+
+    register = load_register(path or os.environ.get("TRACKER_REGISTER") or None)
+    occurrences = sum(len(d.occurrences()) for d in register.deliverables.values())
+    click.echo(_("The register {path} is valid: {deliverables} deliverables ({occurrences} occurrences), "
+                 "{parties} parties, {themes} themes.").format(
+        path=register.path, deliverables=len(register.deliverables), occurrences=occurrences,
+        parties=len(register.parties), themes=len(register.themes)))
+
+
+def _sync(register_path: str | None, database_url: str | None, actor: str) -> tuple[Any, Any, Any]:
+    """Validate, migrate and sync; returns (register, engine, report)."""
+    from tracker.register import load_register
+    from tracker.store.db import open_engine, write_session
+    from tracker.store.migrate import upgrade
+    from tracker.store.sync import sync_register
+
+    register = load_register(register_path)  # before touching the database: a bad register changes nothing
+    engine = open_engine(database_url)
+    upgrade(engine)
+    with write_session(engine) as session:
+        report = sync_register(session, register, now=datetime.now(timezone.utc), actor=actor)
+    return register, engine, report
+
+
+def _echo_sync_report(report: Any, engine: Any) -> None:
+    from tracker.store.db import display_url
+
+    where = display_url(engine.url.render_as_string(hide_password=False))
+    if not report.changed:
+        click.echo(_("The database {url} already matches the register; nothing changed.").format(url=where))
+        return
+    click.echo(_("Synced the register into {url}: {added} added, {updated} updated, {replanned} re-planned, "
+                 "{archived} archived, {restored} restored, {unchanged} unchanged.").format(
+        url=where, added=len(report.added), updated=len(report.updated), replanned=len(report.replanned),
+        archived=len(report.archived), restored=len(report.restored), unchanged=report.unchanged))
+
+
+@cli.command()
+@_register_option
+@_database_option
+@_by_option
+def sync(register_path: str | None, database_url: str | None, actor: str | None) -> None:
+    """Load the register into the database.
+
+    Idempotent: running it twice changes nothing. Atomic: a register with any
+    problem changes nothing. Keeps status and history; a changed due day is a
+    re-plan (the baseline stays); a deliverable gone from the register is
+    archived, not deleted.
+    """
+    _register, engine, report = _sync(register_path, database_url, _actor(actor) if actor else "register")
+    _echo_sync_report(report, engine)
+
+
+@cli.command()
+@_register_option
+@_database_option
+@_today_option
+@click.option("--days", default=90, show_default=True, help="How far ahead to show what is due.")
+def run(register_path: str | None, database_url: str | None, today: date | None, days: int) -> None:
+    """Validate the register, load it into the database, and show what needs attention.
+
+    Shows what is overdue and what is due in the next DAYS days. This is the
+    embedded default: SQLite, nothing to configure.
+    """
+    from tracker.store.db import read_session
+    from tracker.store.queries import ListFilter, list_occurrences
+
+    _register, engine, report = _sync(register_path, database_url, "register")
+    _echo_sync_report(report, engine)
+    today = today or plan_today()
+    with read_session(engine) as session:
+        overdue = list_occurrences(session, today, ListFilter(overdue=True))
+        upcoming = list_occurrences(session, today, ListFilter(upcoming_days=days))
+    click.echo()
+    click.secho(_("Overdue as of {day} ({count}):").format(day=today.isoformat(), count=len(overdue)), bold=True)
+    _echo_table(overdue, today)
+    click.echo()
+    click.secho(_("Due in the next {days} days ({count}):").format(days=days, count=len(upcoming)), bold=True)
+    _echo_table(upcoming, today)
+
+
+def _echo_table(views: list[Any], today: date) -> None:
+    from tracker.output import render_table
+
+    click.echo(render_table(views, today, width=_terminal_width()))
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return max(80, shutil.get_terminal_size((120, 24)).columns)
+
+
+def _open_existing(database_url: str | None) -> Any:
+    from tracker.store.db import check_schema, open_engine
+
+    engine = open_engine(database_url)
+    check_schema(engine)
+    return engine
+
+
+@cli.command("list")
+@_database_option
+@_today_option
+@click.option("--owner", metavar="PARTY", help="Only this responsible party (a party key, e.g. sst).")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              type=click.Choice(["not_started", "in_progress", "at_risk", "done", "cancelled"]),
+              help="Only this status; repeat for several.")
+@click.option("--theme", metavar="THEME", help="Only this theme (e.g. anbefaling-7).")
+@click.option("--overdue", is_flag=True, help="Only overdue occurrences.")
+@click.option("--upcoming", type=click.IntRange(min=0), metavar="DAYS",
+              help="Only open occurrences due within DAYS days from today.")
+@click.option("--due-before", type=DATE, metavar="DATE", help="Only due before this day.")
+@click.option("--due-after", type=DATE, metavar="DATE", help="Only due after this day.")
+@click.option("--all", "include_archived", is_flag=True, help="Include archived deliverables.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list with one object per occurrence.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with the same fields as --json.")
+def list_command(database_url: str | None, today: date | None, owner: str | None, statuses: tuple[str, ...],
+                 theme: str | None, overdue: bool, upcoming: int | None, due_before: date | None,
+                 due_after: date | None, include_archived: bool, as_json: bool, as_csv: bool) -> None:
+    """List occurrences of deliverables, ordered by due day."""
+    from tracker.model import Status
+    from tracker.store.db import read_session
+    from tracker.store.queries import ListFilter, list_occurrences
+
+    if as_json and as_csv:
+        raise click.UsageError(_("Choose one of --json and --csv."))
+    today = today or plan_today()
+    where = ListFilter(owner=owner, statuses=tuple(Status(s) for s in statuses), theme=theme, overdue=overdue,
+                       upcoming_days=upcoming, due_before=due_before, due_after=due_after,
+                       include_archived=include_archived)
+    engine = _open_existing(database_url)
+    with read_session(engine) as session:
+        views = list_occurrences(session, today, where)
+    if as_json:
+        import json
+
+        click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))
+    elif as_csv:
+        from tracker.output import render_csv
+
+        click.echo(render_csv(views), nl=False)
+    else:
+        _echo_table(views, today)
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@_database_option
+@_today_option
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def show(deliverable_id: str, database_url: str | None, today: date | None, as_json: bool) -> None:
+    """Show a deliverable: every field, its occurrences, history and source quote."""
+    from tracker.output import detail_as_json, render_detail
+    from tracker.store.db import read_session
+    from tracker.store.queries import show_deliverable
+
+    today = today or plan_today()
+    engine = _open_existing(database_url)
+    with read_session(engine) as session:
+        detail = show_deliverable(session, deliverable_id, today)
+        if as_json:
+            import json
+
+            click.echo(json.dumps(detail_as_json(detail), ensure_ascii=False, indent=2))
+        else:
+            click.echo(render_detail(detail, today))
+
+
+def _write(database_url: str | None, change: Callable[[Any], Any]) -> Any:
+    from tracker.store.db import write_session
+
+    engine = _open_existing(database_url)
+    with write_session(engine) as session:
+        return change(session)
+
+
+def _check_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(_("give a full http(s) URL, e.g. https://example.org/report.pdf"))
+    return value
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@click.argument("status", type=click.Choice(["not_started", "in_progress", "at_risk", "done", "cancelled"]))
+@_occurrence_option
+@click.option("--note", required=True, metavar="TEXT", help="Why the status changes (required).")
+@_by_option
+@click.option("--evidence", metavar="URL", callback=_check_url, help="A link to the evidence, e.g. the report.")
+@_database_option
+def status(deliverable_id: str, status: str, year: int | None, note: str, actor: str | None,
+           evidence: str | None, database_url: str | None) -> None:
+    """Set the status of a deliverable (or of one year's occurrence with --occurrence).
+
+    STATUS is one of not_started, in_progress, at_risk, done, cancelled.
+    Changes that make no sense (done back to not_started, say) are refused.
+    """
+    from tracker.model import Status
+    from tracker.store.operations import change_status
+
+    new_status = Status(status)
+    occurrence = _write(database_url, lambda session: change_status(
+        session, deliverable_id, new_status, note=note, actor=_actor(actor), now=datetime.now(timezone.utc),
+        year=year, evidence_url=evidence))
+    label = f"{deliverable_id} ({occurrence.year})" if occurrence.year else deliverable_id
+    click.echo(_("{label} is now {status}.").format(label=label, status=new_status.label))
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@click.argument("deadline")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the deadline moves (required).")
+@_occurrence_option
+@_by_option
+@_database_option
+def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, actor: str | None,
+           database_url: str | None) -> None:
+    """Move a deliverable to a new DEADLINE, keeping the baseline so slippage shows.
+
+    DEADLINE takes every form the register does: "2026-09-30", "Q3 2026",
+    "andet halvår 2026", "medio 2027", "årligt fra 2027 til og med 2030", …
+    """
+    from tracker.deadlines import parse_deadline
+    from tracker.store.operations import replan as replan_deliverable
+
+    parse_deadline(deadline)  # a bad deadline is reported before the database is opened
+    _write(database_url, lambda session: replan_deliverable(
+        session, deliverable_id, deadline, reason=reason, actor=_actor(actor), now=datetime.now(timezone.utc),
+        year=year))
+    click.echo(_("{id} is re-planned to {deadline!r}.").format(id=deliverable_id, deadline=deadline))
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@click.argument("text")
+@_occurrence_option
+@_by_option
+@_database_option
+def note(deliverable_id: str, text: str, year: int | None, actor: str | None, database_url: str | None) -> None:
+    """Add a note to a deliverable (or to one year's occurrence)."""
+    from tracker.store.operations import add_note
+
+    if not text.strip():
+        raise click.BadParameter(_("the note is empty"), param_hint="TEXT")
+    _write(database_url, lambda session: add_note(
+        session, deliverable_id, text, actor=_actor(actor), now=datetime.now(timezone.utc), year=year))
+    click.echo(_("Noted on {id}.").format(id=deliverable_id))
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance: schema migrations."""
+
+
+@db.command("upgrade")
+@_database_option
+def db_upgrade(database_url: str | None) -> None:
+    """Create or migrate the schema to this version (Alembic); safe to repeat."""
+    from tracker.store.db import display_url, open_engine
+    from tracker.store.migrate import upgrade
+
+    engine = open_engine(database_url)
+    upgrade(engine)
+    click.echo(_("The database {url} is at the current schema.").format(
+        url=display_url(engine.url.render_as_string(hide_password=False))))
+
+
+def main() -> None:
+    cli(prog_name="tracker")
+

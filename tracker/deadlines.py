@@ -1,0 +1,359 @@
+"""Deadlines as plans write them, read into windows of days.
+
+"senest i første halvår af 2026" is not a date; it is a window (1 January to
+30 June 2026) whose last day is the due day. A ``Deadline`` keeps the window,
+how precise the text was, and the text itself. A ``Recurrence`` ("én gang
+årligt fra første kvartal 2026 og til og med 2030") expands into one
+``Deadline`` a year.
+
+Readings that are choices rather than facts (what "medio" means, for example)
+are documented in ``docs/register.md`` under "Deadlines" and next to the code
+that makes them below.
+
+Everything here is pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from tracker.errors import DeadlineError
+
+
+class Precision(StrEnum):
+    """How precisely the text names the deadline, from finest to coarsest."""
+
+    DAY = "day"
+    PART_OF_MONTH = "part_of_month"
+    MONTH = "month"
+    QUARTER = "quarter"
+    PART_OF_YEAR = "part_of_year"
+    HALF = "half"
+    YEAR = "year"
+    PERIOD = "period"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A named stretch of the calendar, independent of any text.
+
+    ``index`` means the month (1-12) for months, the quarter (1-4), the half
+    (1-2), the part (1 primo, 2 medio, 3 ultimo) for parts of a year, and for
+    parts of a month ``month * 10 + part``. ``last_year`` is only for periods
+    of several years. ``starts_only`` marks "pr. januar 2026": due on the first
+    day of the period.
+    """
+
+    precision: Precision
+    year: int
+    index: int = 0
+    day: int = 0
+    last_year: int = 0
+    starts_only: bool = False
+
+    def window(self) -> tuple[date, date]:
+        first, last = self._span()
+        return (first, first) if self.starts_only else (first, last)
+
+    def _span(self) -> tuple[date, date]:
+        year = self.year
+        match self.precision:
+            case Precision.DAY:
+                day = date(year, self.index, min(self.day, _days_in_month(year, self.index)))
+                return day, day
+            case Precision.MONTH:
+                return _month_span(year, self.index)
+            case Precision.PART_OF_MONTH:
+                month, part = divmod(self.index, 10)
+                first_of_month, last_of_month = _month_span(year, month)
+                # Reading (docs/register.md): primo = days 1-10, medio = 11-20, ultimo = 21-end.
+                starts = {1: 1, 2: 11, 3: 21}
+                ends = {1: 10, 2: 20, 3: last_of_month.day}
+                return date(year, month, starts[part]), date(year, month, ends[part])
+            case Precision.QUARTER:
+                return _month_span(year, 3 * self.index - 2)[0], _month_span(year, 3 * self.index)[1]
+            case Precision.HALF:
+                return _month_span(year, 6 * self.index - 5)[0], _month_span(year, 6 * self.index)[1]
+            case Precision.PART_OF_YEAR:
+                # Reading (docs/register.md): primo = January-February, medio = June-July,
+                # ultimo = November-December. "Medio 2026" is due 31 July 2026: the text
+                # has not slipped until the middle of the year is clearly over.
+                first_month, last_month = {1: (1, 2), 2: (6, 7), 3: (11, 12)}[self.index]
+                return _month_span(year, first_month)[0], _month_span(year, last_month)[1]
+            case Precision.YEAR:
+                return date(year, 1, 1), date(year, 12, 31)
+            case Precision.PERIOD:
+                return date(year, 1, 1), date(self.last_year, 12, 31)
+        raise AssertionError(self.precision)  # pragma: no cover - the match is exhaustive
+
+    def moved_by_years(self, years: int) -> Period:
+        """The same period ``years`` later: Q1 2026 moved by 2 is Q1 2028.
+
+        Recomputed from the period, not by shifting dates, so that the end of
+        February and 29 February land right in leap years.
+        """
+        last_year = self.last_year + years if self.last_year else 0
+        return replace(self, year=self.year + years, last_year=last_year)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A window of days and the text it was read from. The due day is the window's last day."""
+
+    text: str
+    window_start: date
+    due: date
+    precision: Precision
+    period: Period
+
+    @classmethod
+    def from_period(cls, text: str, period: Period) -> Deadline:
+        window_start, due = period.window()
+        return cls(text=text, window_start=window_start, due=due, precision=period.precision, period=period)
+
+    def is_overdue(self, today: date) -> bool:
+        """True once the due day has passed; the due day itself is not overdue."""
+        return today > self.due
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One due instance of a deliverable: ``key`` is None for a one-off, else its year."""
+
+    key: int | None
+    deadline: Deadline
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A yearly deadline from a first period up to and including ``until_year``."""
+
+    text: str
+    first: Period
+    until_year: int
+
+    @property
+    def precision(self) -> Precision:
+        return self.first.precision
+
+    def occurrences(self) -> list[Occurrence]:
+        """One occurrence a year, keyed by the year of its due day."""
+        result = []
+        years = 0
+        while True:
+            deadline = Deadline.from_period(self.text, self.first.moved_by_years(years))
+            if deadline.due.year > self.until_year:
+                return result
+            result.append(Occurrence(key=deadline.due.year, deadline=deadline))
+            years += 1
+
+
+Schedule = Deadline | Recurrence
+
+
+def occurrences_of(schedule: Schedule) -> list[Occurrence]:
+    """Every occurrence of a schedule: one keyless one for a plain deadline."""
+    if isinstance(schedule, Recurrence):
+        return schedule.occurrences()
+    return [Occurrence(key=None, deadline=schedule)]
+
+
+ACCEPTED_FORMS = (
+    "2026-03-31 · 31. marts 2026 · september 2025 · Q1 2026 · første kvartal 2026 · "
+    "H1 2026 · første halvår af 2026 · primo/medio/ultimo 2026 · 2027 · "
+    "i løbet af 2026 · inden udgangen af 2027 · pr. januar 2026 · 2026-2027 · "
+    "én gang årligt fra første kvartal 2026 og til og med 2030 (English forms too: "
+    "31 March 2026, first half of 2026, mid 2026, by the end of 2027, annually from Q1 2026 through 2030)"
+)
+
+_MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januar", "january", "jan"),
+            ("februar", "february", "feb"),
+            ("marts", "march", "mar"),
+            ("april", "apr"),
+            ("maj", "may"),
+            ("juni", "june", "jun"),
+            ("juli", "july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "october", "okt", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_ORDINALS = {
+    "første": 1, "1.": 1, "1": 1, "first": 1, "1st": 1,
+    "anden": 2, "andet": 2, "2.": 2, "2": 2, "second": 2, "2nd": 2,
+    "tredje": 3, "3.": 3, "3": 3, "third": 3, "3rd": 3,
+    "fjerde": 4, "4.": 4, "4": 4, "fourth": 4, "4th": 4,
+}
+_PARTS = {"primo": 1, "early": 1, "start of": 1, "beginning of": 1,
+          "medio": 2, "mid": 2, "middle of": 2,
+          "ultimo": 3, "late": 3}
+
+_MONTH = "(?P<month>" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r")\.?"
+_ORDINAL = "(?P<ordinal>" + "|".join(re.escape(o) for o in sorted(_ORDINALS, key=len, reverse=True)) + ")"
+_PART = "(?P<part>" + "|".join(sorted(_PARTS, key=len, reverse=True)) + ")"
+_YEAR = r"(?P<year>\d{4})"
+_OF = r"(?:\s+(?:af|of|i|in))?"
+
+# Words that say "by" or "in" without changing the window (docs/register.md:
+# "inden udgangen af 2027" bounds the deadline; it does not widen the window).
+_LEADING_WORDS = re.compile(
+    r"^(?:senest|inden\s+udgangen\s+af|frem\s+mod\s+udgangen\s+af|ved\s+udgangen\s+af|"
+    r"inden|frem\s+mod|i\s+løbet\s+af|løbet\s+af|i|til|"
+    r"no\s+later\s+than|by\s+the\s+end\s+of|before\s+the\s+end\s+of|at\s+the\s+end\s+of|"
+    r"the\s+end\s+of|end\s+of|by|in\s+the\s+course\s+of|during|in)\s+"
+)
+_STARTS_WORDS = re.compile(
+    r"^(?:med\s+virkning\s+)?(?:pr\.|per)\s*|^(?:med\s+virkning\s+)?fra\s+(?:og\s+med\s+)?|"
+    r"^(?:with\s+effect\s+)?(?:as\s+of|from)\s+"
+)
+
+_SINGLE_FORMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(?P<year>\d{4})-(?P<month_number>\d{2})-(?P<day>\d{2})$"), "iso_day"),
+    (re.compile(rf"^(?P<day>\d{{1,2}})\.?\s+{_MONTH}\s+{_YEAR}$"), "day"),
+    (re.compile(rf"^{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+{_YEAR}$"), "day"),
+    (re.compile(r"^(?P<year>\d{4})-(?P<month_number>\d{2})$"), "iso_month"),
+    (re.compile(rf"^{_MONTH}{_OF}\s+{_YEAR}$"), "month"),
+    (re.compile(rf"^q(?P<index>[1-4])\s*{_YEAR}$"), "quarter"),
+    (re.compile(rf"^{_YEAR}\s*-?\s*q(?P<index>[1-4])$"), "quarter"),
+    (re.compile(rf"^{_ORDINAL}\s+(?:kvartal|quarter){_OF}\s+{_YEAR}$"), "quarter_ordinal"),
+    (re.compile(rf"^h(?P<index>[12])\s*{_YEAR}$"), "half"),
+    (re.compile(rf"^{_YEAR}\s*-?\s*h(?P<index>[12])$"), "half"),
+    (re.compile(rf"^{_ORDINAL}\s+(?:halvår|halvdel|half){_OF}\s+{_YEAR}$"), "half_ordinal"),
+    (re.compile(rf"^{_PART}(?:\s+|-){_MONTH}\s+{_YEAR}$"), "part_of_month"),
+    (re.compile(rf"^{_PART}(?:\s+|-){_YEAR}$"), "part_of_year"),
+    (re.compile(rf"^{_YEAR}$"), "year"),
+    (re.compile(r"^(?P<year>\d{4})\s*(?:-|til|to|through)\s*(?P<last_year>\d{4})$"), "period"),
+]
+
+_RECURRENCE = re.compile(
+    r"^(?:(?:én|en|1)\s+gang\s+(?:årligt|om\s+året)|årligt|hvert\s+år|"
+    r"once\s+a\s+year|once\s+every\s+year|annually|yearly|every\s+year)"
+    r"(?:\s+(?:fra|from|starting(?:\s+in)?|begyndende(?:\s+i)?)\s+(?P<first>.+?))?"
+    r"(?:\s*,?\s+(?:og\s+)?(?:til\s+og\s+med|up\s+to\s+and\s+including|through|until|to|til)\s+"
+    r"(?P<until>\d{4}))?$"
+)
+
+
+def _normalise(text: str) -> str:
+    folded = " ".join(text.replace("\u2013", "-").replace("\u2014", "-").replace("\u00a0", " ").split())
+    return folded.strip().rstrip(".").strip().lower()
+
+
+def parse_deadline(text: str) -> Schedule:
+    """Read a deadline or a yearly recurrence from the way a plan writes it.
+
+    Raises DeadlineError naming the text and the accepted forms.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DeadlineError(f"an empty deadline cannot be read. Accepted forms: {ACCEPTED_FORMS}")
+    normalised = _normalise(text)
+    recurrence = _RECURRENCE.match(normalised)
+    if recurrence:
+        return _read_recurrence(text, recurrence)
+    return Deadline.from_period(text, _read_period(text, normalised))
+
+
+def _read_recurrence(text: str, match: re.Match[str]) -> Recurrence:
+    if match["until"] is None:
+        raise DeadlineError(
+            f"the recurrence {text!r} has no end. Say when it ends, for example "
+            "'én gang årligt fra første kvartal 2026 og til og med 2030'."
+        )
+    if match["first"] is None:
+        raise DeadlineError(
+            f"the recurrence {text!r} has no start. Say when it starts, for example "
+            "'årligt fra 2026 til og med 2030'."
+        )
+    first = _read_period(text, match["first"])
+    until_year = int(match["until"])
+    if first.precision is Precision.PERIOD:
+        raise DeadlineError(f"a recurrence must start with one period, not the span {match['first']!r} in {text!r}.")
+    if until_year < first.window()[1].year:
+        raise DeadlineError(
+            f"the recurrence {text!r} ends ({until_year}) before its first occurrence is due "
+            f"({first.window()[1].isoformat()})."
+        )
+    return Recurrence(text=text, first=first, until_year=until_year)
+
+
+def _read_period(text: str, normalised: str) -> Period:
+    remainder = normalised
+    starts_only = False
+    for _ in range(4):  # "senest i første halvår af 2026": strip "senest", then "i"
+        starts = _STARTS_WORDS.match(remainder)
+        if starts:
+            starts_only = True
+            remainder = remainder[starts.end():]
+            continue
+        leading = _LEADING_WORDS.match(remainder)
+        if not leading:
+            break
+        remainder = remainder[leading.end():]
+    for pattern, form in _SINGLE_FORMS:
+        match = pattern.match(remainder)
+        if match:
+            period = _period_from_match(text, form, match)
+            return replace(period, starts_only=True) if starts_only else period
+    raise DeadlineError(f"cannot read the deadline {text!r}. Accepted forms: {ACCEPTED_FORMS}")
+
+
+def _period_from_match(text: str, form: str, match: re.Match[str]) -> Period:
+    year = int(match["year"])
+    if not 1900 <= year <= 2200:
+        raise DeadlineError(f"the year {year} in {text!r} is outside 1900-2200.")
+    groups = match.groupdict()
+    month = _MONTH_NAMES.get(groups.get("month") or "", 0) or int(groups.get("month_number") or 0)
+    if form in ("iso_day", "day", "iso_month") and not 1 <= month <= 12:
+        raise DeadlineError(f"there is no month {month} in {text!r}.")
+    match form:
+        case "iso_day" | "day":
+            day = int(match["day"])
+            if not 1 <= day <= _days_in_month(year, month):
+                raise DeadlineError(f"{text!r} names a day that does not exist.")
+            return Period(Precision.DAY, year, index=month, day=day)
+        case "iso_month" | "month":
+            return Period(Precision.MONTH, year, index=month)
+        case "quarter":
+            return Period(Precision.QUARTER, year, index=int(match["index"]))
+        case "quarter_ordinal":
+            return Period(Precision.QUARTER, year, index=_ORDINALS[match["ordinal"]])
+        case "half":
+            return Period(Precision.HALF, year, index=int(match["index"]))
+        case "half_ordinal":
+            half = _ORDINALS[match["ordinal"]]
+            if half > 2:
+                raise DeadlineError(f"a year has two halves, not {half}, in {text!r}.")
+            return Period(Precision.HALF, year, index=half)
+        case "part_of_month":
+            return Period(Precision.PART_OF_MONTH, year, index=month * 10 + _PARTS[match["part"]])
+        case "part_of_year":
+            return Period(Precision.PART_OF_YEAR, year, index=_PARTS[match["part"]])
+        case "year":
+            return Period(Precision.YEAR, year)
+        case "period":
+            last_year = int(match["last_year"])
+            if last_year <= year:
+                raise DeadlineError(f"the period {text!r} must end in a later year than it starts.")
+            return Period(Precision.PERIOD, year, last_year=last_year)
+    raise AssertionError(form)  # pragma: no cover - every form above is handled
+
+
+def _days_in_month(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _month_span(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, _days_in_month(year, month))

@@ -1,0 +1,98 @@
+"""The one error hierarchy of tracker.
+
+Every error a user can cause or meet is one of these, and its message says what
+went wrong, where, and what to do about it. Only ``tracker.cli`` turns them into
+exit codes; nothing else in the package knows about exit codes.
+
+::
+
+    TrackerError                 anything tracker reports to a user
+    ├── RegisterError            the register has problems (carries every Problem)
+    ├── DeadlineError            a deadline expression cannot be read
+    ├── UnknownIdError           no deliverable, party or theme with that id
+    ├── TransitionError          a status change that makes no sense
+    ├── OccurrenceError          a recurring deliverable needs --occurrence, or has no such one
+    └── StoreError               the database cannot be used as asked
+        ├── DatabaseLockedError  another process (the service) holds the write lock
+        └── SchemaError          the database is missing or not at this version's schema
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TrackerError(Exception):
+    """Anything tracker reports to a user: the message names the problem and the fix."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a register: where it is, what is wrong, what would be accepted."""
+
+    line: int | None
+    path: str
+    message: str
+
+    def describe(self, filename: str) -> str:
+        where = f"{filename}:{self.line}" if self.line else filename
+        location = f" [{self.path}]" if self.path else ""
+        return f"{where}{location}: {self.message}"
+
+
+class RegisterError(TrackerError):
+    """The register has one or more problems; all of them are in ``problems``."""
+
+    def __init__(self, filename: str, problems: list[Problem]):
+        self.filename = filename
+        self.problems = sorted(problems, key=lambda p: (p.line or 0, p.path))
+        super().__init__(filename)
+
+    @property
+    def message(self) -> str:
+        from tracker.i18n import _, ngettext
+
+        head = ngettext(
+            "{count} problem in the register {filename}:",
+            "{count} problems in the register {filename}:",
+            len(self.problems),
+        ).format(count=len(self.problems), filename=self.filename)
+        lines = [head] + [f"  - {p.describe(self.filename)}" for p in self.problems]
+        lines.append(_("Fix them and run `tracker validate` again. The format is described in docs/register.md."))
+        return "\n".join(lines)
+
+
+class DeadlineError(TrackerError):
+    """A deadline expression cannot be read; the message lists the accepted forms."""
+
+
+class UnknownIdError(TrackerError):
+    """No deliverable (or party, or theme) has the given id."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None):
+        self.suggestions = suggestions or []
+        super().__init__(message)
+
+
+class TransitionError(TrackerError):
+    """A status change that makes no sense, with the reason."""
+
+
+class OccurrenceError(TrackerError):
+    """A recurring deliverable was addressed without (or with a wrong) occurrence."""
+
+
+class StoreError(TrackerError):
+    """The database cannot be used as asked."""
+
+
+class DatabaseLockedError(StoreError):
+    """Another process, usually the running service, holds the database's write lock."""
+
+
+class SchemaError(StoreError):
+    """The database has no tracker schema, or one of another version."""

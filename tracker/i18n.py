@@ -1,0 +1,71 @@
+"""Danish by default, English on request: the text users read.
+
+Messages are written in English in the code (``_("Unknown deliverable {id}.")``)
+and looked up in the Danish catalogue, ``tracker/locale_da.py``, when the
+language is Danish. English is the source language, so a message missing from
+the catalogue still reads correctly; ``tests/test_i18n.py`` makes sure none is
+missing.
+
+The language comes from ``--lang`` on the command line, else ``TRACKER_LANG``,
+else Danish. It is process-wide state on purpose: a CLI invocation or a
+rendered message has exactly one language.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+LANGUAGES = ("da", "en")
+DEFAULT_LANGUAGE = "da"
+
+_language: str | None = None
+
+
+def set_language(language: str | None) -> None:
+    """Use ``language`` ("da" or "en") for every message from now on; None resets."""
+    global _language
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    _language = language
+
+
+def current_language() -> str:
+    if _language is not None:
+        return _language
+    from_env = os.environ.get("TRACKER_LANG", "").strip().lower()[:2]
+    return from_env if from_env in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _(message: str) -> str:
+    """The message in the current language."""
+    if current_language() == "en":
+        return message
+    from tracker.locale_da import CATALOGUE
+
+    return CATALOGUE.get(message, message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return _(singular if count == 1 else plural)
+
+
+_MONTHS = {
+    "da": (
+        "januar", "februar", "marts", "april", "maj", "juni",
+        "juli", "august", "september", "oktober", "november", "december",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}
+
+
+def format_day(day: date) -> str:
+    """A day as people write it: "30. juni 2026" in Danish, "30 June 2026" in English."""
+    language = current_language()
+    month = _MONTHS[language][day.month - 1]
+    if language == "da":
+        return f"{day.day}. {month} {day.year}"
+    return f"{day.day} {month} {day.year}"

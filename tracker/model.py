@@ -1,0 +1,152 @@
+"""The plan's domain types: parties, themes, deliverables and their statuses.
+
+These are plain, immutable values built by ``tracker.register`` from the
+register file. The database (``tracker.store``) keeps their state over time;
+nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from tracker.deadlines import Occurrence, Schedule, occurrences_of
+from tracker.errors import TransitionError
+
+
+class Status(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    AT_RISK = "at_risk"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_closed(self) -> bool:
+        """Done and cancelled occurrences are never overdue and need no reminders."""
+        return self in (Status.DONE, Status.CANCELLED)
+
+    @property
+    def label(self) -> str:
+        from tracker.i18n import _
+
+        return _(_STATUS_LABELS[self])
+
+
+_STATUS_LABELS = {
+    Status.NOT_STARTED: "not started",
+    Status.IN_PROGRESS: "in progress",
+    Status.AT_RISK: "at risk",
+    Status.DONE: "done",
+    Status.CANCELLED: "cancelled",
+}
+
+# Which status may follow which. Work does not become "not started" again once
+# begun; a done item may be reopened (in progress) and a cancelled one
+# reinstated, both with a note saying why.
+ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NOT_STARTED: frozenset({Status.IN_PROGRESS, Status.AT_RISK, Status.DONE, Status.CANCELLED}),
+    Status.IN_PROGRESS: frozenset({Status.AT_RISK, Status.DONE, Status.CANCELLED}),
+    Status.AT_RISK: frozenset({Status.IN_PROGRESS, Status.DONE, Status.CANCELLED}),
+    Status.DONE: frozenset({Status.IN_PROGRESS}),
+    Status.CANCELLED: frozenset({Status.NOT_STARTED, Status.IN_PROGRESS}),
+}
+
+
+def check_transition(current: Status, new: Status) -> None:
+    """Raise TransitionError, with the reason, when ``current`` cannot become ``new``."""
+    from tracker.i18n import _
+
+    if current == new:
+        raise TransitionError(_("The status is already {status}; nothing to change.").format(status=new.value))
+    if new not in ALLOWED_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[current]))
+        if new is Status.NOT_STARTED:
+            reason = _("work that has begun cannot become not started again")
+        else:
+            reason = _("that step skips how the work actually moves")
+        raise TransitionError(
+            _("Cannot change the status from {current} to {new}: {reason}. From {current} it can become: {allowed}.")
+            .format(current=current.value, new=new.value, reason=reason, allowed=allowed)
+        )
+
+
+def is_overdue(due: date, status: Status, today: date) -> bool:
+    """Overdue: the due day has passed (in the plan's time zone) and the work is not closed."""
+    return today > due and not status.is_closed
+
+
+@dataclass(frozen=True)
+class Party:
+    key: str
+    name: str
+    name_en: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Initiative:
+    letter: str
+    horizon: str
+    text: str
+    text_en: str = ""
+
+
+@dataclass(frozen=True)
+class Theme:
+    key: str
+    number: int
+    title: str
+    title_en: str
+    topic: str
+    topic_en: str
+    chapter: str
+    source: Source
+    initiatives: tuple[Initiative, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    id: str
+    title: str
+    title_en: str
+    kind: str
+    owner: str
+    deadline_text: str
+    schedule: Schedule
+    theme: str
+    source: Source
+    co_owners: tuple[str, ...] = ()
+    recipient: str | None = None
+    interpreted_as: str | None = None
+    reading: str | None = None
+    initiative: str | None = None
+    funding: str | None = None
+    status: Status = Status.NOT_STARTED
+    depends_on: tuple[str, ...] = ()
+
+    def occurrences(self) -> list[Occurrence]:
+        return occurrences_of(self.schedule)
+
+
+@dataclass(frozen=True)
+class Register:
+    """A validated register: every reference in it resolves."""
+
+    title: str
+    title_en: str
+    timezone: str
+    parties: dict[str, Party]
+    themes: dict[str, Theme]
+    deliverables: dict[str, Deliverable]
+    path: str = ""
+    digest: str = ""
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -1,0 +1,140 @@
+"""Text for people and for machines: tables, CSV, JSON and the detail view.
+
+Pure functions from views to strings; the CLI only echoes what they return.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tracker.i18n import _, current_language, format_day
+from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
+
+_PLAN_TIMEZONE = ZoneInfo("Europe/Copenhagen")
+
+CSV_FIELDS = (
+    "id", "title", "title_en", "kind", "owner", "co_owners", "recipient", "deadline_text", "window_start", "due",
+    "precision", "occurrence", "status", "overdue", "baseline_due", "slippage_days", "theme", "note", "archived",
+    "source_file", "source_section", "source_quote",
+)
+
+
+def _title(view: OccurrenceView) -> str:
+    return view.title_en if current_language() == "en" else view.title
+
+
+def _status_cell(view: OccurrenceView, today: date) -> str:
+    if view.overdue:
+        days = (today - view.due).days
+        return _("OVERDUE {days} d").format(days=days) + f" ({view.status.label})"
+    return view.status.label
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def render_table(views: list[OccurrenceView], today: date, width: int = 120) -> str:
+    """A plain-text table for people: due day, id, owner, status, title (clipped to ``width``)."""
+    if not views:
+        return "  " + _("(nothing)")
+    headers = (_("Due"), _("Id"), _("Owner"), _("Status"), _("Title"))
+    rows = []
+    for view in views:
+        ident = view.id + (f" ({view.occurrence})" if view.occurrence else "")
+        due = view.due.isoformat()
+        if view.slippage_days:
+            due += f" {view.slippage_days:+d}d"
+        rows.append((due, ident, view.owner, _status_cell(view, today), _title(view)))
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(4)]
+    fixed = sum(widths) + 2 * 4 + 2
+    title_width = max(20, width - fixed)
+    lines = []
+    for cells in [headers] + rows:
+        left = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells[:4]))
+        lines.append(f"  {left}  {_clip(cells[4], title_width)}".rstrip())
+    return "\n".join(lines)
+
+
+def render_csv(views: list[OccurrenceView]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for view in views:
+        record = view.as_json()
+        source = record.pop("source")
+        record.update({"source_file": source["file"], "source_section": source["section"],
+                       "source_quote": source["quote"], "co_owners": " ".join(record["co_owners"])})
+        writer.writerow(record)
+    return buffer.getvalue()
+
+
+def detail_as_json(detail: DeliverableDetail) -> dict[str, Any]:
+    row = detail.deliverable
+    return {
+        "id": row.id, "title": row.title, "title_en": row.title_en, "kind": row.kind, "owner": row.owner,
+        "co_owners": list(row.co_owners), "recipient": row.recipient, "theme": row.theme,
+        "initiative": row.initiative, "funding": row.funding, "deadline_text": row.deadline_text,
+        "interpreted_as": row.interpreted_as, "reading": row.reading, "depends_on": list(row.depends_on),
+        "archived": row.archived_at is not None,
+        "source": {"file": row.source_file, "section": row.source_section, "quote": row.source_quote},
+        "occurrences": [view.as_json() for view in detail.occurrences],
+        "history": [history_as_json(entry) for entry in detail.history],
+    }
+
+
+def render_detail(detail: DeliverableDetail, today: date) -> str:
+    row = detail.deliverable
+    english = current_language() == "en"
+    lines = [f"{row.id}: {row.title_en if english else row.title}"]
+    if row.archived_at is not None:
+        lines.append("  " + _("ARCHIVED: no longer in the register"))
+
+    def field(label: str, value: Any) -> None:
+        if value not in (None, "", []):
+            lines.append(f"  {label + ':':<16} {value}")
+
+    field(_("Title (da)") if english else _("Title (en)"), row.title if english else row.title_en)
+    field(_("Kind"), row.kind)
+    field(_("Owner"), row.owner)
+    field(_("Co-owners"), ", ".join(row.co_owners))
+    field(_("Recipient"), row.recipient)
+    field(_("Theme"), row.theme)
+    field(_("Initiative"), row.initiative)
+    field(_("Deadline"), row.deadline_text)
+    field(_("Read as"), row.interpreted_as)
+    field(_("Reading"), row.reading)
+    field(_("Depends on"), ", ".join(row.depends_on))
+    field(_("Funding"), row.funding)
+    lines.append("")
+    lines.append(_("Occurrences:"))
+    for view in detail.occurrences:
+        label = str(view.occurrence) if view.occurrence else "–"
+        slip = f", {_('baseline')} {view.baseline_due.isoformat()} ({view.slippage_days:+d}d)" if view.slippage_days \
+            else ""
+        lines.append(f"  {label:<6} {view.window_start.isoformat()} → {view.due.isoformat()} "
+                     f"({format_day(view.due)}{slip})  {_status_cell(view, today)}"
+                     + ("  [" + _("archived") + "]" if view.archived else ""))
+        if view.note:
+            lines.append(f"         {_('Note')}: {view.note}")
+    lines.append("")
+    lines.append(_("Source: {file}, section {section!r}:").format(file=row.source_file, section=row.source_section))
+    lines.append(f"  “{row.source_quote}”")
+    lines.append("")
+    lines.append(_("History:"))
+    for entry in detail.history:
+        what = entry.action
+        if entry.field:
+            what += f" {entry.field}"
+        if entry.old_value is not None or entry.new_value is not None:
+            what += f": {entry.old_value or '–'} → {entry.new_value or '–'}"
+        occurrence = f" [{entry.occurrence_key}]" if entry.occurrence_key else ""
+        note = f" — {entry.note}" if entry.note else ""
+        evidence = f" <{entry.evidence_url}>" if entry.evidence_url else ""
+        local_at = entry.at.astimezone(_PLAN_TIMEZONE).isoformat(timespec="seconds")
+        lines.append(f"  {local_at} {entry.actor}{occurrence}: {what}{note}{evidence}")
+    return "\n".join(lines)

@@ -1,0 +1,410 @@
+"""The register file → validated domain objects, with every problem and its line.
+
+``load_register`` reads ``deliverables.toml`` and either returns a ``Register``
+in which every reference resolves, or raises one ``RegisterError`` that lists
+every problem at once (as vdirsyncer does with configuration): the line, the
+key path, the bad value quoted and what would be accepted. The format is
+described in ``docs/register.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
+from tracker.errors import DeadlineError, Problem, RegisterError
+from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
+from tracker.toml_lines import KeyLines
+
+PARTY_KINDS = ("government", "ministry", "agency", "regions", "region", "municipalities",
+               "association", "organisation", "forum")
+DELIVERABLE_KINDS = ("product", "milestone", "start", "report", "decision")
+HORIZONS = ("short", "medium", "long")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def default_register_path() -> Path:
+    """The register shipped inside the package."""
+    return Path(str(resources.files("tracker") / "deliverables.toml"))
+
+
+@dataclass(frozen=True)
+class _Field:
+    kind: type | tuple[type, ...]
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    slug: bool = False
+    list_of: type | None = None
+
+
+def _fields(**fields: _Field) -> dict[str, _Field]:
+    return fields
+
+
+_TEXT = _Field(str, required=True)
+_OPTIONAL_TEXT = _Field(str)
+_SOURCE_FIELDS = _fields(file=_TEXT, section=_TEXT, quote=_TEXT)
+
+_REGISTER_FIELDS = _fields(title=_TEXT, title_en=_TEXT, timezone=_TEXT, sources=_Field(dict))
+_PARTY_FIELDS = _fields(
+    key=_Field(str, required=True, slug=True), name=_TEXT, name_en=_TEXT,
+    kind=_Field(str, required=True, choices=PARTY_KINDS),
+)
+_THEME_FIELDS = _fields(
+    key=_Field(str, required=True, slug=True), number=_Field(int, required=True), title=_TEXT,
+    title_en=_TEXT, topic=_TEXT, topic_en=_TEXT, chapter=_TEXT, source=_Field(dict, required=True),
+    initiative=_Field(list, list_of=dict),
+)
+_INITIATIVE_FIELDS = _fields(
+    letter=_TEXT, horizon=_Field(str, required=True, choices=HORIZONS), text=_TEXT, text_en=_OPTIONAL_TEXT,
+)
+_DELIVERABLE_FIELDS = _fields(
+    id=_Field(str, required=True, slug=True), title=_TEXT, title_en=_TEXT,
+    kind=_Field(str, required=True, choices=DELIVERABLE_KINDS), owner=_TEXT,
+    co_owners=_Field(list, list_of=str), recipient=_OPTIONAL_TEXT, deadline=_TEXT,
+    interpreted_as=_OPTIONAL_TEXT, reading=_OPTIONAL_TEXT, window_start=_Field(date), due=_Field(date),
+    theme=_TEXT, initiative=_OPTIONAL_TEXT, funding=_OPTIONAL_TEXT,
+    status=_Field(str, choices=tuple(s.value for s in Status)), depends_on=_Field(list, list_of=str),
+    source=_Field(dict, required=True),
+)
+_TOP_LEVEL = _fields(
+    register=_Field(dict, required=True), party=_Field(list, list_of=dict), theme=_Field(list, list_of=dict),
+    deliverable=_Field(list, list_of=dict),
+)
+
+_TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
+
+
+class _Collector:
+    """Collects problems with their lines while the register is checked."""
+
+    def __init__(self, text: str):
+        self.lines = KeyLines(text)
+        self.problems: list[Problem] = []
+
+    def add(self, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(Problem(line=self.lines.line_of(path), path=_format_path(path), message=message))
+
+
+def _format_path(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def load_register(path: Path | str | None = None) -> Register:
+    """Read and validate the register at ``path`` (the shipped one by default)."""
+    register_path = Path(path) if path is not None else default_register_path()
+    try:
+        raw = register_path.read_bytes()
+    except OSError as error:
+        raise RegisterError(str(register_path), [Problem(None, "", (
+            f"cannot read the file ({error.strerror or error}). Check the path, or leave it out "
+            "to use the register shipped with tracker."))]) from None
+    return parse_register(raw, str(register_path))
+
+
+def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:
+    """Validate register bytes; ``filename`` only names the file in messages."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise RegisterError(filename, [Problem(line, "", "the file is not valid UTF-8; save it as UTF-8.")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        position = _TOML_ERROR_POSITION.search(str(error))
+        line = int(position.group(1)) if position and position.group(1) else text.count("\n") + 1
+        reason = _TOML_ERROR_POSITION.sub("", str(error)).strip()
+        raise RegisterError(filename, [Problem(line, "", (
+            f"TOML syntax error: {reason}. Check quotes, brackets and '=' on this line "
+            "(strings need double quotes; a value cannot span lines unless it is a \"\"\"multi-line string\"\"\")."))]) from None
+
+    collector = _Collector(text)
+    register = _build(data, collector)
+    if collector.problems or register is None:
+        raise RegisterError(filename, collector.problems)
+    return replace(register, path=filename, digest=hashlib.sha256(raw).hexdigest())
+
+
+def _check_table(table: Any, fields: dict[str, _Field], path: tuple[str | int, ...], collector: _Collector) -> bool:
+    """Check keys and value types of one table; True when it is usable."""
+    if not isinstance(table, dict):
+        collector.add(path, f"expected a table, found {_describe(table)}.")
+        return False
+    usable = True
+    for key, value in table.items():
+        spec = fields.get(key)
+        if spec is None:
+            close = _closest(key, fields)
+            hint = f" Did you mean {close!r}?" if close else ""
+            collector.add(path + (key,), f"unknown key {key!r}.{hint} Accepted keys: {', '.join(fields)}.")
+            continue
+        if not _value_fits(value, spec):
+            expected = spec.kind.__name__ if isinstance(spec.kind, type) else "value"
+            if spec.list_of:
+                expected = f"list of {spec.list_of.__name__}"
+            collector.add(path + (key,), f"expected {_article(expected)}, found {_describe(value)}.")
+            usable = False
+            continue
+        if spec.choices and value not in spec.choices:
+            collector.add(path + (key,), f"{value!r} is not one of: {', '.join(spec.choices)}.")
+            usable = False
+        if spec.slug and not SLUG.match(value):
+            collector.add(path + (key,), (
+                f"{value!r} is not a slug: use lower-case ASCII letters, digits and single hyphens "
+                "(æ→ae, ø→oe, å→aa)."))
+            usable = False
+        if spec.kind is str and not value.strip():
+            collector.add(path + (key,), "the value is empty.")
+            usable = False
+    for key, spec in fields.items():
+        if spec.required and key not in table:
+            collector.add(path, f"missing required key {key!r}.")
+            usable = False
+    return usable
+
+
+def _value_fits(value: Any, spec: _Field) -> bool:
+    if spec.kind is int and isinstance(value, bool):
+        return False
+    if spec.kind is date and not (isinstance(value, date) and type(value) is date):
+        return False
+    if not isinstance(value, spec.kind):
+        return False
+    if spec.list_of is not None:
+        return all(isinstance(item, spec.list_of) for item in value)
+    return True
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+def _closest(word: str, candidates: Any) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
+    _check_table(data, _TOP_LEVEL, (), collector)
+    meta = data.get("register", {})
+    meta_ok = _check_table(meta, _REGISTER_FIELDS, ("register",), collector)
+    if meta_ok:
+        _check_timezone(meta["timezone"], collector)
+
+    parties = _collect_unique(data, "party", "key", _PARTY_FIELDS, collector, _build_party)
+    themes = _collect_unique(data, "theme", "key", _THEME_FIELDS, collector,
+                             lambda table, path: _build_theme(table, path, collector))
+    deliverables = _collect_unique(data, "deliverable", "id", _DELIVERABLE_FIELDS, collector,
+                                   lambda table, path: _build_deliverable(table, path, collector))
+    if not deliverables and not collector.problems:
+        collector.add(("register",), "the register has no [[deliverable]] entries.")
+
+    for index, deliverable in _indexed(data, "deliverable", deliverables):
+        _check_references(deliverable, ("deliverable", index), parties, themes, deliverables, collector)
+    _check_cycles(data, deliverables, collector)
+
+    if not meta_ok or collector.problems:
+        return None
+    return Register(
+        title=meta["title"], title_en=meta["title_en"], timezone=meta["timezone"],
+        parties=parties, themes=themes, deliverables=deliverables,
+        sources={key: dict(value) for key, value in meta.get("sources", {}).items()},
+    )
+
+
+def _check_timezone(name: str, collector: _Collector) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        collector.add(("register", "timezone"), f"unknown time zone {name!r}; the plan's is 'Europe/Copenhagen'.")
+
+
+def _collect_unique(data: dict[str, Any], array: str, id_key: str, fields: dict[str, _Field],
+                    collector: _Collector, build: Callable[[dict[str, Any], tuple], Any]) -> dict[str, Any]:
+    built: dict[str, Any] = {}
+    first_seen: dict[str, int] = {}
+    items = data.get(array, [])
+    if not isinstance(items, list):
+        return built
+    for index, table in enumerate(items):
+        path = (array, index)
+        if not _check_table(table, fields, path, collector):
+            continue
+        identifier = table[id_key]
+        if identifier in first_seen:
+            first_line = collector.lines.line_of((array, first_seen[identifier]))
+            collector.add(path + (id_key,), (
+                f"duplicate {id_key} {identifier!r}: already used on line {first_line}. "
+                f"Every {array} needs its own {id_key}."))
+            continue
+        first_seen[identifier] = index
+        item = build(table, path)
+        if item is not None:
+            built[identifier] = item
+    return built
+
+
+def _indexed(data: dict[str, Any], array: str, built: dict[str, Any]):
+    for index, table in enumerate(data.get(array, []) if isinstance(data.get(array), list) else []):
+        if isinstance(table, dict):
+            item = built.get(table.get("id") or table.get("key"))
+            if item is not None:
+                yield index, item
+
+
+def _build_party(table: dict[str, Any], path: tuple) -> Party:
+    return Party(key=table["key"], name=table["name"], name_en=table["name_en"], kind=table["kind"])
+
+
+def _build_source(table: Any, path: tuple, collector: _Collector) -> Source | None:
+    if not _check_table(table, _SOURCE_FIELDS, path, collector):
+        return None
+    return Source(file=table["file"], section=table["section"], quote=table["quote"])
+
+
+def _build_theme(table: dict[str, Any], path: tuple, collector: _Collector) -> Theme | None:
+    source = _build_source(table["source"], path + ("source",), collector)
+    initiatives = []
+    letters: set[str] = set()
+    for index, item in enumerate(table.get("initiative", [])):
+        item_path = path + ("initiative", index)
+        if not _check_table(item, _INITIATIVE_FIELDS, item_path, collector):
+            continue
+        if item["letter"] in letters:
+            collector.add(item_path + ("letter",), f"duplicate initiative letter {item['letter']!r} in this theme.")
+        letters.add(item["letter"])
+        initiatives.append(Initiative(letter=item["letter"], horizon=item["horizon"], text=item["text"],
+                                      text_en=item.get("text_en", "")))
+    if source is None:
+        return None
+    return Theme(key=table["key"], number=table["number"], title=table["title"], title_en=table["title_en"],
+                 topic=table["topic"], topic_en=table["topic_en"], chapter=table["chapter"], source=source,
+                 initiatives=tuple(initiatives))
+
+
+def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector) -> Deliverable | None:
+    source = _build_source(table["source"], path + ("source",), collector)
+    if source is not None and _folded(table["deadline"]) not in _folded(source.quote):
+        collector.add(path + ("deadline",), (
+            f"the deadline {table['deadline']!r} does not occur in source.quote. Copy the deadline's words "
+            "verbatim from the quoted sentence; put any other reading in interpreted_as, with a reading."))
+    if "interpreted_as" in table and "reading" not in table:
+        collector.add(path + ("interpreted_as",), "interpreted_as needs a reading that says why the text is read so.")
+    for key in ("window_start", "due"):
+        if key in table and "reading" not in table:
+            collector.add(path + (key,), f"{key} overrides the deadline's window and needs a reading that says why.")
+    schedule = _read_schedule(table, path, collector)
+    if source is None or schedule is None:
+        return None
+    return Deliverable(
+        id=table["id"], title=table["title"], title_en=table["title_en"], kind=table["kind"],
+        owner=table["owner"], deadline_text=table["deadline"], schedule=schedule, theme=table["theme"],
+        source=source, co_owners=tuple(table.get("co_owners", ())), recipient=table.get("recipient"),
+        interpreted_as=table.get("interpreted_as"), reading=table.get("reading"),
+        initiative=table.get("initiative"), funding=table.get("funding"),
+        status=Status(table.get("status", Status.NOT_STARTED.value)),
+        depends_on=tuple(table.get("depends_on", ())),
+    )
+
+
+def _read_schedule(table: dict[str, Any], path: tuple, collector: _Collector) -> Schedule | None:
+    key = "interpreted_as" if "interpreted_as" in table else "deadline"
+    try:
+        schedule = parse_deadline(table[key])
+    except DeadlineError as error:
+        collector.add(path + (key,), error.message)
+        return None
+    if "window_start" not in table and "due" not in table:
+        return schedule
+    if isinstance(schedule, Recurrence):
+        collector.add(path + ("due",), "window_start and due cannot override a recurring deadline.")
+        return None
+    window_start = table.get("window_start", schedule.window_start)
+    due = table.get("due", schedule.due)
+    if due < window_start:
+        collector.add(path + ("due",), (
+            f"the due day {due.isoformat()} is before the window's first day {window_start.isoformat()}. "
+            "The due day is the last day of the window."))
+        return None
+    return Deadline(text=schedule.text, window_start=window_start, due=due, precision=schedule.precision,
+                    period=schedule.period)
+
+
+def _check_references(deliverable: Deliverable, path: tuple, parties: dict, themes: dict,
+                      deliverables: dict, collector: _Collector) -> None:
+    def check_party(key: str, where: tuple) -> None:
+        if key not in parties:
+            close = _closest(key, parties)
+            hint = f" Did you mean {close!r}?" if close else " Add it as a [[party]]."
+            collector.add(where, f"unknown party {key!r}.{hint}")
+
+    check_party(deliverable.owner, path + ("owner",))
+    for index, key in enumerate(deliverable.co_owners):
+        check_party(key, path + ("co_owners", index))
+    if deliverable.recipient is not None:
+        check_party(deliverable.recipient, path + ("recipient",))
+    if deliverable.theme not in themes:
+        close = _closest(deliverable.theme, themes)
+        hint = f" Did you mean {close!r}?" if close else f" Known themes: {', '.join(themes) or 'none'}."
+        collector.add(path + ("theme",), f"unknown theme {deliverable.theme!r}.{hint}")
+    for key in deliverable.depends_on:
+        if key not in deliverables:
+            close = _closest(key, deliverables)
+            hint = f" Did you mean {close!r}?" if close else ""
+            collector.add(path + ("depends_on",), f"depends on unknown deliverable {key!r}.{hint}")
+        elif key == deliverable.id:
+            collector.add(path + ("depends_on",), "a deliverable cannot depend on itself.")
+
+
+def _check_cycles(data: dict[str, Any], deliverables: dict[str, Deliverable], collector: _Collector) -> None:
+    """Report each dependency cycle once, at the deliverable where it is first met."""
+    index_of = {table.get("id"): index for index, table in enumerate(data.get("deliverable", []))
+                if isinstance(table, dict)}
+    state: dict[str, str] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = "open"
+        for nxt in deliverables[node].depends_on:
+            if nxt not in deliverables or nxt == node:
+                continue
+            if state.get(nxt) == "open":
+                cycle = trail[trail.index(nxt):] + [nxt]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    collector.add(("deliverable", index_of[nxt], "depends_on"),
+                                  f"dependency cycle: {' → '.join(cycle)}. Remove one of these depends_on entries.")
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = "done"
+
+    for node in deliverables:
+        if node not in state:
+            visit(node, [node])

@@ -1,0 +1,27 @@
+"""Writing the append-only history: one row per change, attributed and timed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from tracker.store.tables import HistoryRow
+
+
+class HistoryWriter:
+    """Adds history rows, all with the same actor and instant, to a session's transaction."""
+
+    def __init__(self, session: Session, now: datetime, actor: str):
+        self.session = session
+        self.now = now
+        self.actor = actor
+
+    def record(self, action: str, deliverable_id: str | None, *, key: str | None = None, field: str | None = None,
+               old: Any = None, new: Any = None, note: str | None = None, evidence_url: str | None = None) -> None:
+        self.session.add(HistoryRow(
+            at=self.now, actor=self.actor, action=action, deliverable_id=deliverable_id, occurrence_key=key,
+            field=field, old_value=None if old is None else str(old), new_value=None if new is None else str(new),
+            note=note, evidence_url=evidence_url,
+        ))

@@ -1,0 +1,117 @@
+"""What coordinators change: status, re-plans and notes, each with its history row.
+
+Each function works inside the caller's transaction and either makes its whole
+change or raises before writing anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from tracker.deadlines import Occurrence, Recurrence, occurrences_of, parse_deadline
+from tracker.errors import OccurrenceError
+from tracker.i18n import _
+from tracker.model import Status, check_transition
+from tracker.store.history import HistoryWriter
+from tracker.store.queries import get_deliverable
+from tracker.store.sync import apply_occurrences
+from tracker.store.tables import DeliverableRow, OccurrenceRow
+
+
+def _open_occurrences(session: Session, deliverable_id: str) -> list[OccurrenceRow]:
+    return list(session.exec(
+        select(OccurrenceRow)
+        .where(OccurrenceRow.deliverable_id == deliverable_id, OccurrenceRow.archived_at.is_(None))
+        .order_by(OccurrenceRow.due)
+    ))
+
+
+def pick_occurrence(session: Session, deliverable: DeliverableRow, year: int | None) -> OccurrenceRow:
+    """The occurrence a command is about: the only one, or the one of ``year``."""
+    rows = _open_occurrences(session, deliverable.id)
+    years = [row.year for row in rows if row.year is not None]
+    if year is None:
+        if len(rows) == 1:
+            return rows[0]
+        raise OccurrenceError(_(
+            "{id} recurs every year ({years}). Name the one you mean with --occurrence YEAR."
+        ).format(id=deliverable.id, years=", ".join(str(y) for y in years)))
+    for row in rows:
+        if row.year == year:
+            return row
+    if not years:
+        raise OccurrenceError(_("{id} does not recur; leave out --occurrence.").format(id=deliverable.id))
+    raise OccurrenceError(_("{id} has no occurrence in {year}. Its occurrences are: {years}.").format(
+        id=deliverable.id, year=year, years=", ".join(str(y) for y in years)))
+
+
+def change_status(session: Session, deliverable_id: str, status: Status, *, note: str, actor: str, now: datetime,
+                  year: int | None = None, evidence_url: str | None = None) -> OccurrenceRow:
+    """Set an occurrence's status, refusing transitions that make no sense."""
+    deliverable = get_deliverable(session, deliverable_id)
+    occurrence = pick_occurrence(session, deliverable, year)
+    check_transition(Status(occurrence.status), status)
+    HistoryWriter(session, now, actor).record(
+        "status", deliverable.id, key=occurrence.key, field="status", old=occurrence.status, new=status.value,
+        note=note, evidence_url=evidence_url,
+    )
+    occurrence.status = status.value
+    occurrence.status_changed_at = now
+    occurrence.note = note
+    if evidence_url:
+        occurrence.evidence_url = evidence_url
+    occurrence.updated_at = now
+    deliverable.updated_at = now
+    return occurrence
+
+
+def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason: str, actor: str, now: datetime,
+           year: int | None = None) -> DeliverableRow:
+    """Move a deliverable (or one occurrence of a recurring one) to a new deadline.
+
+    The baseline stays where it was, so the slippage shows. A new recurrence
+    may add occurrences (not started) and archive ones it no longer has.
+    """
+    schedule = parse_deadline(deadline_text)
+    deliverable = get_deliverable(session, deliverable_id)
+    history = HistoryWriter(session, now, actor)
+    if year is not None:
+        if isinstance(schedule, Recurrence):
+            raise OccurrenceError(_(
+                "One occurrence gets one deadline, not the recurrence {text!r}. Leave out --occurrence to "
+                "re-plan the whole series."
+            ).format(text=deadline_text))
+        occurrence = pick_occurrence(session, deliverable, year)
+        planned = [Occurrence(key=int(occurrence.key), deadline=schedule)]
+        others = [Occurrence(key=row.year, deadline=_current_deadline(row)) for row in
+                  _open_occurrences(session, deliverable.id) if row.id != occurrence.id]
+        apply_occurrences(session, deliverable.id, planned + others, history, note=reason)
+    else:
+        history.record("replan", deliverable.id, field="deadline", old=deliverable.deadline_text, new=deadline_text,
+                       note=reason)
+        deliverable.deadline_text = deadline_text
+        deliverable.interpreted_as = None
+        apply_occurrences(session, deliverable.id, occurrences_of(schedule), history, note=reason)
+    deliverable.updated_at = now
+    return deliverable
+
+
+def _current_deadline(row: OccurrenceRow):  # type: ignore[no-untyped-def]
+    """An occurrence's deadline as it stands, so re-planning one year leaves the others alone."""
+    from tracker.deadlines import Deadline, Period, Precision
+
+    return Deadline(text="", window_start=row.window_start, due=row.due, precision=Precision(row.precision),
+                    period=Period(Precision(row.precision), row.due.year))
+
+
+def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, now: datetime,
+             year: int | None = None) -> OccurrenceRow:
+    """Attach a note to an occurrence (the latest note shows in lists and feeds)."""
+    deliverable = get_deliverable(session, deliverable_id)
+    occurrence = pick_occurrence(session, deliverable, year)
+    HistoryWriter(session, now, actor).record("note", deliverable.id, key=occurrence.key, note=note)
+    occurrence.note = note
+    occurrence.updated_at = now
+    return occurrence

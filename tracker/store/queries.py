@@ -1,0 +1,169 @@
+"""Reading the plan's state: the rows behind `tracker list` and `tracker show`."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from tracker.errors import UnknownIdError
+from tracker.i18n import _
+from tracker.model import Status, is_overdue
+from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """One occurrence with its deliverable, as `tracker list` shows it (and `--json` prints it)."""
+
+    id: str
+    title: str
+    title_en: str
+    kind: str
+    owner: str
+    co_owners: list[str]
+    recipient: str | None
+    deadline_text: str
+    window_start: date
+    due: date
+    precision: str
+    occurrence: int | None
+    status: Status
+    overdue: bool
+    baseline_due: date
+    theme: str
+    note: str | None
+    archived: bool
+    source_file: str
+    source_section: str
+    source_quote: str
+
+    @property
+    def slippage_days(self) -> int:
+        return (self.due - self.baseline_due).days
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "title_en": self.title_en, "kind": self.kind,
+            "owner": self.owner, "co_owners": self.co_owners, "recipient": self.recipient,
+            "deadline_text": self.deadline_text, "window_start": self.window_start.isoformat(),
+            "due": self.due.isoformat(), "precision": self.precision, "occurrence": self.occurrence,
+            "status": self.status.value, "overdue": self.overdue, "baseline_due": self.baseline_due.isoformat(),
+            "slippage_days": self.slippage_days, "theme": self.theme, "note": self.note, "archived": self.archived,
+            "source": {"file": self.source_file, "section": self.source_section, "quote": self.source_quote},
+        }
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    owner: str | None = None
+    statuses: tuple[Status, ...] = ()
+    theme: str | None = None
+    overdue: bool = False
+    upcoming_days: int | None = None
+    due_before: date | None = None
+    due_after: date | None = None
+    include_archived: bool = False
+
+    def admits(self, view: OccurrenceView, today: date) -> bool:
+        if self.owner and view.owner != self.owner:
+            return False
+        if self.statuses and view.status not in self.statuses:
+            return False
+        if self.theme and view.theme != self.theme:
+            return False
+        if self.overdue and not view.overdue:
+            return False
+        if self.upcoming_days is not None:
+            # Upcoming: open work due from today up to and including today + N days.
+            if view.status.is_closed or not 0 <= (view.due - today).days <= self.upcoming_days:
+                return False
+        if self.due_before and not view.due < self.due_before:
+            return False
+        if self.due_after and not view.due > self.due_after:
+            return False
+        return self.include_archived or not view.archived
+
+
+def _view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date) -> OccurrenceView:
+    status = Status(occurrence.status)
+    return OccurrenceView(
+        id=deliverable.id, title=deliverable.title, title_en=deliverable.title_en, kind=deliverable.kind,
+        owner=deliverable.owner, co_owners=list(deliverable.co_owners), recipient=deliverable.recipient,
+        deadline_text=deliverable.deadline_text, window_start=occurrence.window_start, due=occurrence.due,
+        precision=occurrence.precision, occurrence=occurrence.year, status=status,
+        overdue=is_overdue(occurrence.due, status, today), baseline_due=occurrence.baseline_due,
+        theme=deliverable.theme, note=occurrence.note,
+        archived=deliverable.archived_at is not None or occurrence.archived_at is not None,
+        source_file=deliverable.source_file, source_section=deliverable.source_section,
+        source_quote=deliverable.source_quote,
+    )
+
+
+def list_occurrences(session: Session, today: date, where: ListFilter = ListFilter()) -> list[OccurrenceView]:
+    """Every occurrence that passes the filter, ordered by due day, then id and year."""
+    statement = select(DeliverableRow, OccurrenceRow).join(
+        OccurrenceRow, OccurrenceRow.deliverable_id == DeliverableRow.id
+    )
+    if not where.include_archived:
+        statement = statement.where(DeliverableRow.archived_at.is_(None), OccurrenceRow.archived_at.is_(None))
+    if where.owner:
+        statement = statement.where(DeliverableRow.owner == where.owner)
+    if where.theme:
+        statement = statement.where(DeliverableRow.theme == where.theme)
+    views = [_view(deliverable, occurrence, today) for deliverable, occurrence in session.exec(statement)]
+    views = [view for view in views if where.admits(view, today)]
+    return sorted(views, key=lambda v: (v.due, v.id, v.occurrence or 0))
+
+
+def get_deliverable(session: Session, deliverable_id: str) -> DeliverableRow:
+    """The deliverable with this id, or UnknownIdError naming the closest ids."""
+    row = session.get(DeliverableRow, deliverable_id)
+    if row is not None:
+        return row
+    known = list(session.exec(select(DeliverableRow.id)))
+    suggestions = closest_ids(deliverable_id, known)
+    hint = (_(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions
+            else _(" See `tracker list` for every id."))
+    raise UnknownIdError(_("No deliverable has the id {id!r}.").format(id=deliverable_id) + hint, suggestions)
+
+
+def closest_ids(wanted: str, known: list[str], limit: int = 3) -> list[str]:
+    """Ids that look like ``wanted``: close spellings first, then ids that contain it."""
+    close = difflib.get_close_matches(wanted, known, n=limit, cutoff=0.5)
+    containing = [k for k in sorted(known) if wanted and wanted in k and k not in close]
+    return (close + containing)[:limit]
+
+
+@dataclass(frozen=True)
+class DeliverableDetail:
+    deliverable: DeliverableRow
+    occurrences: list[OccurrenceView]
+    history: list[HistoryRow]
+
+
+def show_deliverable(session: Session, deliverable_id: str, today: date) -> DeliverableDetail:
+    deliverable = get_deliverable(session, deliverable_id)
+    occurrences = session.exec(
+        select(OccurrenceRow).where(OccurrenceRow.deliverable_id == deliverable.id).order_by(OccurrenceRow.due)
+    )
+    history = session.exec(
+        select(HistoryRow).where(HistoryRow.deliverable_id == deliverable.id).order_by(HistoryRow.at, HistoryRow.id)
+    )
+    return DeliverableDetail(
+        deliverable=deliverable,
+        occurrences=[_view(deliverable, occurrence, today) for occurrence in occurrences],
+        history=list(history),
+    )
+
+
+def history_as_json(row: HistoryRow) -> dict[str, Any]:
+    at: datetime = row.at
+    return {
+        "at": at.isoformat(), "actor": row.actor, "action": row.action, "occurrence": row.occurrence_key or None,
+        "field": row.field, "old": row.old_value, "new": row.new_value, "note": row.note,
+        "evidence": row.evidence_url,
+    }

@@ -1,0 +1,161 @@
+"""The database tables, as sqlmodel classes.
+
+The register says what the plan is; these tables remember what happened to it:
+the status of every occurrence, re-plans with their baseline, and an
+append-only history of every change (who, when, what, why). The schema is
+created and changed only by the Alembic migrations in ``migrations/``;
+``tests/store/test_migrations.py`` fails when these classes and the migrations
+drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """A time-zone-aware datetime on every database.
+
+    PostgreSQL keeps the instant (``timestamptz``); SQLite has no time zones,
+    so the value is stored as UTC and comes back as an aware UTC datetime. A
+    naive datetime is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store the naive datetime {value!r}: give it a time zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _at(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class PartyRow(SQLModel, table=True):
+    __tablename__ = "party"
+
+    key: str = Field(primary_key=True, max_length=64)
+    name: str
+    name_en: str
+    kind: str = Field(max_length=32)
+    archived_at: datetime | None = _at(nullable=True)
+
+
+class ThemeRow(SQLModel, table=True):
+    __tablename__ = "theme"
+
+    key: str = Field(primary_key=True, max_length=64)
+    number: int
+    title: str
+    title_en: str
+    topic: str
+    topic_en: str
+    chapter: str
+    initiatives: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_file: str
+    source_section: str
+    source_quote: str
+    archived_at: datetime | None = _at(nullable=True)
+
+
+class DeliverableRow(SQLModel, table=True):
+    """A deliverable as last synced from the register, plus what coordinators changed."""
+
+    __tablename__ = "deliverable"
+
+    id: str = Field(primary_key=True, max_length=128)
+    title: str
+    title_en: str
+    kind: str = Field(max_length=32)
+    owner: str = Field(foreign_key="party.key", index=True, max_length=64)
+    co_owners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recipient: str | None = Field(default=None, foreign_key="party.key", max_length=64)
+    theme: str = Field(foreign_key="theme.key", index=True, max_length=64)
+    initiative: str | None = None
+    funding: str | None = None
+    # The deadline in force: the register's, or a coordinator's re-plan.
+    deadline_text: str
+    interpreted_as: str | None = None
+    reading: str | None = None
+    # The register's own deadline and status at the last sync: a register change
+    # is detected against these, so a coordinator's re-plan survives re-syncs
+    # of an unchanged register.
+    register_deadline: str
+    register_status: str = Field(max_length=16)
+    source_file: str
+    source_section: str
+    source_quote: str
+    depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+    archived_at: datetime | None = _at(nullable=True)
+
+
+class OccurrenceRow(SQLModel, table=True):
+    """One due instance of a deliverable, with its own status. ``key`` is "" or the year."""
+
+    __tablename__ = "occurrence"
+    __table_args__ = (UniqueConstraint("deliverable_id", "key", name="uq_occurrence_deliverable_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deliverable_id: str = Field(foreign_key="deliverable.id", index=True, max_length=128)
+    key: str = Field(max_length=8)
+    year: int | None = None
+    window_start: date
+    due: date = Field(index=True)
+    precision: str = Field(max_length=16)
+    # The first due day ever planned: slippage is due - baseline_due.
+    baseline_window_start: date
+    baseline_due: date
+    status: str = Field(default="not_started", max_length=16, index=True)
+    status_changed_at: datetime | None = _at(nullable=True)
+    note: str | None = None
+    evidence_url: str | None = None
+    updated_at: datetime = _at()
+    archived_at: datetime | None = _at(nullable=True)
+
+
+class HistoryRow(SQLModel, table=True):
+    """One change, never updated or deleted (database triggers refuse both)."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_deliverable_at", "deliverable_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _at()
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    deliverable_id: str | None = Field(default=None, max_length=128)
+    occurrence_key: str | None = Field(default=None, max_length=8)
+    field: str | None = Field(default=None, max_length=64)
+    old_value: str | None = None
+    new_value: str | None = None
+    note: str | None = None
+    evidence_url: str | None = None
+
+
+class MetaRow(SQLModel, table=True):
+    """Small facts about the database itself, such as the digest of the last synced register."""
+
+    __tablename__ = "meta"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+    updated_at: datetime = _at()
