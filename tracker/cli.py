@@ -334,10 +334,10 @@ def status(deliverable_id: str, status: str, year: int | None, note: str, actor:
     from tracker.store.operations import change_status
 
     new_status = Status(status)
-    occurrence = _write(database_url, lambda session: change_status(
+    changed_year = _write(database_url, lambda session: change_status(
         session, deliverable_id, new_status, note=note, actor=_actor(actor), now=datetime.now(timezone.utc),
-        year=year, evidence_url=evidence))
-    label = f"{deliverable_id} ({occurrence.year})" if occurrence.year else deliverable_id
+        year=year, evidence_url=evidence).year)
+    label = f"{deliverable_id} ({changed_year})" if changed_year else deliverable_id
     click.echo(_("{label} is now {status}.").format(label=label, status=new_status.label))
 
 

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from tracker.deadlines import Occurrence, Schedule, occurrences_of
+from typing import TYPE_CHECKING
+
 from tracker.errors import TransitionError
+
+if TYPE_CHECKING:  # the parser is not needed to read statuses (tracker list stays fast)
+    from tracker.deadlines import Occurrence, Schedule
 
 
 class Status(StrEnum):
@@ -134,6 +138,8 @@ class Deliverable:
     depends_on: tuple[str, ...] = ()
 
     def occurrences(self) -> list[Occurrence]:
+        from tracker.deadlines import occurrences_of
+
         return occurrences_of(self.schedule)
 
 

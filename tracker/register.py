@@ -14,7 +14,6 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,7 +31,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 def default_register_path() -> Path:
     """The register shipped inside the package."""
-    return Path(str(resources.files("tracker") / "deliverables.toml"))
+    # Next to this module (not importlib.resources: that import alone costs a
+    # coordinator's `tracker validate` more than the check itself).
+    return Path(__file__).with_name("deliverables.toml")
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,16 @@ class _Collector:
     """Collects problems with their lines while the register is checked."""
 
     def __init__(self, text: str):
-        self.lines = KeyLines(text)
+        self._text = text
+        self._lines: KeyLines | None = None
         self.problems: list[Problem] = []
+
+    @property
+    def lines(self) -> KeyLines:
+        """Built on the first problem only: a valid register never pays for the scan."""
+        if self._lines is None:
+            self._lines = KeyLines(self._text)
+        return self._lines
 
     def add(self, path: tuple[str | int, ...], message: str) -> None:
         self.problems.append(Problem(line=self.lines.line_of(path), path=_format_path(path), message=message))
@@ -224,9 +233,12 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     if not deliverables and not collector.problems:
         collector.add(("register",), "the register has no [[deliverable]] entries.")
 
-    for index, deliverable in _indexed(data, "deliverable", deliverables):
-        _check_references(deliverable, ("deliverable", index), parties, themes, deliverables, collector)
-    _check_cycles(data, deliverables, collector)
+    tables = [t for t in data.get("deliverable", []) if isinstance(t, dict)] \
+        if isinstance(data.get("deliverable"), list) else []
+    known_ids = {t.get("id") for t in tables}
+    for index, table in enumerate(tables):
+        _check_references(table, ("deliverable", index), parties, themes, known_ids, collector)
+    _check_cycles(tables, collector)
 
     if not meta_ok or collector.problems:
         return None
@@ -269,14 +281,6 @@ def _collect_unique(data: dict[str, Any], array: str, id_key: str, fields: dict[
         if item is not None:
             built[identifier] = item
     return built
-
-
-def _indexed(data: dict[str, Any], array: str, built: dict[str, Any]):
-    for index, table in enumerate(data.get(array, []) if isinstance(data.get(array), list) else []):
-        if isinstance(table, dict):
-            item = built.get(table.get("id") or table.get("key"))
-            if item is not None:
-                yield index, item
 
 
 def _build_party(table: dict[str, Any], path: tuple) -> Party:
@@ -357,43 +361,52 @@ def _read_schedule(table: dict[str, Any], path: tuple, collector: _Collector) ->
                     period=schedule.period)
 
 
-def _check_references(deliverable: Deliverable, path: tuple, parties: dict, themes: dict,
-                      deliverables: dict, collector: _Collector) -> None:
-    def check_party(key: str, where: tuple) -> None:
-        if key not in parties:
+def _check_references(table: dict[str, Any], path: tuple, parties: dict, themes: dict, known_ids: set,
+                      collector: _Collector) -> None:
+    """Check what a deliverable refers to, even when other fields of it are broken."""
+    def check_party(key: Any, where: tuple) -> None:
+        if isinstance(key, str) and key not in parties:
             close = _closest(key, parties)
             hint = f" Did you mean {close!r}?" if close else " Add it as a [[party]]."
             collector.add(where, f"unknown party {key!r}.{hint}")
 
-    check_party(deliverable.owner, path + ("owner",))
-    for index, key in enumerate(deliverable.co_owners):
+    check_party(table.get("owner"), path + ("owner",))
+    co_owners = table.get("co_owners", [])
+    for index, key in enumerate(co_owners if isinstance(co_owners, list) else []):
         check_party(key, path + ("co_owners", index))
-    if deliverable.recipient is not None:
-        check_party(deliverable.recipient, path + ("recipient",))
-    if deliverable.theme not in themes:
-        close = _closest(deliverable.theme, themes)
+    check_party(table.get("recipient"), path + ("recipient",))
+    theme = table.get("theme")
+    if isinstance(theme, str) and theme not in themes:
+        close = _closest(theme, themes)
         hint = f" Did you mean {close!r}?" if close else f" Known themes: {', '.join(themes) or 'none'}."
-        collector.add(path + ("theme",), f"unknown theme {deliverable.theme!r}.{hint}")
-    for key in deliverable.depends_on:
-        if key not in deliverables:
-            close = _closest(key, deliverables)
+        collector.add(path + ("theme",), f"unknown theme {theme!r}.{hint}")
+    depends_on = table.get("depends_on", [])
+    for key in depends_on if isinstance(depends_on, list) else []:
+        if key == table.get("id"):
+            collector.add(path + ("depends_on",), "a deliverable cannot depend on itself.")
+        elif key not in known_ids:
+            close = _closest(key, [k for k in known_ids if isinstance(k, str)])
             hint = f" Did you mean {close!r}?" if close else ""
             collector.add(path + ("depends_on",), f"depends on unknown deliverable {key!r}.{hint}")
-        elif key == deliverable.id:
-            collector.add(path + ("depends_on",), "a deliverable cannot depend on itself.")
 
 
-def _check_cycles(data: dict[str, Any], deliverables: dict[str, Deliverable], collector: _Collector) -> None:
+def _check_cycles(tables: list[dict[str, Any]], collector: _Collector) -> None:
     """Report each dependency cycle once, at the deliverable where it is first met."""
-    index_of = {table.get("id"): index for index, table in enumerate(data.get("deliverable", []))
-                if isinstance(table, dict)}
+    graph: dict[str, list[str]] = {}
+    index_of: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        identifier = table.get("id")
+        depends_on = table.get("depends_on", [])
+        if isinstance(identifier, str) and identifier not in graph:
+            graph[identifier] = [d for d in depends_on if isinstance(d, str)] if isinstance(depends_on, list) else []
+            index_of[identifier] = index
     state: dict[str, str] = {}
     reported: set[frozenset[str]] = set()
 
     def visit(node: str, trail: list[str]) -> None:
         state[node] = "open"
-        for nxt in deliverables[node].depends_on:
-            if nxt not in deliverables or nxt == node:
+        for nxt in graph[node]:
+            if nxt not in graph or nxt == node:
                 continue
             if state.get(nxt) == "open":
                 cycle = trail[trail.index(nxt):] + [nxt]
@@ -405,6 +418,6 @@ def _check_cycles(data: dict[str, Any], deliverables: dict[str, Deliverable], co
                 visit(nxt, trail + [nxt])
         state[node] = "done"
 
-    for node in deliverables:
+    for node in graph:
         if node not in state:
             visit(node, [node])

@@ -1,0 +1,204 @@
+"""The register: the shipped one is valid and faithful; broken ones report every problem with its line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tracker.deadlines import Recurrence
+from tracker.errors import RegisterError
+from tracker.model import Status
+from tracker.register import default_register_path, load_register, parse_register
+from tests.conftest import SEEDS
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_shipped_register_is_valid_and_covers_the_agreement() -> None:
+    register = load_register()
+    assert len(register.deliverables) >= 40
+    assert sorted(theme.number for theme in register.themes.values()) == list(range(1, 12))
+    assert register.timezone == "Europe/Copenhagen"
+    # The yearly regional status (Implementering og opfølgning) is there with its five occurrences.
+    recurring = [d for d in register.deliverables.values() if isinstance(d.schedule, Recurrence)]
+    assert any(
+        d.owner == "danske-regioner" and [o.key for o in d.occurrences()] == [2026, 2027, 2028, 2029, 2030]
+        for d in recurring
+    )
+
+
+def test_every_quote_in_the_shipped_register_is_verbatim_in_its_source() -> None:
+    if not SEEDS.exists():
+        pytest.skip("the source documents (../shared/seeds) are not next to this checkout")
+    sources = {path.name: _fold(path.read_text(encoding="utf-8")) for path in SEEDS.glob("*.txt")}
+    register = load_register()
+    missing = []
+    for deliverable in register.deliverables.values():
+        source = sources[deliverable.source.file]
+        if _fold(deliverable.source.quote) not in source:
+            missing.append(deliverable.id)
+        if deliverable.funding and _fold(deliverable.funding) not in source:
+            missing.append(f"{deliverable.id} (funding)")
+        if deliverable.source.section not in source:
+            missing.append(f"{deliverable.id} (section)")
+    for theme in register.themes.values():
+        if _fold(theme.source.quote) not in sources[theme.source.file]:
+            missing.append(theme.key)
+    assert missing == []
+
+
+def test_the_shipped_register_marks_done_only_what_the_text_states_as_done() -> None:
+    if not SEEDS.exists():
+        pytest.skip("the source documents (../shared/seeds) are not next to this checkout")
+    for deliverable in load_register().deliverables.values():
+        if deliverable.status is Status.DONE:
+            # The quote itself must say it happened: a past tense or "published"/"begun".
+            assert re.search(r"offentliggjort|påbegyndt|indgået|har .* (udarbejdet|offentliggjort)",
+                             deliverable.source.quote + (deliverable.reading or "")), deliverable.id
+
+
+def test_every_deliverable_has_a_reading_when_its_deadline_is_interpreted() -> None:
+    for deliverable in load_register().deliverables.values():
+        if deliverable.interpreted_as:
+            assert deliverable.reading and len(deliverable.reading) > 20, deliverable.id
+
+
+def test_the_small_register_builds_domain_objects(small_register: Path) -> None:
+    register = load_register(small_register)
+    clinics = register.deliverables["senfoelgeklinikker"]
+    assert clinics.co_owners == ("sst",)
+    assert clinics.occurrences()[0].deadline.due.isoformat() == "2026-06-30"
+    assert register.deliverables["evaluering"].depends_on == ("senfoelgeklinikker",)
+    assert register.digest and register.path == str(small_register)
+
+
+# ---------------------------------------------------------------------------
+# Broken registers
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(RegisterError) as raised:
+        parse_register(text.encode("utf-8"), "broken.toml")
+    return [problem.describe("broken.toml") for problem in raised.value.problems]
+
+
+def _line_of(text: str, fragment: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if fragment in line:
+            return number
+    raise AssertionError(fragment)
+
+
+@pytest.fixture
+def small_text(small_register: Path) -> str:
+    return small_register.read_text(encoding="utf-8")
+
+
+def test_a_toml_syntax_error_names_its_line(small_text: str) -> None:
+    broken = small_text.replace('title_en = "Yearly regional status"', 'title_en = "Yearly regional status')
+    (problem,) = _problems(broken)
+    assert problem.startswith(f"broken.toml:{_line_of(broken, 'Yearly regional status')}:")
+    assert "TOML syntax error" in problem
+
+
+def test_every_problem_is_reported_at_once_with_line_path_value_and_what_is_accepted(small_text: str) -> None:
+    broken = (
+        small_text
+        .replace('co_owners = ["sst"]', 'co_owners = ["sst"]\ndeadlien = "typo"')
+        .replace('owner = "regionerne"\nrecipient = "ism"', 'owner = "regioner"\nrecipient = "ism"')
+        .replace('deadline = "inden udgangen af 2028"', 'deadline = "inden udgangen af tyvetyveotte"')
+        .replace("Regionerne laver en evaluering inden udgangen af 2028",
+                 "Regionerne laver en evaluering inden udgangen af tyvetyveotte")
+        .replace('title = "Årlig regional status"\n', "")
+        .replace('kind = "milestone"', 'kind = "milepæl"')
+    )
+    problems = _problems(broken)
+    text = "\n".join(problems)
+    assert len(problems) == 5, text
+    assert f"broken.toml:{_line_of(broken, 'deadlien')} [deliverable[0].deadlien]: unknown key 'deadlien'. " \
+           "Did you mean 'deadline'?" in text
+    owner_line = _line_of(broken, 'owner = "regioner"')
+    assert f"broken.toml:{owner_line} [deliverable[2].owner]: unknown party " \
+           "'regioner'. Did you mean 'regionerne'?" in text
+    assert "cannot read the deadline 'inden udgangen af tyvetyveotte'. Accepted forms:" in text
+    assert "[deliverable[1]]: missing required key 'title'" in text
+    assert "'milepæl' is not one of: product, milestone, start, report, decision" in text
+
+
+def test_duplicate_ids_name_both_lines(small_text: str) -> None:
+    broken = small_text.replace('id = "evaluering"', 'id = "senfoelgeklinikker"')
+    (problem,) = [p for p in _problems(broken) if "duplicate" in p]
+    first = _line_of(broken, "[[deliverable]]")
+    assert f"already used on line {first}" in problem
+    assert problem.startswith(f"broken.toml:{_line_of(broken, 'Evaluering af') - 1} ")
+
+
+def test_a_due_day_before_the_window_is_refused(small_text: str) -> None:
+    broken = small_text.replace(
+        'depends_on = ["senfoelgeklinikker"]',
+        'depends_on = ["senfoelgeklinikker"]\nwindow_start = 2028-06-01\ndue = 2028-03-31\n'
+        'reading = "moved by hand"',
+    )
+    (problem,) = _problems(broken)
+    assert "the due day 2028-03-31 is before the window's first day 2028-06-01" in problem
+    assert problem.startswith(f"broken.toml:{_line_of(broken, 'due = 2028-03-31')} ")
+
+
+def test_a_recurrence_without_an_end_is_refused(small_text: str) -> None:
+    broken = small_text.replace(" og til og med 2028", "")
+    (problem,) = _problems(broken)
+    assert "has no end" in problem
+
+
+def test_dependency_cycles_are_reported_once(small_text: str) -> None:
+    broken = small_text.replace(
+        'deadline = "senest i første halvår af 2026"',
+        'deadline = "senest i første halvår af 2026"\ndepends_on = ["evaluering"]',
+    )
+    (problem,) = _problems(broken)
+    assert "dependency cycle" in problem
+    assert "senfoelgeklinikker" in problem and "evaluering" in problem
+
+
+def test_a_deadline_must_be_words_from_the_quote(small_text: str) -> None:
+    shorter = small_text.replace('deadline = "inden udgangen af 2028"', 'deadline = "2028"')
+    assert parse_register(shorter.encode()).deliverables["evaluering"].deadline_text == "2028"  # in the quote
+    broken = small_text.replace('deadline = "inden udgangen af 2028"', 'deadline = "ultimo 2028"')
+    (problem,) = _problems(broken)
+    assert "does not occur in source.quote" in problem
+
+
+def test_interpreted_as_needs_a_reading(small_text: str) -> None:
+    broken = small_text.replace('deadline = "inden udgangen af 2028"',
+                                'deadline = "inden udgangen af 2028"\ninterpreted_as = "H2 2028"')
+    (problem,) = _problems(broken)
+    assert "needs a reading" in problem
+
+
+def test_wrong_types_and_bad_slugs(small_text: str) -> None:
+    broken = small_text.replace("number = 7", 'number = "7"').replace('key = "sst"', 'key = "Sundhedsstyrelsen"')
+    problems = "\n".join(_problems(broken))
+    assert "expected an int, found str '7'" in problems
+    assert "'Sundhedsstyrelsen' is not a slug" in problems
+
+
+def test_a_missing_file_is_one_clear_problem(tmp_path: Path) -> None:
+    with pytest.raises(RegisterError) as raised:
+        load_register(tmp_path / "nope.toml")
+    assert "cannot read the file" in raised.value.message
+
+
+def test_invalid_utf8_is_reported_with_its_line() -> None:
+    with pytest.raises(RegisterError) as raised:
+        parse_register(b'[register]\ntitle = "\xff"\n', "bad.toml")
+    assert raised.value.problems[0].line == 2
+
+
+def test_the_shipped_register_parses_with_plain_tomllib_too() -> None:
+    data = tomllib.loads(default_register_path().read_text(encoding="utf-8"))
+    assert len(data["deliverable"]) == len(load_register().deliverables)
