@@ -313,3 +313,25 @@ def test_the_console_script_runs_and_errors_have_no_traceback(tmp_path: Path) ->
                             timeout=60)
     assert result.returncode == 1
     assert "broken.toml:1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_archived_deliverables_show_only_with_all(synced: Tracker, small_register: Path, tmp_path: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    smaller = tmp_path / "smaller.toml"
+    smaller.write_text(text[: text.index('[[deliverable]]\nid = "evaluering"')], encoding="utf-8")
+    assert "1 archived" in synced.ok("sync", "--register", str(smaller)).output
+    assert "evaluering" not in {r["id"] for r in _rows(synced)}
+    archived = [r for r in _rows(synced, "--all") if r["id"] == "evaluering"]
+    assert len(archived) == 1 and archived[0]["archived"] is True
+    assert "ARCHIVED" in synced.ok("show", "evaluering").output
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    from tracker.cli import cli
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    names = []
+    for name, command in cli.commands.items():
+        sub = getattr(command, "commands", None)
+        names += [f"tracker {name} {child}" for child in sub] if sub else [f"tracker {name}"]
+    assert [name for name in names if f"`{name}" not in readme] == []

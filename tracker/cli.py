@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
@@ -215,8 +216,11 @@ def _echo_table(views: list[Any], today: date) -> None:
 
 
 def _terminal_width() -> int:
+    """Clip titles to a terminal's width; print them whole into a pipe or a file."""
     import shutil
 
+    if not sys.stdout.isatty():
+        return 100_000
     return max(80, shutil.get_terminal_size((120, 24)).columns)
 
 
