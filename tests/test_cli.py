@@ -146,11 +146,13 @@ def test_show_has_every_field_occurrences_history_and_quote(synced: Tracker) -> 
 
 
 def test_an_unknown_id_gets_the_closest_ids(synced: Tracker) -> None:
+    before = _database_state(synced.database_url)
     result = synced.fails("show", "senfolgeklinikker")
     assert "No deliverable has the id 'senfolgeklinikker'" in result.output
     assert "Did you mean: senfoelgeklinikker" in result.output
     danish = Tracker(synced.database_url, lang="da").fails("status", "evalering", "done", "--note", "x")
     assert "Ingen leverance har id'et 'evalering'. Mente du: evaluering?" in danish.output
+    assert _database_state(synced.database_url) == before
 
 
 # --------------------------------------------------------------------------- status, replan, note
