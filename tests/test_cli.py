@@ -58,7 +58,9 @@ def test_messages_are_danish_by_default(tracker: Tracker, small_register: Path) 
     danish = Tracker(tracker.database_url, small_register, lang="da")
     # --lang da is what the default resolves to; TRACKER_LANG unset means Danish.
     assert "er gyldigt" in danish.ok("validate").output
-    result = danish.runner.invoke(__import__("tracker.cli", fromlist=["cli"]).cli, ["validate", str(small_register)])
+    from tracker.cli import cli
+
+    result = danish.runner.invoke(cli, ["validate", str(small_register)])
     assert "Registret" in result.output and "er gyldigt" in result.output
 
 

@@ -153,9 +153,8 @@ def _sync(register_path: str | None, database_url: str | None, actor: str) -> tu
 
 
 def _echo_sync_report(report: Any, engine: Any) -> None:
-    from tracker.store.db import display_url
 
-    where = display_url(engine.url.render_as_string(hide_password=False))
+    where = engine.url.render_as_string(hide_password=True)
     if not report.changed:
         click.echo(_("The database {url} already matches the register; nothing changed.").format(url=where))
         return
@@ -395,13 +394,13 @@ def db() -> None:
 @_database_option
 def db_upgrade(database_url: str | None) -> None:
     """Create or migrate the schema to this version (Alembic); safe to repeat."""
-    from tracker.store.db import display_url, open_engine
+    from tracker.store.db import open_engine
     from tracker.store.migrate import upgrade
 
     engine = open_engine(database_url)
     upgrade(engine)
     click.echo(_("The database {url} is at the current schema.").format(
-        url=display_url(engine.url.render_as_string(hide_password=False))))
+        url=engine.url.render_as_string(hide_password=True)))
 
 
 def main() -> None:

@@ -111,7 +111,7 @@ def _sqlite_engine(url: str, database: str | None, lock_timeout: float) -> Engin
 @contextmanager
 def translate_errors(engine: Engine) -> Iterator[None]:
     """Turn driver errors into StoreErrors that say what to do."""
-    url = display_url(str(engine.url.render_as_string(hide_password=False)))
+    url = engine.url.render_as_string(hide_password=True)
     try:
         yield
     except OperationalError as error:
@@ -161,7 +161,7 @@ def current_revision(engine: Engine) -> str | None:
 def check_schema(engine: Engine) -> None:
     """Raise SchemaError unless the database is at this version's schema."""
     revision = current_revision(engine)
-    url = display_url(engine.url.render_as_string(hide_password=False))
+    url = engine.url.render_as_string(hide_password=True)
     if revision is None:
         raise SchemaError(_("The database {url} has no tracker tables yet. Run `tracker sync` to create "
                             "them and load the register.").format(url=url))

@@ -84,10 +84,8 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
                 "re-plan the whole series."
             ).format(text=deadline_text))
         occurrence = pick_occurrence(session, deliverable, year)
-        planned = [Occurrence(key=int(occurrence.key), deadline=schedule)]
-        others = [Occurrence(key=row.year, deadline=_current_deadline(row)) for row in
-                  _open_occurrences(session, deliverable.id) if row.id != occurrence.id]
-        apply_occurrences(session, deliverable.id, planned + others, history, note=reason)
+        apply_occurrences(session, deliverable.id, [Occurrence(key=occurrence.year, deadline=schedule)], history,
+                          note=reason, archive_missing=False)
     else:
         history.record("replan", deliverable.id, field="deadline", old=deliverable.deadline_text, new=deadline_text,
                        note=reason)
@@ -96,14 +94,6 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
         apply_occurrences(session, deliverable.id, occurrences_of(schedule), history, note=reason)
     deliverable.updated_at = now
     return deliverable
-
-
-def _current_deadline(row: OccurrenceRow):  # type: ignore[no-untyped-def]
-    """An occurrence's deadline as it stands, so re-planning one year leaves the others alone."""
-    from tracker.deadlines import Deadline, Period, Precision
-
-    return Deadline(text="", window_start=row.window_start, due=row.due, precision=Precision(row.precision),
-                    period=Period(Precision(row.precision), row.due.year))
 
 
 def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, now: datetime,

@@ -228,11 +228,13 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
 
 
 def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occurrence], changes: HistoryWriter,
-                      note: str | None = None) -> bool:
+                      note: str | None = None, archive_missing: bool = True) -> bool:
     """Move existing occurrences to ``planned`` due days, add new ones, archive dropped ones.
 
     The baseline of an existing occurrence never changes: it is what slippage
-    is measured against. Returns True when any occurrence changed.
+    is measured against. With ``archive_missing=False`` (re-planning one year
+    of a series) occurrences not in ``planned`` are left as they are. Returns
+    True when any occurrence changed.
     """
     rows = {row.key: row for row in _occurrences(session, deliverable_id)}
     changed = False
@@ -259,6 +261,8 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
             row.precision = deadline.precision.value
             row.updated_at = changes.now
             changed = True
+    if not archive_missing:
+        return changed
     for key, row in rows.items():
         if key not in planned_keys and row.archived_at is None:
             row.archived_at = changes.now
