@@ -153,7 +153,6 @@ def _sync(register_path: str | None, database_url: str | None, actor: str) -> tu
 
 
 def _echo_sync_report(report: Any, engine: Any) -> None:
-
     where = engine.url.render_as_string(hide_password=True)
     if not report.changed:
         click.echo(_("The database {url} already matches the register; nothing changed.").format(url=where))
