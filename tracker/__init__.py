@@ -8,7 +8,10 @@ register format (docs/register.md). Modules:
 - ``model``      the domain types and status rules (pure)
 - ``store``      database tables, migrations, sync and coordinators' changes
 - ``output``     tables, CSV and JSON for the CLI
+- ``calendar``   iCalendar feeds: events, feeds, the cache and the export
+- ``web``        the ASGI app that serves the feeds
 - ``cli``        the command line; the only place errors become exit codes
 """
 
 __all__: list[str] = []
+__version__ = "0.2.0"

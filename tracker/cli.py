@@ -16,19 +16,9 @@ from typing import Any, Callable
 
 import click
 
+from tracker.clock import plan_today
 from tracker.errors import TrackerError
 from tracker.i18n import _, set_language
-
-PLAN_TIMEZONE = "Europe/Copenhagen"
-
-
-def plan_today(now: datetime | None = None) -> date:
-    """Today's date in the plan's time zone (Europe/Copenhagen), not the machine's."""
-    from zoneinfo import ZoneInfo
-
-    moment = now if now is not None else datetime.now(timezone.utc)
-    return moment.astimezone(ZoneInfo(os.environ.get("TRACKER_TIMEZONE", PLAN_TIMEZONE))).date()
-
 
 class DateType(click.ParamType):
     name = "DATE"
@@ -382,6 +372,174 @@ def note(deliverable_id: str, text: str, year: int | None, actor: str | None, da
     _write(database_url, lambda session: add_note(
         session, deliverable_id, text, actor=_actor(actor), now=datetime.now(timezone.utc), year=year))
     click.echo(_("Noted on {id}.").format(id=deliverable_id))
+
+
+DEFAULT_PORT = 8000
+
+
+def _base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
+    """TRACKER_BASE_URL, else the address `tracker serve` listens on."""
+    from tracker.calendar.feeds import check_base_url
+
+    configured = os.environ.get("TRACKER_BASE_URL", "").strip()
+    if not configured:
+        return f"http://{host}:{port}"
+    try:
+        return check_base_url(configured)
+    except ValueError:
+        raise click.UsageError(_(
+            "TRACKER_BASE_URL={url!r} is not an absolute http(s) address. Set it to the public address of "
+            "the web process, e.g. https://tracker.example.dk"
+        ).format(url=configured)) from None
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=DEFAULT_PORT, envvar="PORT", show_default=True,
+              help="Port to listen on (env PORT).")
+@click.option("--export-dir", type=click.Path(file_okay=False), envvar="TRACKER_FEED_DIR", metavar="DIR",
+              help="Also keep this folder's .ics files current (env TRACKER_FEED_DIR).")
+@_database_option
+def serve(host: str, port: int, export_dir: str | None, database_url: str | None) -> None:
+    """Serve the calendar feeds over HTTP (uvicorn) until stopped.
+
+    Feeds are at /feeds/TOKEN.ics (see `tracker feed create`); /healthz says
+    whether the database answers. Changes made with the CLI show at the next
+    request. Feed tokens never appear in the access log.
+    """
+    from pathlib import Path
+
+    import uvicorn
+
+    from tracker.calendar.service import FeedService
+    from tracker.web import create_app, log_config
+
+    engine = _open_existing(database_url)
+    service = FeedService(engine, _base_url(host, port))
+    service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
+    app = create_app(service, export_dir=Path(export_dir) if export_dir else None)
+    uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False, proxy_headers=True)
+
+
+@cli.group()
+def feed() -> None:
+    """Calendar feeds: create (prints a secret address), list, revoke, export as files."""
+
+
+@feed.command("create")
+@click.option("--name", required=True, help="A short name: lower-case letters, digits, '.', '_', '-'.")
+@click.option("--party", "parties", multiple=True, metavar="PARTY",
+              help="Occurrences this party is responsible or co-responsible for; repeat for several.")
+@click.option("--theme", "themes", multiple=True, metavar="THEME",
+              help="Occurrences under this theme (e.g. anbefaling-7); repeat for several.")
+@click.option("--overdue", "overdue_only", is_flag=True, help="Only overdue occurrences.")
+@click.option("--alarm", metavar="BEFORE", help="Add a reminder this long before the due day: 7d, 2w, 12h.")
+@click.option("--language", type=click.Choice(["da", "en"]), default="da", show_default=True,
+              help="Language of the events' text.")
+@_by_option
+@_database_option
+def feed_create(name: str, parties: tuple[str, ...], themes: tuple[str, ...], overdue_only: bool,
+                alarm: str | None, language: str, actor: str | None, database_url: str | None) -> None:
+    """Create a feed and print its secret address (shown only this once).
+
+    With no --party and no --theme the feed has the whole plan; with several,
+    an occurrence is in it when any of them matches.
+    """
+    from tracker.calendar.feeds import feed_urls
+    from tracker.calendar.source import definition
+    from tracker.store.feeds import create_feed
+
+    base_url = _base_url()
+
+    def create(session: Any) -> tuple[Any, str]:
+        row, token = create_feed(
+            session, name, parties=list(parties), themes=list(themes), overdue_only=overdue_only, alarm=alarm,
+            language=language, actor=_actor(actor), now=datetime.now(timezone.utc))
+        return definition(row), token
+
+    created, token = _write(database_url, create)
+    url, webcal = feed_urls(base_url, token)
+    click.echo(_("Created the feed {name}. Subscribe with one of these addresses:").format(name=created.name))
+    click.echo(f"  {webcal}")
+    click.echo(f"  {url}")
+    click.echo(_("As a file (tracker feed export): {filename}").format(filename=created.export_filename))
+    click.echo(_("Anyone with the address can read the feed. It is shown only now; if it is lost or leaks, "
+                 "revoke the feed and create a new one."), err=True)
+    if not base_url.startswith("https://"):
+        click.echo(_("Note: the address is not https. Set TRACKER_BASE_URL to the public https address of the "
+                     "web process, so the token does not travel in clear text."), err=True)
+
+
+@feed.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked feeds.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_database_option
+def feed_list(include_revoked: bool, as_json: bool, database_url: str | None) -> None:
+    """List the feeds (never their addresses: only their holders have those)."""
+    import json
+
+    from tracker.calendar.source import load_feeds
+    from tracker.output import render_grid
+    from tracker.store.db import read_session
+
+    engine = _open_existing(database_url)
+    with read_session(engine) as session:
+        rows = load_feeds(session, include_revoked=include_revoked)
+    records = [{
+        "name": row.name, "parties": row.parties, "themes": row.themes, "overdue_only": row.overdue_only,
+        "alarm": row.alarm, "language": row.language, "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(), "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    } for row in rows]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        click.echo(_("No feeds yet. Create one with `tracker feed create --name NAME`."))
+        return
+    headers = [_("Name"), _("Shows"), _("Alarm"), _("Language"), _("Created"), _("Revoked")]
+    table = [[
+        r["name"],
+        _describe_selection(r["parties"], r["themes"], r["overdue_only"]),
+        r["alarm"] or "–", r["language"], r["created_at"][:10], (r["revoked_at"] or "–")[:10],
+    ] for r in records]
+    click.echo(render_grid(headers, table))
+
+
+def _describe_selection(parties: list[str], themes: list[str], overdue_only: bool) -> str:
+    scope = ", ".join(parties + themes) or _("the whole plan")
+    return _("{scope}, overdue only").format(scope=scope) if overdue_only else scope
+
+
+@feed.command("revoke")
+@click.argument("name")
+@_database_option
+def feed_revoke(name: str, database_url: str | None) -> None:
+    """Stop a feed's address working, at once, also in the running web process."""
+    from tracker.store.feeds import revoke_feed
+
+    _write(database_url, lambda session: revoke_feed(session, name, now=datetime.now(timezone.utc)))
+    click.echo(_("The feed {name} is revoked; its address now answers 404.").format(name=name))
+
+
+@feed.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@_database_option
+def feed_export(directory: str, database_url: str | None) -> None:
+    """Write every feed as an .ics file into DIRECTORY, for a static web server.
+
+    Each file is replaced in one step, so a reader never sees half a file;
+    unchanged files are left alone and revoked feeds' files are removed.
+    `tracker serve --export-dir DIR` keeps the folder current.
+    """
+    from pathlib import Path
+
+    from tracker.calendar.service import FeedService
+
+    engine = _open_existing(database_url)
+    report = FeedService(engine, _base_url()).export(Path(directory), datetime.now(timezone.utc))
+    click.echo(_("Exported to {directory}: {written} written, {unchanged} unchanged, {removed} removed.").format(
+        directory=directory, written=len(report.written), unchanged=len(report.unchanged),
+        removed=len(report.removed)))
 
 
 @cli.group()

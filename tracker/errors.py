@@ -96,3 +96,7 @@ class DatabaseLockedError(StoreError):
 
 class SchemaError(StoreError):
     """The database has no tracker schema, or one of another version."""
+
+
+class FeedError(TrackerError):
+    """A calendar feed cannot be created, found or written as asked (name, selection, alarm, export folder)."""

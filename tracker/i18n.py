@@ -7,32 +7,50 @@ the catalogue still reads correctly; ``tests/test_i18n.py`` makes sure none is
 missing.
 
 The language comes from ``--lang`` on the command line, else ``TRACKER_LANG``,
-else Danish. It is process-wide state on purpose: a CLI invocation or a
-rendered message has exactly one language.
+else Danish. A CLI invocation has exactly one language; the web process
+renders feeds in several at once, so the choice is a context variable (one per
+thread and task), and ``using_language`` sets it for a block.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
 
-_language: str | None = None
+_language: ContextVar[str | None] = ContextVar("tracker_language", default=None)
+
+
+def _checked(language: str | None) -> str | None:
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    return language
 
 
 def set_language(language: str | None) -> None:
     """Use ``language`` ("da" or "en") for every message from now on; None resets."""
-    global _language
-    if language is not None and language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    _language = language
+    _language.set(_checked(language))
+
+
+@contextmanager
+def using_language(language: str) -> Iterator[None]:
+    """Messages in ``language`` inside the block, whatever was chosen outside it."""
+    token = _language.set(_checked(language))
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def current_language() -> str:
-    if _language is not None:
-        return _language
+    chosen = _language.get()
+    if chosen is not None:
+        return chosen
     from_env = os.environ.get("TRACKER_LANG", "").strip().lower()[:2]
     return from_env if from_env in LANGUAGES else DEFAULT_LANGUAGE
 

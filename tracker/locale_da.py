@@ -111,4 +111,87 @@ CATALOGUE: dict[str, str] = {
         "på en anden fil (sqlite:///STI).",
     "The database {url} has no tracker tables yet. Run `tracker sync` first.":
         "Databasen {url} har endnu ingen tracker-tabeller. Kør `tracker sync` først.",
+    # Calendar feeds (tracker feed …, tracker serve, the events' text)
+    "Anyone with the address can read the feed. It is shown only now; if it is lost or leaks, revoke the feed "
+    "and create a new one.":
+        "Alle med adressen kan læse kalenderen. Den vises kun nu; hvis den bliver væk eller slipper ud, så "
+        "tilbagekald kalenderen og opret en ny.",
+    "Name": "Navn",
+    "Shows": "Viser",
+    "Alarm": "Påmindelse",
+    "Language": "Sprog",
+    "Created": "Oprettet",
+    "Revoked": "Tilbagekaldt",
+    "the whole plan": "hele planen",
+    "Note: the address is not https. Set TRACKER_BASE_URL to the public https address of the web process, so the "
+    "token does not travel in clear text.":
+        "Bemærk: adressen er ikke https. Sæt TRACKER_BASE_URL til webprocessens offentlige https-adresse, så "
+        "nøglen ikke sendes i klartekst.",
+    "No feeds yet. Create one with `tracker feed create --name NAME`.":
+        "Ingen kalendere endnu. Opret en med `tracker feed create --name NAVN`.",
+    "Created the feed {name}. Subscribe with one of these addresses:":
+        "Kalenderen {name} er oprettet. Abonnér med en af disse adresser:",
+    "As a file (tracker feed export): {filename}": "Som fil (tracker feed export): {filename}",
+    "{scope}, overdue only": "{scope}, kun forsinkede",
+    "The feed {name} is revoked; its address now answers 404.":
+        "Kalenderen {name} er tilbagekaldt; dens adresse svarer nu 404.",
+    "Exported to {directory}: {written} written, {unchanged} unchanged, {removed} removed.":
+        "Eksporteret til {directory}: {written} skrevet, {unchanged} uændret, {removed} fjernet.",
+    "TRACKER_BASE_URL={url!r} is not an absolute http(s) address. Set it to the public address of the web "
+    "process, e.g. https://tracker.example.dk":
+        "TRACKER_BASE_URL={url!r} er ikke en fuld http(s)-adresse. Sæt den til webprocessens offentlige adresse, "
+        "fx https://tracker.example.dk",
+    "The alarm must be a number and a unit, e.g. ?alarm=7d (days), 2w (weeks) or 12h (hours).":
+        "Påmindelsen skal være et tal og en enhed, fx ?alarm=7d (dage), 2w (uger) eller 12h (timer).",
+    "The calendar is unavailable for a moment; try again later.":
+        "Kalenderen er utilgængelig et øjeblik; prøv igen senere.",
+    "No party has the key {key!r}.": "Ingen part har nøglen {key!r}.",
+    "No theme has the key {key!r}.": "Intet tema har nøglen {key!r}.",
+    " See `tracker feed list`.": " Se `tracker feed list`.",
+    "The feed name {name!r} cannot be used: use 1–64 lower-case letters, digits, '.', '_' or '-', starting with "
+    "a letter or digit (it becomes part of a file name).":
+        "Kalendernavnet {name!r} kan ikke bruges: brug 1–64 små bogstaver, cifre, '.', '_' eller '-', begyndende "
+        "med et bogstav eller et ciffer (det bliver en del af et filnavn).",
+    "The feed language must be one of {languages}.": "Kalenderens sprog skal være et af {languages}.",
+    "The name {name!r} belongs to a revoked feed and is kept for the record. Choose another name.":
+        "Navnet {name!r} tilhører en tilbagekaldt kalender og bevares af hensyn til sporbarheden. Vælg et andet "
+        "navn.",
+    "The feed {name!r} was already revoked.": "Kalenderen {name!r} var allerede tilbagekaldt.",
+    " Known: {ids}.": " Kendte: {ids}.",
+    "A feed named {name!r} exists already. Choose another name, or revoke it first with "
+    "`tracker feed revoke {name}`.":
+        "Der findes allerede en kalender med navnet {name!r}. Vælg et andet navn, eller tilbagekald den først "
+        "med `tracker feed revoke {name}`.",
+    "No feed is named {name!r}.": "Ingen kalender hedder {name!r}.",
+    "The alarm {alarm!r} cannot be read: write a number and a unit, e.g. 7d (days), 2w (weeks) or 12h (hours).":
+        "Påmindelsen {alarm!r} kan ikke læses: skriv et tal og en enhed, fx 7d (dage), 2w (uger) eller 12h "
+        "(timer).",
+    "Cancer Plan V": "Kræftplan V",
+    "every deliverable in the implementation agreement": "alle leverancer i implementeringsaftalen",
+    "Deadlines and status for {scope}, kept current by the Cancer Plan V task force.":
+        "Frister og status for {scope}, holdt ajour af taskforcen for Kræftplan V.",
+    "{name} (overdue)": "{name} (forsinkede)",
+    "overdue among {scope}": "de forsinkede blandt {scope}",
+    "Recommendation {number}: {title}": "Anbefaling {number}: {title}",
+    "the deliverables {party} is responsible for": "de leverancer, {party} er ansvarlig for",
+    "the deliverables of {selection}": "leverancerne for {selection}",
+    "the deliverables under {theme}": "leverancerne under {theme}",
+    "Cannot write the feeds to {directory}: {error}. Check that the folder exists or can be created, and that "
+    "this user may write to it. Files already there are unchanged or complete.":
+        "Kan ikke skrive kalenderne til {directory}: {error}. Kontrollér, at mappen findes eller kan oprettes, og "
+        "at denne bruger må skrive i den. Filer, der allerede ligger der, er uændrede eller hele.",
+    "Withdrawn: {title}": "Udgået: {title}",
+    "Cancelled: {title}": "Aflyst: {title}",
+    "✓ Done: {title}": "✓ Færdig: {title}",
+    "⏰ Overdue: {title}": "⏰ Forsinket: {title}",
+    "⚠ At risk: {title}": "⚠ I risiko: {title}",
+    "Responsible: {party}": "Ansvarlig: {party}",
+    "Also responsible: {parties}": "Medansvarlige: {parties}",
+    "{due} (window from {start})": "{due} (vindue fra {start})",
+    "Deadline: “{text}”, read as {due}": "Frist: “{text}”, læst som {due}",
+    "{status}, overdue": "{status}, forsinket",
+    "{status}, no longer in the register": "{status}, ikke længere i registret",
+    "Status: {status}": "Status: {status}",
+    "Source, {section}: “{quote}”": "Kilde, {section}: “{quote}”",
+    "Latest note: {note}": "Seneste note: {note}",
 }

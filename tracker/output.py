@@ -60,6 +60,13 @@ def render_table(views: list[OccurrenceView], today: date, width: int = 120) -> 
     return "\n".join(lines)
 
 
+def render_grid(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table of short cells, columns as wide as their widest cell."""
+    widths = [max(len(cells[i]) for cells in [headers, *rows]) for i in range(len(headers))]
+    return "\n".join("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip()
+                     for cells in [headers, *rows])
+
+
 def render_csv(views: list[OccurrenceView]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")

@@ -159,3 +159,38 @@ class MetaRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str
     updated_at: datetime = _at()
+
+
+class FeedRow(SQLModel, table=True):
+    """A calendar feed someone subscribes to, reached by a secret token stored only as its SHA-256."""
+
+    __tablename__ = "feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    # Which occurrences the feed shows: those of these parties (owner or
+    # co-owner) or themes; both empty means the whole plan.
+    parties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    themes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    overdue_only: bool = False
+    alarm: str | None = Field(default=None, max_length=8)
+    language: str = Field(default="da", max_length=2)
+    created_by: str = Field(max_length=128)
+    created_at: datetime = _at()
+    revoked_at: datetime | None = _at(nullable=True)
+
+
+class CalendarEventRow(SQLModel, table=True):
+    """What subscribers last saw of an occurrence's event: SEQUENCE and LAST-MODIFIED survive restarts.
+
+    ``fingerprint`` is the digest of everything the event shows; when it
+    differs from the occurrence's current content, the sequence goes up.
+    """
+
+    __tablename__ = "calendar_event"
+
+    uid: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)
+    sequence: int = 0
+    changed_at: datetime = _at()

@@ -1,0 +1,190 @@
+"""One calendar event per occurrence: what it says, and its iCalendar text.
+
+Pure: ``EventContent`` is built from the database by ``tracker.calendar.source``
+and rendered here with the ``ics`` package, with ``rfc5545`` closing the gaps
+``ics`` leaves. The event's identity (UID) and its revision (SEQUENCE,
+LAST-MODIFIED) are separate from its content: ``EventState`` carries the
+revision, kept in the database so every process and every restart agrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+import ics
+
+from tracker.calendar import rfc5545
+from tracker.i18n import _, format_day, using_language
+from tracker.model import Status
+
+# UIDs are "<deliverable id>[/<year>]@" this domain: stable for as long as the
+# register keeps the id, and unique among every calendar a subscriber has.
+UID_DOMAIN = "kraeftplan-v.tracker"
+
+# All-day events with no alarm are reminders of a day, not appointments: they
+# must not block the subscriber's time.
+_FREE = ("TRANSP:TRANSPARENT", "X-MICROSOFT-CDO-BUSYSTATUS:FREE")
+
+
+def event_uid(deliverable_id: str, year: int | None) -> str:
+    return f"{deliverable_id}{'' if year is None else f'/{year}'}@{UID_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class EventContent:
+    """Everything one occurrence's event shows, in both languages, as of one day."""
+
+    uid: str
+    deliverable_id: str
+    year: int | None
+    title: str
+    title_en: str
+    owner: str
+    owner_name: str
+    owner_name_en: str
+    co_owner_names: tuple[str, ...]
+    co_owner_names_en: tuple[str, ...]
+    parties: frozenset[str]  # the owner and co-owners' keys, for feed selection
+    theme: str
+    deadline_text: str
+    window_start: date
+    due: date
+    status: Status
+    overdue: bool
+    withdrawn: bool  # archived: the register no longer has it
+    note: str | None
+    source_section: str
+    source_quote: str
+
+    @property
+    def cancelled(self) -> bool:
+        return self.withdrawn or self.status is Status.CANCELLED
+
+    def fingerprint(self) -> str:
+        """A digest of the content: it changes exactly when the rendered event would."""
+        fields = asdict(self)
+        fields["parties"] = sorted(self.parties)
+        encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class EventState:
+    """The revision subscribers have of an event: SEQUENCE and the instant it last changed."""
+
+    sequence: int
+    changed_at: datetime
+
+
+def deliverable_url(base_url: str, deliverable_id: str) -> str:
+    """The deliverable's page in the web process (the dashboard serves it)."""
+    return f"{base_url.rstrip('/')}/deliverables/{deliverable_id}"
+
+
+def summary(content: EventContent, language: str) -> str:
+    """A title that reads at a glance in a month view, with its status marked."""
+    with using_language(language):
+        title = content.title if language == "da" else content.title_en
+        if content.year is not None:
+            title = f"{title} ({content.year})"
+        if content.withdrawn:
+            return _("Withdrawn: {title}").format(title=title)
+        if content.status is Status.CANCELLED:
+            return _("Cancelled: {title}").format(title=title)
+        if content.status is Status.DONE:
+            return _("✓ Done: {title}").format(title=title)
+        if content.overdue:
+            return _("⏰ Overdue: {title}").format(title=title)
+        if content.status is Status.AT_RISK:
+            return _("⚠ At risk: {title}").format(title=title)
+        return title
+
+
+def description(content: EventContent, language: str, base_url: str) -> str:
+    """The event's notes: who, the deadline in the source's words and as a day, status, source."""
+    with using_language(language):
+        english = language == "en"
+        owner = content.owner_name_en if english else content.owner_name
+        co_owners = content.co_owner_names_en if english else content.co_owner_names
+        lines = [_("Responsible: {party}").format(party=owner)]
+        if co_owners:
+            lines.append(_("Also responsible: {parties}").format(parties=", ".join(co_owners)))
+        due = format_day(content.due)
+        if content.window_start != content.due:
+            due = _("{due} (window from {start})").format(due=due, start=format_day(content.window_start))
+        lines.append(_("Deadline: “{text}”, read as {due}").format(text=content.deadline_text, due=due))
+        status = content.status.label
+        if content.overdue:
+            status = _("{status}, overdue").format(status=status)
+        if content.withdrawn:
+            status = _("{status}, no longer in the register").format(status=status)
+        lines.append(_("Status: {status}").format(status=status))
+        if content.note:
+            lines.append(_("Latest note: {note}").format(note=content.note))
+        lines.append("")
+        lines.append(_("Source, {section}: “{quote}”").format(section=content.source_section,
+                                                              quote=content.source_quote))
+        lines.append("")
+        lines.append(deliverable_url(base_url, content.deliverable_id))
+        return "\n".join(lines)
+
+
+def parse_alarm(text: str) -> timedelta:
+    """``7d``, ``2w`` or ``12h`` before the due day, as a positive timedelta; ValueError otherwise."""
+    value = text.strip().lower()
+    unit = value[-1:]
+    number = value[:-1]
+    if unit not in ("h", "d", "w") or not number.isdigit() or not 0 < int(number) <= {"h": 24 * 366, "d": 366,
+                                                                                        "w": 52}[unit]:
+        raise ValueError(text)
+    hours = int(number) * {"h": 1, "d": 24, "w": 24 * 7}[unit]
+    return timedelta(hours=hours)
+
+
+def _trigger(before: timedelta) -> str:
+    """A TRIGGER relative to the all-day event's start (midnight of the due day).
+
+    Whole days fire at 09:00 that many days before (``-P6DT15H`` for 7d), when
+    someone is at work to act on them; hours count back from midnight.
+    """
+    if before % timedelta(days=1) == timedelta(0):
+        remaining = before - timedelta(hours=9)
+        days, hours = remaining.days, remaining.seconds // 3600
+        return f"-P{days}DT{hours}H" if days else f"-PT{hours}H"
+    return f"-PT{int(before.total_seconds() // 3600)}H"
+
+
+def render_event(content: EventContent, state: EventState, *, language: str, base_url: str,
+                 alarm: timedelta | None = None) -> str:
+    """The VEVENT as folded, CRLF-terminated physical lines."""
+    event = ics.Event(
+        name=rfc5545.clean_text(summary(content, language)),
+        description=rfc5545.clean_text(description(content, language, base_url)),
+        uid=content.uid,
+        created=state.changed_at,
+        last_modified=state.changed_at,
+    )
+    event.status = "CANCELLED" if content.cancelled else "CONFIRMED"
+    own = [
+        # ics converts all-day dates through UTC; the due day is written from
+        # the calendar day itself, with the exclusive end the day after.
+        f"DTSTART;VALUE=DATE:{rfc5545.date_value(content.due)}",
+        f"DTEND;VALUE=DATE:{rfc5545.date_value(content.due + timedelta(days=1))}",
+        f"SEQUENCE:{state.sequence}",
+        # URL is a URI, not TEXT: ics would escape its commas.
+        f"URL:{rfc5545.clean_text(deliverable_url(base_url, content.deliverable_id))}",
+        *_FREE,
+    ]
+    # ics joins its lines with CRLF; str.splitlines would also split on
+    # U+2028 and other separators that are legal inside TEXT.
+    lines = event.serialize().split("\r\n")
+    end = lines.pop()  # END:VEVENT
+    lines.extend(own)
+    if alarm is not None and not content.cancelled and content.status is not Status.DONE:
+        lines.extend(("BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{_trigger(alarm)}",
+                      f"DESCRIPTION:{rfc5545.escape_text(summary(content, language))}", "END:VALARM"))
+    lines.append(end)
+    return rfc5545.content_lines(lines)

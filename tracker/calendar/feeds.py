@@ -1,0 +1,135 @@
+"""Feeds: which events a calendar shows, what it is called, and the VCALENDAR around them.
+
+Pure. A feed is whole-plan (no parties, no themes), per party, per theme,
+personal (several parties and themes: an event belongs when any of them
+matches), and any of these may be narrowed to overdue occurrences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tracker import __version__
+from tracker.calendar import rfc5545
+from tracker.calendar.events import EventContent
+from tracker.i18n import _, using_language
+
+PRODID = f"-//Kraeftplan V//tracker {__version__}//DA"
+# How often subscribers should fetch. Outlook and Apple honour these; Google
+# fetches on its own schedule (every few hours) whatever the feed says.
+REFRESH_INTERVAL = "PT1H"
+
+FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class FeedSelection:
+    parties: frozenset[str] = frozenset()
+    themes: frozenset[str] = frozenset()
+    overdue_only: bool = False
+
+    def admits(self, event: EventContent) -> bool:
+        if self.overdue_only and not event.overdue:
+            return False
+        if not self.parties and not self.themes:
+            return True
+        return bool(self.parties & event.parties) or event.theme in self.themes
+
+
+@dataclass(frozen=True)
+class FeedDefinition:
+    """A configured feed as the renderer needs it (from a ``feed`` row, without its token)."""
+
+    name: str
+    token_hash: str
+    selection: FeedSelection = field(default_factory=FeedSelection)
+    language: str = "da"
+    alarm: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def export_filename(self) -> str:
+        """The file ``tracker feed export`` writes: the name, plus part of the token's hash.
+
+        The hash part keeps the file's address as hard to guess as the web
+        feed's (a directory listing aside); the name alone would not be.
+        """
+        return f"{self.name}-{self.token_hash[:32]}.ics"
+
+
+@dataclass(frozen=True)
+class PlanNames:
+    """Display names for calendar titles: party key → (da, en), theme key → (number, da, en)."""
+
+    parties: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    themes: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
+
+
+def calendar_title(feed: FeedDefinition, names: PlanNames) -> tuple[str, str]:
+    """X-WR-CALNAME and X-WR-CALDESC: which feed this is, in the feed's language."""
+    english = feed.language == "en"
+    selection = feed.selection
+    with using_language(feed.language):
+        plan = _("Cancer Plan V")
+        party_names = [names.parties.get(key, (key, key))[1 if english else 0] for key in sorted(selection.parties)]
+        theme_names = []
+        for key in sorted(selection.themes):
+            number, title, title_en = names.themes.get(key, (0, key, key))
+            theme_names.append(_("Recommendation {number}: {title}").format(number=number,
+                                                                           title=title_en if english else title))
+        if not party_names and not theme_names:
+            name, scope = plan, _("every deliverable in the implementation agreement")
+        elif len(party_names) == 1 and not theme_names:
+            name, scope = f"{plan} – {party_names[0]}", _("the deliverables {party} is responsible for").format(
+                party=party_names[0])
+        elif len(theme_names) == 1 and not party_names:
+            name, scope = f"{plan} – {theme_names[0]}", _("the deliverables under {theme}").format(
+                theme=theme_names[0])
+        else:
+            name = f"{plan} – {feed.name}"
+            scope = _("the deliverables of {selection}").format(selection="; ".join(party_names + theme_names))
+        if selection.overdue_only:
+            name = _("{name} (overdue)").format(name=name)
+            scope = _("overdue among {scope}").format(scope=scope)
+        description = _("Deadlines and status for {scope}, kept current by the Cancer Plan V task force.").format(
+            scope=scope)
+    return name, description
+
+
+def render_calendar(feed: FeedDefinition, names: PlanNames, events: Iterable[str]) -> str:
+    """The whole feed: the calendar's properties, then the already rendered VEVENT blocks."""
+    name, description = calendar_title(feed, names)
+    header = rfc5545.content_lines([
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"NAME:{rfc5545.escape_text(name)}",
+        f"X-WR-CALNAME:{rfc5545.escape_text(name)}",
+        f"DESCRIPTION:{rfc5545.escape_text(description)}",
+        f"X-WR-CALDESC:{rfc5545.escape_text(description)}",
+        "X-WR-TIMEZONE:Europe/Copenhagen",
+        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH_INTERVAL}",
+        f"X-PUBLISHED-TTL:{REFRESH_INTERVAL}",
+    ])
+    return header + "".join(events) + "END:VCALENDAR\r\n"
+
+
+def check_base_url(base_url: str) -> str:
+    """``base_url`` without a trailing slash; ValueError unless it is an absolute http(s) URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(base_url)
+    return base_url.rstrip("/")
+
+
+def feed_urls(base_url: str, token: str) -> tuple[str, str]:
+    """The feed's http(s) address and its webcal:// twin, which calendar apps open as a subscription."""
+    url = f"{base_url.rstrip('/')}/feeds/{token}.ics"
+    return url, "webcal://" + url.split("://", 1)[1]

@@ -1,0 +1,108 @@
+"""Rendering feeds from cached events: one change re-renders only the events it touches.
+
+``FeedRenderer`` holds the plan's events as of the last ``update`` and, per
+event, its text for each (language, alarm) a feed has asked for. A feed is the
+join of its events' cached text, kept until the plan next changes. ``update``
+compares fingerprints and revisions, so after a status change exactly one
+event is rendered again and every feed is re-joined from cached text.
+
+Not thread-safe on its own: ``tracker.calendar.service`` serialises access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tracker.calendar.events import EventContent, EventState, parse_alarm, render_event
+from tracker.calendar.feeds import FeedDefinition, PlanNames, render_calendar
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    etag: str  # a strong validator, quoted as HTTP wants it
+    last_modified: datetime
+    event_count: int
+
+
+class FeedRenderer:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self._events: dict[str, EventContent] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._states: dict[str, EventState] = {}
+        self._order: list[str] = []
+        self._names = PlanNames()
+        self._texts: dict[tuple[str, str, timedelta | None], str] = {}
+        self._feeds: dict[tuple[FeedDefinition, timedelta | None], RenderedFeed] = {}
+        self._last_change: datetime | None = None
+
+    @property
+    def events(self) -> list[EventContent]:
+        return [self._events[uid] for uid in self._order]
+
+    def fingerprint(self, uid: str) -> str | None:
+        return self._fingerprints.get(uid)
+
+    def update(self, events: Iterable[EventContent], states: Mapping[str, EventState],
+               names: PlanNames | None = None) -> set[str]:
+        """Take the plan as it is now; returns the UIDs whose events changed (or appeared or went)."""
+        incoming = {event.uid: event for event in events}
+        changed = set(self._events) - set(incoming)
+        fingerprints: dict[str, str] = {}
+        for uid, event in incoming.items():
+            old = self._events.get(uid)
+            if old is event:
+                fingerprints[uid] = self._fingerprints[uid]
+            else:
+                fingerprints[uid] = event.fingerprint()
+            if fingerprints[uid] != self._fingerprints.get(uid) or states[uid] != self._states.get(uid):
+                changed.add(uid)
+        names_changed = names is not None and names != self._names
+        if not changed and not names_changed:
+            return set()
+        for key in [key for key in self._texts if key[0] in changed]:
+            del self._texts[key]
+        self._events = incoming
+        self._fingerprints = fingerprints
+        self._states = {uid: states[uid] for uid in incoming}
+        if names is not None:
+            self._names = names
+        self._order = sorted(incoming, key=lambda uid: (incoming[uid].due, uid))
+        self._last_change = max((state.changed_at for state in self._states.values()), default=None)
+        self._feeds.clear()
+        return changed
+
+    def render(self, feed: FeedDefinition, alarm: timedelta | None = None) -> RenderedFeed:
+        """The feed's bytes, joined from cached event text; rendered again only after a change."""
+        if alarm is None and feed.alarm:
+            alarm = parse_alarm(feed.alarm)
+        cached = self._feeds.get((feed, alarm))
+        if cached is not None:
+            return cached
+        texts = [self._event_text(uid, feed.language, alarm)
+                 for uid in self._order if feed.selection.admits(self._events[uid])]
+        body = render_calendar(feed, self._names, texts).encode("utf-8")
+        # Any change anywhere in the plan moves Last-Modified: an event that
+        # left this feed changed it too, and If-Modified-Since must not say otherwise.
+        moments = [moment for moment in (self._last_change, feed.created_at) if moment is not None]
+        rendered = RenderedFeed(
+            body=body,
+            etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+            last_modified=max(moments) if moments else datetime.fromtimestamp(0).astimezone(),
+            event_count=len(texts),
+        )
+        self._feeds[(feed, alarm)] = rendered
+        return rendered
+
+    def _event_text(self, uid: str, language: str, alarm: timedelta | None) -> str:
+        key = (uid, language, alarm)
+        text = self._texts.get(key)
+        if text is None:
+            text = render_event(self._events[uid], self._states[uid], language=language, base_url=self.base_url,
+                                alarm=alarm)
+            self._texts[key] = text
+        return text

@@ -1,0 +1,120 @@
+"""The feeds as a long-running process serves them: current at every call, rendered only on change.
+
+Each call starts with one primary-key read of the change markers
+(``tracker.store.revision``). When neither they nor the plan's day moved,
+the cached bytes are served as they are. When the plan changed, it is read
+again, each event's revision reconciled, and only the changed events are
+rendered (``FeedRenderer``). When the set of feeds changed (a feed created or
+revoked), the feed definitions are read again, so a revoked token stops
+working at its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from tracker.calendar.events import parse_alarm
+from tracker.calendar.export import ExportReport, export
+from tracker.calendar.feeds import FeedDefinition
+from tracker.calendar.renderer import FeedRenderer, RenderedFeed
+from tracker.calendar.source import definition, load_feeds, load_plan, reconcile
+from tracker.clock import plan_today
+from tracker.store import revision
+from tracker.store.db import read_session, translate_errors
+
+# secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+class FeedService:
+    def __init__(self, engine: Engine, base_url: str):
+        self.engine = engine
+        self.renderer = FeedRenderer(base_url)
+        self._lock = threading.Lock()
+        self._plan_seen: tuple[str, date] | None = None
+        self._feeds_seen: str | None = None
+        self._states: dict | None = None
+        self._feeds: list[FeedDefinition] = []
+        # Goes up whenever a refresh re-read anything: the exporter writes
+        # files only when it moved since its last run.
+        self.generation = 0
+
+    def refresh(self, now: datetime) -> bool:
+        """Bring the cache up to the database and the day; True when anything was re-read."""
+        today = plan_today(now)
+        with translate_errors(self.engine), self.engine.connect() as connection:
+            markers = revision.read(connection)
+        with self._lock:
+            refreshed = False
+            if self._plan_seen != (markers.plan, today):
+                with read_session(self.engine) as session:
+                    plan = load_plan(session, today)
+                fingerprints = {event.uid: event.fingerprint() for event in plan.events}
+                self._states = reconcile(self.engine, plan.events, fingerprints, now, self._states)
+                self.renderer.update(plan.events, {uid: state for uid, (_, state) in self._states.items()},
+                                     plan.names)
+                self._plan_seen = (markers.plan, today)
+                refreshed = True
+            if self._feeds_seen != markers.feeds:
+                with read_session(self.engine) as session:
+                    self._feeds = [definition(row) for row in load_feeds(session)]
+                self._feeds_seen = markers.feeds
+                refreshed = True
+            if refreshed:
+                self.generation += 1
+            return refreshed
+
+    @property
+    def feeds(self) -> list[FeedDefinition]:
+        """The feeds that are not revoked, as of the last refresh."""
+        return list(self._feeds)
+
+    def find(self, token: str) -> FeedDefinition | None:
+        """The live feed this token opens, or None; the same work whichever way it fails.
+
+        The token's hash is compared with every live feed's in constant time
+        and without stopping at a match, so neither the comparison nor the
+        loop tells an attacker how close a guess came.
+        """
+        if not TOKEN_PATTERN.fullmatch(token):
+            return None
+        presented = hash_token(token)
+        found = None
+        for feed in self._feeds:
+            if hmac.compare_digest(feed.token_hash, presented):
+                found = feed
+        return found
+
+    def render(self, feed: FeedDefinition, alarm: timedelta | None = None) -> RenderedFeed:
+        with self._lock:
+            return self.renderer.render(feed, alarm)
+
+    def feed_for_token(self, token: str, now: datetime, alarm: str | None = None) -> RenderedFeed | None:
+        """Refresh, then the feed's bytes; None for any token that opens nothing.
+
+        A bad ``alarm`` raises ValueError, but only for a token that opens a
+        feed: to anyone else every answer is the same "not found".
+        """
+        self.refresh(now)
+        feed = self.find(token)
+        if feed is None:
+            return None
+        return self.render(feed, parse_alarm(alarm) if alarm else None)
+
+    def export(self, directory: Path, now: datetime) -> ExportReport:
+        """Write every live feed to ``directory`` and remove revoked feeds' files."""
+        self.refresh(now)
+        with read_session(self.engine) as session:
+            revoked = [definition(row) for row in load_feeds(session, include_revoked=True) if row.revoked_at]
+        return export(directory, [(feed, self.render(feed)) for feed in self.feeds], revoked)

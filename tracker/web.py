@@ -1,0 +1,171 @@
+"""The web process: an ASGI app (Starlette, run by uvicorn) that serves the calendar feeds.
+
+``GET /feeds/<token>.ics`` answers with the feed the token opens, or with the
+same 404 as any path that does not exist: an unknown, revoked or malformed
+token is indistinguishable from a typo. Responses carry ``ETag`` and
+``Last-Modified`` and answer conditional requests with 304, which is most of
+what calendar clients send. The database is read once per request (the change
+markers); feeds are rendered only when the plan changed.
+
+Tokens never reach a log: uvicorn's access log goes through
+``RedactFeedTokens``, and nothing here logs a path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from tracker.calendar.renderer import RenderedFeed
+from tracker.calendar.service import FeedService
+from tracker.clock import utc_now
+from tracker.errors import StoreError, TrackerError
+from tracker.i18n import _
+
+log = logging.getLogger("tracker.web")
+
+FEED_PATH = re.compile(r"/feeds/[^/?#\s]*")
+REDACTED_PATH = "/feeds/[token]"
+
+
+def _not_found() -> Response:
+    # Starlette's own answer to a path no route matches, byte for byte.
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(timezone.utc).replace(microsecond=0), usegmt=True)
+
+
+def is_not_modified(headers: Any, rendered: RenderedFeed) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        candidates = [tag.strip() for tag in if_none_match.split(",")]
+        return "*" in candidates or any(tag.removeprefix("W/") == rendered.etag for tag in candidates)
+    if_modified_since = headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError, IndexError):
+            return False  # an unreadable date is ignored, as the RFC says
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return rendered.last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
+               export_dir: Path | None = None, poll_seconds: float = 10.0) -> Starlette:
+    """The ASGI app. With ``export_dir``, it also keeps that folder's .ics files current."""
+
+    async def feed(request: Request) -> Response:
+        filename: str = request.path_params["filename"]
+        if not filename.endswith(".ics"):
+            return _not_found()
+        try:
+            rendered = await run_in_threadpool(service.feed_for_token, filename[:-4], clock(),
+                                               request.query_params.get("alarm"))
+        except ValueError:
+            return PlainTextResponse(_("The alarm must be a number and a unit, e.g. ?alarm=7d (days), 2w (weeks) "
+                                       "or 12h (hours).") + "\n", status_code=400)
+        except StoreError as error:
+            log.error("cannot serve a feed: %s", error.message)
+            return PlainTextResponse(_("The calendar is unavailable for a moment; try again later.") + "\n",
+                                     status_code=503, headers={"Retry-After": "60"})
+        if rendered is None:
+            return _not_found()
+        headers = {
+            "ETag": rendered.etag,
+            "Last-Modified": _http_date(rendered.last_modified),
+            # Revalidate every time: a 304 is cheap, a stale deadline is not.
+            "Cache-Control": "private, no-cache",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if is_not_modified(request.headers, rendered):
+            return Response(status_code=304, headers=headers)
+        return Response(rendered.body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(service.refresh, clock())
+        except TrackerError as error:
+            log.error("health check failed: %s", error.message)
+            return PlainTextResponse("unavailable\n", status_code=503)
+        return PlainTextResponse("ok\n")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_keep_exported(service, export_dir, clock, poll_seconds)) if export_dir else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return Starlette(
+        routes=[
+            Route("/feeds/{filename}", feed, methods=["GET", "HEAD"]),
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _keep_exported(service: FeedService, directory: Path, clock: Callable[[], datetime],
+                         poll_seconds: float) -> None:
+    """Rewrite the export folder whenever the plan, the day or the feeds changed."""
+    exported_generation: int | None = None
+    while True:
+        try:
+            await run_in_threadpool(service.refresh, clock())
+            if service.generation != exported_generation:
+                generation = service.generation
+                report = await run_in_threadpool(service.export, directory, clock())
+                exported_generation = generation
+                if report.written or report.removed:
+                    log.info("exported feeds to %s: %d written, %d removed", directory, len(report.written),
+                             len(report.removed))
+        except TrackerError as error:
+            log.error("cannot export the feeds: %s", error.message)
+        await asyncio.sleep(poll_seconds)
+
+
+class RedactFeedTokens(logging.Filter):
+    """Replaces the token in every logged feed path, whatever logger or format carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(FEED_PATH.sub(REDACTED_PATH, arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        if isinstance(record.msg, str):
+            record.msg = FEED_PATH.sub(REDACTED_PATH, record.msg)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with the token filter on its access and error logs."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactFeedTokens}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_tokens")
+    config["loggers"]["tracker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
