@@ -399,8 +399,10 @@ def _base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
               help="Port to listen on (env PORT).")
 @click.option("--export-dir", type=click.Path(file_okay=False), envvar="TRACKER_FEED_DIR", metavar="DIR",
               help="Also keep this folder's .ics files current (env TRACKER_FEED_DIR).")
+@click.option("--export-interval", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              metavar="SECONDS", help="How often to look for changes to export.")
 @_database_option
-def serve(host: str, port: int, export_dir: str | None, database_url: str | None) -> None:
+def serve(host: str, port: int, export_dir: str | None, export_interval: float, database_url: str | None) -> None:
     """Serve the calendar feeds over HTTP (uvicorn) until stopped.
 
     Feeds are at /feeds/TOKEN.ics (see `tracker feed create`); /healthz says
@@ -417,7 +419,7 @@ def serve(host: str, port: int, export_dir: str | None, database_url: str | None
     engine = _open_existing(database_url)
     service = FeedService(engine, _base_url(host, port))
     service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
-    app = create_app(service, export_dir=Path(export_dir) if export_dir else None)
+    app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval)
     uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False, proxy_headers=True)
 
 
