@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from tracker.calendar.events import EventContent, EventState, event_uid
 from tracker.calendar.feeds import FeedDefinition, FeedSelection, PlanNames
+from tracker.errors import StoreError
 from tracker.model import Status, is_overdue
 from tracker.store.db import read_session, write_session
 from tracker.store.tables import CalendarEventRow, DeliverableRow, FeedRow, OccurrenceRow, PartyRow, ThemeRow
@@ -84,6 +85,16 @@ def reconcile(engine: Engine, events: list[EventContent], fingerprints: dict[str
             known = _states(session.exec(select(CalendarEventRow)))
         if all(known.get(e.uid, ("",))[0] == fingerprints[e.uid] for e in events):
             return known
+    try:
+        return _store_changes(engine, events, fingerprints, now)
+    except StoreError:
+        # Another process inserted the same new event between our read and
+        # our insert (PostgreSQL's unique key says so): its rows are there now.
+        return _store_changes(engine, events, fingerprints, now)
+
+
+def _store_changes(engine: Engine, events: list[EventContent], fingerprints: dict[str, str],
+                   now: datetime) -> dict[str, tuple[str, EventState]]:
     with write_session(engine) as session:
         rows = {row.uid: row for row in session.exec(select(CalendarEventRow))}
         for event in events:
