@@ -38,7 +38,8 @@ from tracker.i18n import _
 
 log = logging.getLogger("tracker.web")
 
-FEED_PATH = re.compile(r"/feeds/[^/?#\s]*")
+# Everything after /feeds/ up to the query: "/feeds//TOKEN.ics" must not slip through either.
+FEED_PATH = re.compile(r"/feeds/[^?#\s\"]*")
 REDACTED_PATH = "/feeds/[token]"
 
 

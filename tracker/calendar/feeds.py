@@ -124,7 +124,8 @@ def check_base_url(base_url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    # An empty "?" or "#" would put the token in the query or fragment.
+    if parts.scheme not in ("http", "https") or not parts.netloc or "?" in base_url or "#" in base_url:
         raise ValueError(base_url)
     return base_url.rstrip("/")
 

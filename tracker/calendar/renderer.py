@@ -12,6 +12,7 @@ Not thread-safe on its own: ``tracker.calendar.service`` serialises access.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,12 @@ class RenderedFeed:
     event_count: int
 
 
+# How many different alarm offsets are kept rendered at once. ``?alarm=`` is
+# chosen by subscribers, so without a bound anyone holding one token could
+# make the cache grow by one copy of the plan per offset.
+MAX_CACHED_ALARMS = 8
+
+
 class FeedRenderer:
     def __init__(self, base_url: str):
         self.base_url = base_url
@@ -39,6 +46,7 @@ class FeedRenderer:
         self._texts: dict[tuple[str, str, timedelta | None], str] = {}
         self._feeds: dict[tuple[FeedDefinition, timedelta | None], RenderedFeed] = {}
         self._last_change: datetime | None = None
+        self._alarms: OrderedDict[timedelta, None] = OrderedDict()
 
     @property
     def events(self) -> list[EventContent]:
@@ -80,6 +88,8 @@ class FeedRenderer:
         """The feed's bytes, joined from cached event text; rendered again only after a change."""
         if alarm is None and feed.alarm:
             alarm = parse_alarm(feed.alarm)
+        if alarm is not None:
+            self._remember_alarm(alarm)
         cached = self._feeds.get((feed, alarm))
         if cached is not None:
             return cached
@@ -97,6 +107,16 @@ class FeedRenderer:
         )
         self._feeds[(feed, alarm)] = rendered
         return rendered
+
+    def _remember_alarm(self, alarm: timedelta) -> None:
+        self._alarms[alarm] = None
+        self._alarms.move_to_end(alarm)
+        while len(self._alarms) > MAX_CACHED_ALARMS:
+            evicted, _ = self._alarms.popitem(last=False)
+            for key in [key for key in self._texts if key[2] == evicted]:
+                del self._texts[key]
+            for key in [key for key in self._feeds if key[1] == evicted]:
+                del self._feeds[key]
 
     def _event_text(self, uid: str, language: str, alarm: timedelta | None) -> str:
         key = (uid, language, alarm)

@@ -50,7 +50,8 @@ def create_feed(session: Session, name: str, *, parties: list[str], themes: list
                 "The alarm {alarm!r} cannot be read: write a number and a unit, e.g. 7d (days), 2w (weeks) "
                 "or 12h (hours)."
             ).format(alarm=alarm)) from None
-        alarm = alarm.strip().lower()
+        value = alarm.strip().lower()
+        alarm = f"{int(value[:-1])}{value[-1]}"  # "007D" is stored as "7d"
     _check_keys(session, PartyRow, parties, _("No party has the key {key!r}."))
     _check_keys(session, ThemeRow, themes, _("No theme has the key {key!r}."))
     existing = session.exec(select(FeedRow).where(FeedRow.name == name)).first()
