@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 import ics
@@ -65,10 +65,15 @@ class EventContent:
 
     def fingerprint(self) -> str:
         """A digest of the content: it changes exactly when the rendered event would."""
-        fields = asdict(self)
-        fields["parties"] = sorted(self.parties)
-        encoded = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+        # Not dataclasses.asdict: it deep-copies every field, and this runs
+        # for every occurrence at every refresh.
+        values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        values["parties"] = sorted(self.parties)
+        encoded = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+_FIELD_NAMES = tuple(field.name for field in fields(EventContent))
 
 
 @dataclass(frozen=True)
@@ -132,33 +137,43 @@ def description(content: EventContent, language: str, base_url: str) -> str:
         return "\n".join(lines)
 
 
-def parse_alarm(text: str) -> timedelta:
-    """``7d``, ``2w`` or ``12h`` before the due day, as a positive timedelta; ValueError otherwise."""
+@dataclass(frozen=True)
+class Alarm:
+    """A reminder ``before`` the due day; ``at_nine`` when it was asked for in days or weeks."""
+
+    before: timedelta
+    at_nine: bool
+
+    @property
+    def trigger(self) -> str:
+        """A TRIGGER relative to the all-day event's start (midnight of the due day).
+
+        Days and weeks fire at 09:00 that many days before (``-P6DT15H`` for
+        7d), when someone is at work to act on them; hours count back from
+        midnight exactly (24h is 00:00 the day before).
+        """
+        if self.at_nine:
+            remaining = self.before - timedelta(hours=9)
+            days, hours = remaining.days, remaining.seconds // 3600
+            return f"-P{days}DT{hours}H" if days else f"-PT{hours}H"
+        return f"-PT{int(self.before.total_seconds() // 3600)}H"
+
+
+_ALARM_LIMITS = {"h": 24 * 366, "d": 366, "w": 52}
+
+
+def parse_alarm(text: str) -> Alarm:
+    """``7d``, ``2w`` or ``12h`` before the due day; ValueError otherwise."""
     value = text.strip().lower()
-    unit = value[-1:]
-    number = value[:-1]
-    if unit not in ("h", "d", "w") or not number.isdigit() or not 0 < int(number) <= {"h": 24 * 366, "d": 366,
-                                                                                        "w": 52}[unit]:
+    unit, number = value[-1:], value[:-1]
+    if unit not in _ALARM_LIMITS or not number.isdigit() or not 0 < int(number) <= _ALARM_LIMITS[unit]:
         raise ValueError(text)
     hours = int(number) * {"h": 1, "d": 24, "w": 24 * 7}[unit]
-    return timedelta(hours=hours)
-
-
-def _trigger(before: timedelta) -> str:
-    """A TRIGGER relative to the all-day event's start (midnight of the due day).
-
-    Whole days fire at 09:00 that many days before (``-P6DT15H`` for 7d), when
-    someone is at work to act on them; hours count back from midnight.
-    """
-    if before % timedelta(days=1) == timedelta(0):
-        remaining = before - timedelta(hours=9)
-        days, hours = remaining.days, remaining.seconds // 3600
-        return f"-P{days}DT{hours}H" if days else f"-PT{hours}H"
-    return f"-PT{int(before.total_seconds() // 3600)}H"
+    return Alarm(before=timedelta(hours=hours), at_nine=unit != "h")
 
 
 def render_event(content: EventContent, state: EventState, *, language: str, base_url: str,
-                 alarm: timedelta | None = None) -> str:
+                 alarm: Alarm | None = None) -> str:
     """The VEVENT as folded, CRLF-terminated physical lines."""
     event = ics.Event(
         name=rfc5545.clean_text(summary(content, language)),
@@ -184,7 +199,7 @@ def render_event(content: EventContent, state: EventState, *, language: str, bas
     end = lines.pop()  # END:VEVENT
     lines.extend(own)
     if alarm is not None and not content.cancelled and content.status is not Status.DONE:
-        lines.extend(("BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{_trigger(alarm)}",
+        lines.extend(("BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{alarm.trigger}",
                       f"DESCRIPTION:{rfc5545.escape_text(summary(content, language))}", "END:VALARM"))
     lines.append(end)
     return rfc5545.content_lines(lines)

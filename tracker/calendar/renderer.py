@@ -15,9 +15,9 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from tracker.calendar.events import EventContent, EventState, parse_alarm, render_event
+from tracker.calendar.events import Alarm, EventContent, EventState, parse_alarm, render_event
 from tracker.calendar.feeds import FeedDefinition, PlanNames, render_calendar
 
 
@@ -43,10 +43,10 @@ class FeedRenderer:
         self._states: dict[str, EventState] = {}
         self._order: list[str] = []
         self._names = PlanNames()
-        self._texts: dict[tuple[str, str, timedelta | None], str] = {}
-        self._feeds: dict[tuple[FeedDefinition, timedelta | None], RenderedFeed] = {}
+        self._texts: dict[tuple[str, str, Alarm | None], str] = {}
+        self._feeds: dict[tuple[FeedDefinition, Alarm | None], RenderedFeed] = {}
         self._last_change: datetime | None = None
-        self._alarms: OrderedDict[timedelta, None] = OrderedDict()
+        self._alarms: OrderedDict[Alarm, None] = OrderedDict()
 
     @property
     def events(self) -> list[EventContent]:
@@ -56,18 +56,22 @@ class FeedRenderer:
         return self._fingerprints.get(uid)
 
     def update(self, events: Iterable[EventContent], states: Mapping[str, EventState],
-               names: PlanNames | None = None) -> set[str]:
-        """Take the plan as it is now; returns the UIDs whose events changed (or appeared or went)."""
+               names: PlanNames | None = None, fingerprints: Mapping[str, str] | None = None) -> set[str]:
+        """Take the plan as it is now; returns the UIDs whose events changed (or appeared or went).
+
+        ``fingerprints`` saves computing them again when the caller has them.
+        """
         incoming = {event.uid: event for event in events}
         changed = set(self._events) - set(incoming)
-        fingerprints: dict[str, str] = {}
+        current: dict[str, str] = {}
         for uid, event in incoming.items():
-            old = self._events.get(uid)
-            if old is event:
-                fingerprints[uid] = self._fingerprints[uid]
+            if fingerprints is not None:
+                current[uid] = fingerprints[uid]
+            elif self._events.get(uid) is event:
+                current[uid] = self._fingerprints[uid]
             else:
-                fingerprints[uid] = event.fingerprint()
-            if fingerprints[uid] != self._fingerprints.get(uid) or states[uid] != self._states.get(uid):
+                current[uid] = event.fingerprint()
+            if current[uid] != self._fingerprints.get(uid) or states[uid] != self._states.get(uid):
                 changed.add(uid)
         names_changed = names is not None and names != self._names
         if not changed and not names_changed:
@@ -75,7 +79,7 @@ class FeedRenderer:
         for key in [key for key in self._texts if key[0] in changed]:
             del self._texts[key]
         self._events = incoming
-        self._fingerprints = fingerprints
+        self._fingerprints = current
         self._states = {uid: states[uid] for uid in incoming}
         if names is not None:
             self._names = names
@@ -84,7 +88,7 @@ class FeedRenderer:
         self._feeds.clear()
         return changed
 
-    def render(self, feed: FeedDefinition, alarm: timedelta | None = None) -> RenderedFeed:
+    def render(self, feed: FeedDefinition, alarm: Alarm | None = None) -> RenderedFeed:
         """The feed's bytes, joined from cached event text; rendered again only after a change."""
         if alarm is None and feed.alarm:
             alarm = parse_alarm(feed.alarm)
@@ -108,7 +112,7 @@ class FeedRenderer:
         self._feeds[(feed, alarm)] = rendered
         return rendered
 
-    def _remember_alarm(self, alarm: timedelta) -> None:
+    def _remember_alarm(self, alarm: Alarm) -> None:
         self._alarms[alarm] = None
         self._alarms.move_to_end(alarm)
         while len(self._alarms) > MAX_CACHED_ALARMS:
@@ -118,7 +122,7 @@ class FeedRenderer:
             for key in [key for key in self._feeds if key[1] == evicted]:
                 del self._feeds[key]
 
-    def _event_text(self, uid: str, language: str, alarm: timedelta | None) -> str:
+    def _event_text(self, uid: str, language: str, alarm: Alarm | None) -> str:
         key = (uid, language, alarm)
         text = self._texts.get(key)
         if text is None:

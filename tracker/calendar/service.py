@@ -15,12 +15,12 @@ import hashlib
 import hmac
 import re
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from tracker.calendar.events import parse_alarm
+from tracker.calendar.events import Alarm, parse_alarm
 from tracker.calendar.export import ExportReport, export
 from tracker.calendar.feeds import FeedDefinition
 from tracker.calendar.renderer import FeedRenderer, RenderedFeed
@@ -44,7 +44,6 @@ class FeedService:
         self._lock = threading.Lock()
         self._plan_seen: tuple[str, date] | None = None
         self._feeds_seen: str | None = None
-        self._states: dict | None = None
         self._feeds: list[FeedDefinition] = []
         # Goes up whenever a refresh re-read anything: the exporter writes
         # files only when it moved since its last run.
@@ -61,9 +60,9 @@ class FeedService:
                 with read_session(self.engine) as session:
                     plan = load_plan(session, today)
                 fingerprints = {event.uid: event.fingerprint() for event in plan.events}
-                self._states = reconcile(self.engine, plan.events, fingerprints, now, self._states)
-                self.renderer.update(plan.events, {uid: state for uid, (_, state) in self._states.items()},
-                                     plan.names)
+                states = reconcile(self.engine, plan.events, fingerprints, now)
+                self.renderer.update(plan.events, {uid: state for uid, (_, state) in states.items()},
+                                     plan.names, fingerprints)
                 self._plan_seen = (markers.plan, today)
                 refreshed = True
             if self._feeds_seen != markers.feeds:
@@ -96,7 +95,7 @@ class FeedService:
                 found = feed
         return found
 
-    def render(self, feed: FeedDefinition, alarm: timedelta | None = None) -> RenderedFeed:
+    def render(self, feed: FeedDefinition, alarm: Alarm | None = None) -> RenderedFeed:
         with self._lock:
             return self.renderer.render(feed, alarm)
 

@@ -7,7 +7,6 @@ follow content changes, once, whichever process notices first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -37,6 +36,7 @@ def load_plan(session: Session, today: date) -> Plan:
     events = []
     for deliverable, occurrence in rows:
         status = Status(occurrence.status)
+        withdrawn = deliverable.archived_at is not None or occurrence.archived_at is not None
         owner_name, owner_name_en = parties.get(deliverable.owner, (deliverable.owner, deliverable.owner))
         co_owners = list(deliverable.co_owners)
         events.append(EventContent(
@@ -56,8 +56,9 @@ def load_plan(session: Session, today: date) -> Plan:
             window_start=occurrence.window_start,
             due=occurrence.due,
             status=status,
-            overdue=is_overdue(occurrence.due, status, today),
-            withdrawn=deliverable.archived_at is not None or occurrence.archived_at is not None,
+            # Withdrawn work is nobody's to deliver any more: never overdue.
+            overdue=not withdrawn and is_overdue(occurrence.due, status, today),
+            withdrawn=withdrawn,
             note=occurrence.note,
             source_section=deliverable.source_section,
             source_quote=deliverable.source_quote,
@@ -65,51 +66,56 @@ def load_plan(session: Session, today: date) -> Plan:
     return Plan(events=events, names=PlanNames(parties=parties, themes=themes))
 
 
-def _states(rows: Iterable[CalendarEventRow]) -> dict[str, tuple[str, EventState]]:
-    return {row.uid: (row.fingerprint, EventState(row.sequence, row.changed_at)) for row in rows}
-
-
-def reconcile(engine: Engine, events: list[EventContent], fingerprints: dict[str, str], now: datetime,
-              known: dict[str, tuple[str, EventState]] | None = None) -> dict[str, tuple[str, EventState]]:
+def reconcile(engine: Engine, events: list[EventContent], fingerprints: dict[str, str],
+              now: datetime) -> dict[str, tuple[str, EventState]]:
     """Each event's (fingerprint, state), with SEQUENCE raised where the content changed since last stored.
 
-    ``known`` is what the caller last read; when it already matches every
-    fingerprint, nothing is read or written. Otherwise the rows are re-read
+    Every stored state is read (plain columns, no lock), so all processes
+    serve the same revision; only changed events are then re-read and written
     inside a write transaction, so two processes noticing the same change
     raise the sequence once between them.
     """
-    if known is not None and all(known.get(e.uid, ("",))[0] == fingerprints[e.uid] for e in events):
-        return known
-    if known is None:
-        with read_session(engine) as session:
-            known = _states(session.exec(select(CalendarEventRow)))
-        if all(known.get(e.uid, ("",))[0] == fingerprints[e.uid] for e in events):
-            return known
+    columns = (CalendarEventRow.uid, CalendarEventRow.fingerprint, CalendarEventRow.sequence,
+               CalendarEventRow.changed_at)
+    with read_session(engine) as session:
+        known = {uid: (fingerprint, EventState(sequence, changed_at))
+                 for uid, fingerprint, sequence, changed_at in session.exec(select(*columns))}
+    changed = [event.uid for event in events if known.get(event.uid, ("",))[0] != fingerprints[event.uid]]
     try:
-        return _store_changes(engine, events, fingerprints, now)
+        stored = _store_changes(engine, changed, fingerprints, now)
     except StoreError:
         # Another process inserted the same new event between our read and
         # our insert (PostgreSQL's unique key says so): its rows are there now.
-        return _store_changes(engine, events, fingerprints, now)
+        stored = _store_changes(engine, changed, fingerprints, now)
+    return {**known, **stored}
 
 
-def _store_changes(engine: Engine, events: list[EventContent], fingerprints: dict[str, str],
+def _store_changes(engine: Engine, uids: list[str], fingerprints: dict[str, str],
                    now: datetime) -> dict[str, tuple[str, EventState]]:
+    """Raise the sequence of each of ``uids`` whose stored fingerprint differs; only their rows are read.
+
+    The rows are read inside the write transaction, so a change another
+    process stored meanwhile is seen and not counted twice.
+    """
     with write_session(engine) as session:
-        rows = {row.uid: row for row in session.exec(select(CalendarEventRow))}
-        for event in events:
-            fingerprint = fingerprints[event.uid]
-            row = rows.get(event.uid)
+        rows: dict[str, CalendarEventRow] = {}
+        for chunk in range(0, len(uids), 500):  # keep IN lists within every database's limits
+            batch = uids[chunk:chunk + 500]
+            rows.update((row.uid, row) for row in session.exec(
+                select(CalendarEventRow).where(CalendarEventRow.uid.in_(batch))))
+        for uid in uids:
+            fingerprint = fingerprints[uid]
+            row = rows.get(uid)
             if row is None:
-                row = CalendarEventRow(uid=event.uid, fingerprint=fingerprint, sequence=0, changed_at=now)
+                row = CalendarEventRow(uid=uid, fingerprint=fingerprint, sequence=0, changed_at=now)
                 session.add(row)
-                rows[event.uid] = row
+                rows[uid] = row
             elif row.fingerprint != fingerprint:
                 row.fingerprint = fingerprint
                 row.sequence += 1
                 row.changed_at = now
         session.flush()
-        return _states(rows.values())
+        return {row.uid: (row.fingerprint, EventState(row.sequence, row.changed_at)) for row in rows.values()}
 
 
 def load_feeds(session: Session, include_revoked: bool = False) -> list[FeedRow]:
