@@ -166,7 +166,8 @@ def parse_alarm(text: str) -> Alarm:
     """``7d``, ``2w`` or ``12h`` before the due day; ValueError otherwise."""
     value = text.strip().lower()
     unit, number = value[-1:], value[:-1]
-    if unit not in _ALARM_LIMITS or not number.isdigit() or not 0 < int(number) <= _ALARM_LIMITS[unit]:
+    valid_number = number.isascii() and number.isdigit()  # not "７d": str.isdigit takes any script's digits
+    if unit not in _ALARM_LIMITS or not valid_number or not 0 < int(number) <= _ALARM_LIMITS[unit]:
         raise ValueError(text)
     hours = int(number) * {"h": 1, "d": 24, "w": 24 * 7}[unit]
     return Alarm(before=timedelta(hours=hours), at_nine=unit != "h")

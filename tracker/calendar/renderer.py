@@ -43,7 +43,7 @@ class FeedRenderer:
         self._states: dict[str, EventState] = {}
         self._order: list[str] = []
         self._names = PlanNames()
-        self._texts: dict[tuple[str, str, Alarm | None], str] = {}
+        self._texts: dict[tuple[str, str, Alarm | None], bytes] = {}
         self._feeds: dict[tuple[FeedDefinition, Alarm | None], RenderedFeed] = {}
         self._last_change: datetime | None = None
         self._alarms: OrderedDict[Alarm, None] = OrderedDict()
@@ -99,7 +99,7 @@ class FeedRenderer:
             return cached
         texts = [self._event_text(uid, feed.language, alarm)
                  for uid in self._order if feed.selection.admits(self._events[uid])]
-        body = render_calendar(feed, self._names, texts).encode("utf-8")
+        body = render_calendar(feed, self._names, texts)
         # Any change anywhere in the plan moves Last-Modified: an event that
         # left this feed changed it too, and If-Modified-Since must not say otherwise.
         moments = [moment for moment in (self._last_change, feed.created_at) if moment is not None]
@@ -122,11 +122,11 @@ class FeedRenderer:
             for key in [key for key in self._feeds if key[1] == evicted]:
                 del self._feeds[key]
 
-    def _event_text(self, uid: str, language: str, alarm: Alarm | None) -> str:
+    def _event_text(self, uid: str, language: str, alarm: Alarm | None) -> bytes:
         key = (uid, language, alarm)
         text = self._texts.get(key)
         if text is None:
             text = render_event(self._events[uid], self._states[uid], language=language, base_url=self.base_url,
-                                alarm=alarm)
+                                alarm=alarm).encode("utf-8")
             self._texts[key] = text
         return text
