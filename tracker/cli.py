@@ -18,7 +18,7 @@ import click
 
 from tracker.clock import plan_today
 from tracker.errors import TrackerError
-from tracker.i18n import _, set_language
+from tracker.i18n import _, ngettext, set_language
 
 class DateType(click.ParamType):
     name = "DATE"
@@ -542,6 +542,87 @@ def feed_export(directory: str, database_url: str | None) -> None:
     click.echo(_("Exported to {directory}: {written} written, {unchanged} unchanged, {removed} removed.").format(
         directory=directory, written=len(report.written), unchanged=len(report.unchanged),
         removed=len(report.removed)))
+
+
+def _configured_channels() -> tuple[str, ...]:
+    """The channels this deployment can send on: Slack with a bot token, e-mail with an SMTP URL."""
+    return tuple(name for name, variable in (("slack", "SLACK_BOT_TOKEN"), ("email", "SMTP_URL"))
+                 if os.environ.get(variable, "").strip())
+
+
+@cli.group()
+def notify() -> None:
+    """Reminders, overdue alerts, escalations and digests (Slack, e-mail, or the console)."""
+
+
+@notify.command("preview")
+@click.option("--from", "start", type=DATE, metavar="DATE", help="First day (default: today).")
+@click.option("--to", "end", type=DATE, metavar="DATE", help="Last day (default: 30 days after --from).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per message and recipient.")
+@click.option("--contacts", "contacts_path", envvar="TRACKER_CONTACTS", metavar="PATH",
+              type=click.Path(dir_okay=False), help="The contacts file (env TRACKER_CONTACTS).")
+@_register_option
+@_database_option
+def notify_preview(start: date | None, end: date | None, as_json: bool, contacts_path: str | None,
+                   register_path: str | None, database_url: str | None) -> None:
+    """List every message the policy would send from --from to --to: when, to whom, why. Sends nothing.
+
+    The plan is taken as it is now: a status changed later changes what is sent.
+    Slack is used when SLACK_BOT_TOKEN is set, e-mail when SMTP_URL is; with
+    neither, messages are printed to the console.
+    """
+    import json
+    from datetime import timedelta
+
+    from tracker.clock import plan_zone
+    from tracker.notify.contacts import load_contacts
+    from tracker.notify.planner import bundle, plan_notices
+    from tracker.notify.source import load_changes, load_party_names, load_subjects
+    from tracker.register import load_register
+    from tracker.store.db import read_session
+
+    start = start or plan_today()
+    end = end or start + timedelta(days=30)
+    if end < start:
+        raise click.BadParameter(_("--to is before --from."), param_hint="--to")
+    register = load_register(register_path)
+    engine = _open_existing(database_url)
+    zone = plan_zone()
+    with read_session(engine) as session:
+        subjects = load_subjects(session)
+        names = load_party_names(session)
+        changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(), zone))
+    contacts = load_contacts(contacts_path, set(names))
+    plan = plan_notices(subjects, register.policy, contacts, _configured_channels(), start, end)
+    for problem in plan.problems:
+        click.echo(_("Warning: {problem}").format(problem=problem), err=True)
+    messages = bundle(plan.notices, subjects, changes, names, register.policy, zone, _base_url())
+    by_bundle = {(m.channel, m.recipient, m.at.date()): m for m in messages}
+    if as_json:
+        records = []
+        for notice in plan.notices:
+            message = by_bundle[(notice.channel, notice.recipient, notice.day)]
+            records.append({
+                "at": message.at.isoformat(), "key": notice.key, "kind": notice.kind, "step": notice.step,
+                "id": notice.subject.deliverable_id if notice.subject else None,
+                "occurrence": notice.subject.year if notice.subject else None,
+                "channel": notice.channel, "recipient": notice.recipient, "language": notice.language,
+                "reason": notice.reason, "message": message.key, "subject": message.subject, "text": message.text,
+            })
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not messages:
+        click.echo(_("No messages from {start} to {end}.").format(start=start, end=end))
+        return
+    for message in messages:
+        click.echo(f"{message.at.isoformat(timespec='minutes')}  {message.channel}  {message.recipient}")
+        click.echo(f"  {message.subject}")
+        for notice in (n for n in plan.notices if (n.channel, n.recipient, n.day) ==
+                       (message.channel, message.recipient, message.at.date())):
+            what = (f"{notice.subject.deliverable_id}" + (f" ({notice.subject.year})" if notice.subject.year else "")
+                    if notice.subject else _("the week's overview"))
+            click.echo(f"    {notice.kind:<10} {what}  — {notice.reason}")
+    click.echo(ngettext("{count} message.", "{count} messages.", len(messages)).format(count=len(messages)))
 
 
 @cli.group()

@@ -194,4 +194,40 @@ CATALOGUE: dict[str, str] = {
     "Status: {status}": "Status: {status}",
     "Source, {section}: “{quote}”": "Kilde, {section}: “{quote}”",
     "Latest note: {note}": "Seneste note: {note}",
+    # Notifications (tracker notify …, the messages' text)
+    "--to is before --from.": "--to ligger før --from.",
+    "the week's overview": "ugens overblik",
+    "{count} message.": "{count} besked.",
+    "{count} messages.": "{count} beskeder.",
+    "Warning: {problem}": "Advarsel: {problem}",
+    "No messages from {start} to {end}.": "Ingen beskeder fra {start} til {end}.",
+    "Fix them (contacts.example.toml shows the format) and run the command again.":
+        "Ret dem (contacts.example.toml viser formatet), og kør kommandoen igen.",
+    "{count} problem in the contacts file {filename}:": "{count} problem i kontaktfilen {filename}:",
+    "{count} problems in the contacts file {filename}:": "{count} problemer i kontaktfilen {filename}:",
+    "Cancer Plan V: {parts}": "Kræftplan V: {parts}",
+    "What needs your attention in Cancer Plan V on {day}:": "Det kræver din opmærksomhed i Kræftplan V {day}:",
+    "Nothing is overdue or due soon.": "Intet er forsinket eller har frist snart.",
+    "due tomorrow ({due})": "frist i morgen ({due})",
+    "due in {days} days ({due})": "frist om {days} dage ({due})",
+    "The week in Cancer Plan V as of {day}: what is overdue, what falls due in the coming weeks, and what "
+    "changed.":
+        "Ugen i Kræftplan V pr. {day}: hvad der er forsinket, hvad der har frist de kommende uger, og hvad der "
+        "er ændret.",
+    "overdue by {days} day (due {due})": "forsinket {days} dag (frist {due})",
+    "overdue by {days} days (due {due})": "forsinket {days} dage (frist {due})",
+    "{count} escalated": "{count} eskaleret",
+    "{count} overdue": "{count} forsinket",
+    "{count} status to confirm": "{count} status skal bekræftes",
+    "{count} statuses to confirm": "{count} statusser skal bekræftes",
+    "{count} deadline coming up": "{count} frist nærmer sig",
+    "{count} deadlines coming up": "{count} frister nærmer sig",
+    "overdue by {days} days (due {due}) and escalated to the coordinators":
+        "forsinket {days} dage (frist {due}) og eskaleret til koordinatorerne",
+    "the due day ({due}) has passed and nobody has updated the status since: is it done? Please confirm with "
+    "`tracker status`.":
+        "fristen ({due}) er passeret, og ingen har opdateret status siden: er det gjort? Bekræft venligst med "
+        "`tracker status`.",
+    "changed in the last week; now {status}": "ændret i den seneste uge; nu {status}",
+    "Deadline: “{text}”": "Frist: “{text}”",
 }

@@ -17,6 +17,13 @@ from tracker.errors import TransitionError
 
 if TYPE_CHECKING:  # the parser is not needed to read statuses (tracker list stays fast)
     from tracker.deadlines import Occurrence, Schedule
+    from tracker.notify.policy import PolicySet
+
+
+def _default_policy() -> PolicySet:
+    from tracker.notify.policy import PolicySet
+
+    return PolicySet()
 
 
 class Status(StrEnum):
@@ -156,3 +163,4 @@ class Register:
     path: str = ""
     digest: str = ""
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    policy: PolicySet = field(default_factory=lambda: _default_policy())

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
+from tracker.notify.policy import parse_policy
 from tracker.toml_lines import KeyLines
 
 PARTY_KINDS = ("government", "ministry", "agency", "regions", "region", "municipalities",
@@ -77,7 +78,7 @@ _DELIVERABLE_FIELDS = _fields(
 )
 _TOP_LEVEL = _fields(
     register=_Field(dict, required=True), party=_Field(list, list_of=dict), theme=_Field(list, list_of=dict),
-    deliverable=_Field(list, list_of=dict),
+    deliverable=_Field(list, list_of=dict), policy=_Field(dict),
 )
 
 _TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
@@ -239,6 +240,7 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     for index, table in enumerate(tables):
         _check_references(table, ("deliverable", index), parties, themes, known_ids, collector)
     _check_cycles(tables, collector)
+    policy = parse_policy(data.get("policy"), set(parties), {t.get("id") for t in tables}, collector.add)
 
     if not meta_ok or collector.problems:
         return None
@@ -246,6 +248,7 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
         title=meta["title"], title_en=meta["title_en"], timezone=meta["timezone"],
         parties=parties, themes=themes, deliverables=deliverables,
         sources={key: dict(value) for key, value in meta.get("sources", {}).items()},
+        policy=policy,
     )
 
 

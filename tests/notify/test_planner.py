@@ -1,0 +1,285 @@
+"""The notification policy: which messages, to whom, on which working day, bundled per recipient."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import Tracker
+from tracker.errors import RegisterError
+from tracker.i18n import set_language
+from tracker.model import Status
+from tracker.notify.contacts import ContactsError, Contacts, Reach, parse_contacts
+from tracker.notify.planner import Subject, bundle, occurrence_steps, plan_notices, send_time
+from tracker.notify.policy import Policy, PolicySet
+from tracker.notify.workdays import holiday_name, is_working_day, on_or_after, on_or_before
+from tracker.register import load_register, parse_register
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+BASE = "https://tracker.example/"
+CONTACTS = Contacts(
+    parties={"sst": Reach(slack=("#sst",), email=("sst@example.org",)),
+             "regionerne": Reach(email=("regioner@example.org",), language="en")},
+    coordinators=Reach(slack=("#koordinering",), email=("koordinator@example.org",)),
+    taskforce=Reach(slack=("#taskforce",)),
+)
+
+
+def subject(due: date, **changes) -> Subject:
+    base = Subject(
+        deliverable_id="senfoelgeklinikker", year=None, title="Senfølgeklinikker etableret",
+        title_en="Late-effects clinics established", owner="sst", co_owners=(), due=due,
+        status=Status.IN_PROGRESS, deadline_text="senest i første halvår af 2026", note=None,
+        source_section="Senfølger", source_quote="… senest i første halvår af 2026.", updated_at=None,
+    )
+    return replace(base, **changes)
+
+
+def steps(item: Subject, end: date, policy: PolicySet = PolicySet()) -> dict[tuple[str, str], date]:
+    return {(kind, step): day for kind, step, day in occurrence_steps(item, policy, end)}
+
+
+# -- working days ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("day", "name"), [
+    (date(2026, 1, 1), "Nytårsdag"), (date(2026, 4, 2), "Skærtorsdag"), (date(2026, 4, 3), "Langfredag"),
+    (date(2026, 4, 6), "Anden påskedag"), (date(2026, 5, 14), "Kristi himmelfartsdag"),
+    (date(2026, 5, 25), "Anden pinsedag"), (date(2026, 12, 25), "Juledag"), (date(2023, 5, 5), "Store bededag"),
+])
+def test_danish_public_holidays_are_not_working_days(day: date, name: str) -> None:
+    assert holiday_name(day) is not None and name.lower() in holiday_name(day).lower()
+    assert not is_working_day(day)
+
+
+def test_great_prayer_day_is_a_working_day_since_its_abolition() -> None:
+    assert is_working_day(date(2024, 4, 26)) and is_working_day(date(2026, 5, 1))
+
+
+def test_weekends_move_reminders_earlier_and_alerts_later() -> None:
+    assert on_or_before(date(2026, 6, 6)) == date(2026, 6, 5)  # Saturday → Friday
+    assert on_or_after(date(2026, 6, 6)) == date(2026, 6, 8)  # Saturday → Monday
+    assert on_or_before(date(2026, 4, 6)) == date(2026, 4, 1)  # Easter Monday → the Wednesday before Easter
+    assert on_or_after(date(2026, 12, 25)) == date(2026, 12, 28)  # Christmas Day → the Monday after
+
+
+# -- the steps of one occurrence ---------------------------------------------------------------------------------
+
+def test_reminders_before_a_due_day_after_easter_move_before_the_holidays() -> None:
+    found = steps(subject(date(2026, 4, 7)), date(2026, 4, 30))
+    assert found[("reminder", "1d")] == date(2026, 4, 1)  # nominal 6 April is Easter Monday
+    assert found[("reminder", "7d")] == date(2026, 3, 31)
+    assert found[("reminder", "60d")] == date(2026, 2, 6)  # nominal 6 February is a Friday: kept
+    assert all(is_working_day(day) for day in found.values())
+
+
+def test_the_first_overdue_alert_is_the_first_working_day_after_christmas_and_new_year() -> None:
+    assert steps(subject(date(2026, 12, 24)), date(2027, 1, 31))[("overdue", "1")] == date(2026, 12, 28)
+    year_end = steps(subject(date(2026, 12, 31)), date(2027, 1, 31))
+    assert year_end[("overdue", "1")] == date(2027, 1, 4)  # 1 January is a Friday and a holiday
+
+
+def test_overdue_alerts_repeat_weekly_on_the_digest_day() -> None:
+    found = steps(subject(date(2026, 6, 30)), date(2026, 8, 1))
+    alerts = sorted(day for (kind, _), day in found.items() if kind == "overdue")
+    assert alerts[0] == date(2026, 7, 1)
+    assert alerts[1:] == [date(2026, 7, 13), date(2026, 7, 20), date(2026, 7, 27)]  # Mondays
+    assert found[("escalation", "14d")] == date(2026, 7, 14)
+    assert found[("confirm", "3d")] == date(2026, 7, 3)
+
+
+def test_a_leap_day_deadline() -> None:
+    found = steps(subject(date(2028, 2, 29)), date(2028, 3, 31))
+    assert found[("reminder", "1d")] == date(2028, 2, 28)
+    assert found[("overdue", "1")] == date(2028, 3, 1)
+
+
+def test_messages_go_out_at_nine_in_copenhagen_across_daylight_saving_changes() -> None:
+    assert send_time(date(2026, 3, 27), PolicySet(), COPENHAGEN).utcoffset() == timedelta(hours=1)
+    assert send_time(date(2026, 3, 30), PolicySet(), COPENHAGEN).astimezone(timezone.utc).hour == 7
+    assert send_time(date(2026, 10, 26), PolicySet(), COPENHAGEN).astimezone(timezone.utc).hour == 8
+
+
+@pytest.mark.parametrize("changes", [{"status": Status.DONE}, {"status": Status.CANCELLED}, {"withdrawn": True}])
+def test_closed_and_withdrawn_occurrences_get_nothing(changes: dict) -> None:
+    assert steps(subject(date(2026, 6, 30), **changes), date(2027, 1, 1)) == {}
+
+
+def test_nobody_is_asked_to_confirm_a_status_updated_after_the_due_day() -> None:
+    updated = datetime(2026, 7, 1, 10, tzinfo=timezone.utc)
+    assert ("confirm", "3d") not in steps(subject(date(2026, 6, 30), updated_at=updated), date(2026, 8, 1))
+
+
+def test_per_deliverable_and_per_party_overrides() -> None:
+    policies = PolicySet(by_party={"sst": Policy(reminder_days=(5,))},
+                         by_deliverable={"other": Policy(reminder_days=(2,))})
+    assert {s for k, s in steps(subject(date(2026, 6, 30)), date(2026, 7, 1), policies) if k == "reminder"} == {"5d"}
+    other = subject(date(2026, 6, 30), deliverable_id="other")
+    assert {s for k, s in steps(other, date(2026, 7, 1), policies) if k == "reminder"} == {"2d"}
+
+
+# -- recipients and bundles --------------------------------------------------------------------------------------
+
+def test_one_message_per_recipient_and_day_with_every_item() -> None:
+    due = date(2026, 7, 7)
+    items = [subject(due), subject(due, deliverable_id="kvalitetsstandard", title="Kvalitetsstandard <b>&")]
+    plan = plan_notices(items, PolicySet(), CONTACTS, ["slack", "email"], date(2026, 6, 30), date(2026, 6, 30))
+    assert {(n.channel, n.recipient) for n in plan.notices} == {("slack", "#sst")}
+    assert len(plan.notices) == 2 and len({n.key for n in plan.notices}) == 2
+    (message,) = bundle(plan.notices, items, [], {"sst": ("Sundhedsstyrelsen", "Danish Health Authority")},
+                        PolicySet(), COPENHAGEN, BASE)
+    assert message.at == datetime(2026, 6, 30, 9, tzinfo=COPENHAGEN)
+    assert message.subject == "Kræftplan V: 2 frister nærmer sig"
+    assert [item.line for item in message.items] == ["frist om 7 dage (7. juli 2026)"] * 2
+    assert "Ansvarlig: Sundhedsstyrelsen" in message.text and "https://tracker.example/deliverables/" in message.text
+
+
+def test_parties_are_written_to_in_their_language_on_the_channel_they_have() -> None:
+    item = subject(date(2026, 7, 7), owner="regionerne")
+    plan = plan_notices([item], PolicySet(), CONTACTS, ["slack", "email"], date(2026, 6, 30), date(2026, 6, 30))
+    (notice,) = plan.notices
+    assert (notice.channel, notice.recipient, notice.language) == ("email", "regioner@example.org", "en")
+    (message,) = bundle(plan.notices, [item], [], {}, PolicySet(), COPENHAGEN, BASE)
+    assert message.subject == "Cancer Plan V: 1 deadline coming up"
+    assert message.items[0].title == "Late-effects clinics established" and "7 July 2026" in message.items[0].line
+
+
+def test_a_party_without_contacts_is_reported_and_its_messages_reach_the_coordinators() -> None:
+    item = subject(date(2026, 7, 7), owner="kl")
+    plan = plan_notices([item], PolicySet(), CONTACTS, ["slack"], date(2026, 6, 30), date(2026, 6, 30))
+    assert [(n.channel, n.recipient) for n in plan.notices] == [("slack", "#koordinering")]
+    assert "kl" in plan.notices[0].reason and any(problem.startswith("kl:") for problem in plan.problems)
+
+
+def test_escalations_reach_the_coordinators_and_the_task_force() -> None:
+    item = subject(date(2026, 6, 30))
+    plan = plan_notices([item], PolicySet(), CONTACTS, ["slack"], date(2026, 7, 14), date(2026, 7, 14))
+    assert {(n.kind, n.recipient) for n in plan.notices} == {("escalation", "#koordinering"),
+                                                             ("escalation", "#taskforce")}
+
+
+def test_without_slack_or_smtp_everything_goes_to_the_console_addressed_as_it_would_be() -> None:
+    plan = plan_notices([subject(date(2026, 7, 7))], PolicySet(), CONTACTS, [], date(2026, 6, 30), date(2026, 6, 30))
+    assert [(n.channel, n.recipient) for n in plan.notices] == [("console", "#sst")]
+    bare = plan_notices([subject(date(2026, 7, 7))], PolicySet(), Contacts(), [], date(2026, 6, 30), date(2026, 6, 30))
+    assert [(n.channel, n.recipient) for n in bare.notices] == [("console", "sst")]
+
+
+def test_the_digest_goes_out_weekly_and_after_a_holiday_monday() -> None:
+    plan = plan_notices([], PolicySet(), CONTACTS, ["slack"], date(2026, 3, 30), date(2026, 4, 12))
+    assert [(n.day, n.step) for n in plan.notices] == [(date(2026, 3, 30), "2026-W14"), (date(2026, 4, 7), "2026-W15")]
+
+
+# -- a year of the shipped plan ----------------------------------------------------------------------------------
+
+def test_a_year_of_the_shipped_plan_keeps_every_rule(synced_shipped: list[Subject]) -> None:
+    plan = plan_notices(synced_shipped, PolicySet(), CONTACTS, ["slack", "email"], date(2026, 1, 1),
+                        date(2026, 12, 31))
+    keys = [n.key for n in plan.notices]
+    assert len(keys) == len(set(keys)), "a key twice: a message would be sent twice"
+    assert all(is_working_day(n.day) for n in plan.notices)
+    closed = {(s.deliverable_id, s.year) for s in synced_shipped if not s.open}
+    assert not [n for n in plan.notices if n.subject and (n.subject.deliverable_id, n.subject.year) in closed]
+    again = plan_notices(synced_shipped, PolicySet(), CONTACTS, ["slack", "email"], date(2026, 1, 1),
+                         date(2026, 12, 31))
+    assert [n.key for n in again.notices] == keys
+    messages = bundle(plan.notices, synced_shipped, [], {}, PolicySet(), COPENHAGEN, BASE)
+    per_day = {(m.channel, m.recipient, m.at.date()) for m in messages}
+    assert len(per_day) == len(messages), "a recipient got two messages on one day"
+    assert {n.kind for n in plan.notices} == {"reminder", "overdue", "escalation", "confirm", "digest"}
+
+
+@pytest.fixture
+def synced_shipped() -> list[Subject]:
+    register = load_register()
+    subjects = []
+    for deliverable in register.deliverables.values():
+        for occurrence in deliverable.occurrences():
+            subjects.append(subject(occurrence.deadline.due, deliverable_id=deliverable.id, year=occurrence.key,
+                                    owner=deliverable.owner, co_owners=deliverable.co_owners,
+                                    status=deliverable.status))
+    return subjects
+
+
+# -- the register's [policy] and the contacts file ---------------------------------------------------------------
+
+def _register_with(policy: str) -> bytes:
+    from tests.conftest import FIXTURES
+
+    return (FIXTURES / "register_small.toml").read_bytes() + policy.encode()
+
+
+def test_the_register_policy_overrides_the_defaults() -> None:
+    register = parse_register(_register_with(
+        '\n[policy]\nreminder_days = [30, 7]\nsend_at = "08:30"\ndigest_weekday = "friday"\n'
+        '[policy.party.sst]\nreminder_days = [3]\n'
+        '[policy.deliverable.evaluering]\nescalate_after_days = 30\n'))
+    assert register.policy.default.reminder_days == (30, 7)
+    assert register.policy.default.send_at.isoformat() == "08:30:00"
+    assert register.policy.default.digest_weekday == 4
+    assert register.policy.for_deliverable("x", "sst").reminder_days == (3,)
+    assert register.policy.for_deliverable("evaluering", "regionerne").escalate_after_days == 30
+    assert register.policy.for_deliverable("evaluering", "regionerne").reminder_days == (30, 7)
+
+
+def test_every_policy_problem_is_reported_with_its_line() -> None:
+    with pytest.raises(RegisterError) as caught:
+        parse_register(_register_with(
+            '\n[policy]\nreminder_days = [0, "7"]\nsend_at = "9am"\nmood = "calm"\n'
+            '[policy.party.nobody]\nreminder_days = [3]\n[policy.deliverable.evaluering]\nsend_at = "10:00"\n'))
+    message = caught.value.message
+    for expected in ("reminder_days must be a list of whole days", 'send_at must be a time of day as "HH:MM"',
+                     "unknown policy setting 'mood'", "unknown party 'nobody'", "unknown policy setting 'send_at'"):
+        assert expected in message
+    assert all(problem.line for problem in caught.value.problems)
+
+
+def test_the_contacts_file_reports_every_problem_with_its_line() -> None:
+    set_language("en")
+    with pytest.raises(ContactsError) as caught:
+        parse_contacts('language = "sv"\n[party.sst]\nemail = ["not an address"]\nslack = ["general"]\n'
+                       '[party.nobody]\nemail = ["a@example.org"]\n[coordinators]\nphone = "112"\n',
+                       "contacts.toml", {"sst"})
+    message = caught.value.message
+    assert "problems in the contacts file contacts.toml" in message
+    for expected in ("language must be one of da, en", "'not an address' is not an e-mail address",
+                     "'general' is neither a Slack channel", "unknown party 'nobody'", "unknown key 'phone'"):
+        assert expected in message
+    assert [p.line for p in caught.value.problems] == sorted(p.line for p in caught.value.problems)
+
+
+def test_the_example_contacts_file_is_valid() -> None:
+    from pathlib import Path
+
+    contacts = parse_contacts((Path(__file__).parents[2] / "contacts.example.toml").read_text(encoding="utf-8"),
+                              known_parties=set(load_register().parties))
+    assert contacts.taskforce.slack == ("#kraeftplan-taskforce",) and contacts.reach("kl").language == "en"
+
+
+# -- tracker notify preview --------------------------------------------------------------------------------------
+
+def test_preview_lists_every_message_as_json_and_changes_nothing(synced: Tracker, tmp_path) -> None:
+    contacts = tmp_path / "contacts.toml"
+    contacts.write_text('[party.regionerne]\nslack = ["#regioner"]\n[coordinators]\nslack = ["#koord"]\n'
+                        '[taskforce]\nslack = ["#tf"]\n', encoding="utf-8")
+    env = {"TRACKER_CONTACTS": str(contacts), "SLACK_BOT_TOKEN": "xoxb-test"}
+    before = synced.ok("list", "--json").output
+    result = synced.ok("notify", "preview", "--from", "2026-06-01", "--to", "2026-07-31", "--json", env=env)
+    records = json.loads(result.stdout)
+    assert "Warning: sst: no contact for the configured channels" in result.stderr  # reported, not skipped
+    assert records and {"at", "key", "kind", "id", "occurrence", "channel", "recipient", "text"} <= set(records[0])
+    assert all(datetime.fromisoformat(r["at"]).utcoffset() == timedelta(hours=2) for r in records)  # summer time
+    assert {r["channel"] for r in records} == {"slack"}
+    assert ("senfoelgeklinikker", "reminder", "#regioner") in {(r["id"], r["kind"], r["recipient"]) for r in records}
+    assert synced.ok("list", "--json").output == before
+    assert synced.ok("notify", "preview", "--from", "2026-06-01", "--to", "2026-07-31", "--json",
+                     env=env).stdout == result.stdout
+
+
+def test_preview_in_danish_on_the_console_by_default(synced: Tracker) -> None:
+    synced.lang = "da"
+    result = synced.ok("notify", "preview", "--from", "2026-06-01", "--to", "2026-06-30")
+    assert "console" in result.output and "Kræftplan V:" in result.output and "beskeder." in result.output

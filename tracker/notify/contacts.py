@@ -1,0 +1,169 @@
+"""Who is reached where: the contacts file (deployment data, never in the register).
+
+``TRACKER_CONTACTS`` points at a TOML file (``contacts.example.toml`` in the
+repository shows the format with placeholder addresses)::
+
+    language = "da"                         # the default for everyone below
+
+    [coordinators]                          # hear escalations and undeliverable messages
+    email = ["koordinator@example.org"]
+    slack = ["#kraeftplan-koordinering"]
+
+    [taskforce]                             # gets the weekly digest
+    slack = ["#kraeftplan-taskforce"]
+
+    [party.sst]
+    email = ["kraeftplan@example.org"]
+    slack = ["#kraeftplan-sst", "person@example.org"]   # a channel, or a person by e-mail (DM)
+    language = "en"
+
+A missing file is not an error: with no contacts every message is printed to
+the console, addressed to its party. A broken file is: every problem is
+reported at once, with its line and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import Problem, RegisterError
+from tracker.toml_lines import KeyLines
+
+EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,})$")
+LANGUAGES = ("da", "en")
+
+
+class ContactsError(RegisterError):
+    """The contacts file has problems; every one is listed with its line."""
+
+    @property
+    def message(self) -> str:
+        from tracker.i18n import _, ngettext
+
+        head = ngettext(
+            "{count} problem in the contacts file {filename}:",
+            "{count} problems in the contacts file {filename}:",
+            len(self.problems),
+        ).format(count=len(self.problems), filename=self.filename)
+        lines = [head] + [f"  - {p.describe(self.filename)}" for p in self.problems]
+        lines.append(_("Fix them (contacts.example.toml shows the format) and run the command again."))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where one party (or the coordinators, or the task force) is reached."""
+
+    slack: tuple[str, ...] = ()  # channels ("#name" or an id) and people (their e-mail: a DM)
+    email: tuple[str, ...] = ()
+    language: str = "da"
+
+    @property
+    def empty(self) -> bool:
+        return not self.slack and not self.email
+
+
+@dataclass(frozen=True)
+class Contacts:
+    parties: dict[str, Reach] = field(default_factory=dict)
+    coordinators: Reach = Reach()
+    taskforce: Reach = Reach()
+    language: str = "da"
+    path: str | None = None
+
+    def reach(self, party: str) -> Reach:
+        return self.parties.get(party, Reach(language=self.language))
+
+
+def load_contacts(path: str | Path | None = None, known_parties: set[str] | None = None) -> Contacts:
+    """The contacts at ``path``, else $TRACKER_CONTACTS, else none (console only)."""
+    chosen = path or os.environ.get("TRACKER_CONTACTS") or None
+    if chosen is None:
+        return Contacts()
+    file = Path(chosen)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ContactsError(str(file), [Problem(None, "", (
+            f"cannot read the contacts file ({getattr(error, 'strerror', None) or error}). Check "
+            "TRACKER_CONTACTS; copy contacts.example.toml to start one."))]) from None
+    return parse_contacts(text, str(file), known_parties)
+
+
+def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: set[str] | None = None) -> Contacts:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ContactsError(filename, [Problem(None, "", f"TOML syntax error: {error}.")]) from None
+    lines = KeyLines(text)
+    problems: list[Problem] = []
+
+    def problem(path: tuple[str, ...], message: str) -> None:
+        problems.append(Problem(lines.line_of(path), ".".join(path), message))
+
+    default_language = data.get("language", "da")
+    if default_language not in LANGUAGES:
+        problem(("language",), f"language must be one of {', '.join(LANGUAGES)}, not {default_language!r}.")
+        default_language = "da"
+    for key in data:
+        if key not in ("language", "coordinators", "taskforce", "party"):
+            problem((key,), f"unknown key {key!r}. Accepted: language, [coordinators], [taskforce], [party.KEY].")
+
+    def reach(table: Any, path: tuple[str, ...]) -> Reach:
+        if not isinstance(table, dict):
+            problem(path, f"[{'.'.join(path)}] must be a table with email, slack and language.")
+            return Reach(language=default_language)
+        for key in table:
+            if key not in ("email", "slack", "language"):
+                problem(path + (key,), f"unknown key {key!r}. Accepted: email, slack, language.")
+        emails = _strings(table.get("email", []), path + ("email",), problem)
+        for address in emails:
+            if not EMAIL.match(address):
+                problem(path + ("email",), f"{address!r} is not an e-mail address (name@example.org).")
+        slack = _strings(table.get("slack", []), path + ("slack",), problem)
+        for target in slack:
+            if not (SLACK_CHANNEL.match(target) or EMAIL.match(target)):
+                problem(path + ("slack",), f"{target!r} is neither a Slack channel (#name, or an id like "
+                                           "C0123ABCD) nor a person's e-mail address (for a direct message).")
+        language = table.get("language", default_language)
+        if language not in LANGUAGES:
+            problem(path + ("language",), f"language must be one of {', '.join(LANGUAGES)}, not {language!r}.")
+            language = default_language
+        return Reach(slack=tuple(slack), email=tuple(emails), language=language)
+
+    parties_table = data.get("party", {})
+    parties: dict[str, Reach] = {}
+    if not isinstance(parties_table, dict):
+        problem(("party",), "party must be tables: [party.KEY].")
+    else:
+        for key, table in parties_table.items():
+            if known_parties is not None and key not in known_parties:
+                problem(("party", key), f"unknown party {key!r}; the register's parties are: "
+                                        f"{', '.join(sorted(known_parties))}.")
+                continue
+            parties[key] = reach(table, ("party", key))
+    contacts = Contacts(
+        parties=parties,
+        coordinators=reach(data.get("coordinators", {}), ("coordinators",)),
+        taskforce=reach(data.get("taskforce", {}), ("taskforce",)),
+        language=default_language,
+        path=filename,
+    )
+    if problems:
+        raise ContactsError(filename, problems)
+    return contacts
+
+
+def _strings(value: Any, path: tuple[str, ...], problem: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problem(path, f"{path[-1]} must be a list of strings, e.g. [\"name@example.org\"].")
+        return []
+    return [item.strip() for item in value]

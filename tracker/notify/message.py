@@ -1,0 +1,93 @@
+"""One message to one recipient, and the interface every channel implements.
+
+A message is plain data, already in its recipient's language: the planner
+decides who hears what and when; a channel only turns a ``Message`` into its
+own format (Block Kit, MIME, console text), escaping every piece of register
+text for that format, and reports how the send went by returning or raising:
+
+- returns a ``Delivery``: the provider accepted the message;
+- ``TransientSendError``: not sent, worth retrying (with ``retry_after``
+  seconds when the provider said so);
+- ``PermanentSendError``: not sent and never will be as addressed (``code``
+  names the provider's reason, e.g. ``channel_not_found``);
+- ``UnknownOutcomeError``: the provider may have received it (the connection
+  dropped after the request went out); recorded, never silently resent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from tracker.errors import TrackerError
+
+
+@dataclass(frozen=True)
+class Item:
+    """One occurrence a message is about."""
+
+    deliverable_id: str
+    occurrence: int | None  # the year of a recurring deliverable's occurrence
+    title: str  # in the message's language
+    owner: str  # the responsible party's name, in the message's language
+    due: date
+    deadline_text: str  # the deadline in the source's words
+    status: str  # the status label, in the message's language
+    note: str | None
+    source_section: str
+    source_quote: str
+    url: str  # the deliverable's page
+    line: str  # one sentence saying why this item is here, e.g. "due in 7 days (30. juni 2026)"
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str  # the outbox key: stable for the same message, unique per recipient and channel
+    kind: str  # "reminder", "overdue", "escalation", "confirm" or "digest"
+    channel: str  # "slack", "email" or "console"
+    recipient: str  # a Slack channel ("#name" or an id), a person's e-mail for a Slack DM, or an e-mail address
+    language: str  # "da" or "en"
+    at: datetime  # when it is due to be sent (aware)
+    subject: str  # one line: the e-mail subject and the Slack header
+    intro: str  # the opening sentence
+    items: tuple[Item, ...]
+    text: str  # the whole message as plain text: the Slack fallback, the e-mail text part, the console
+    calendar: bytes | None = None  # the items as an iCalendar object, attached to e-mails
+    late: bool = False  # sent after its time (after downtime); the text says so
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the provider told us about an accepted message."""
+
+    provider_id: str | None = None  # Slack's ts, the SMTP Message-ID
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class SendError(TrackerError):
+    """A message was not (known to be) delivered; subclasses say what to do next."""
+
+
+class TransientSendError(SendError):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+class UnknownOutcomeError(SendError):
+    """The request went out and no answer came back: it may have been delivered."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Message) -> Delivery:
+        """Deliver ``message`` once, or raise one of the SendErrors above; never retries by itself."""
+        ...

@@ -1,0 +1,353 @@
+"""Which messages the policy calls for, to whom, and when. Pure: no clock, no I/O.
+
+``plan_notices`` turns the plan's occurrences into ``Notice`` values: one per
+(occurrence, kind, step, channel, recipient), each with a deterministic key
+that the outbox keeps under a unique constraint, so a message is sent once
+however often the plan is swept. ``bundle`` then joins the notices one
+recipient gets on one day into a single ``Message``, so nobody receives one
+message per deliverable.
+
+The rules (``Policy`` has the numbers):
+
+- reminder: ``n`` days before the due day for each ``n`` in reminder_days;
+  on a weekend or a Danish public holiday it moves to the working day before;
+- overdue: the first working day after the due day, then every
+  ``overdue_repeat_days``, moved to the week's digest day (each party's
+  overdue items arrive together, once a week);
+- escalation: ``escalate_after_days`` overdue, to the coordinators and the
+  task-force channel;
+- confirm: ``confirm_after_days`` after the due day, when nobody has updated
+  the occurrence since it fell due: "is it done? please confirm";
+- digest: weekly on ``digest_weekday`` to the task force.
+
+Closed occurrences (done, cancelled) and withdrawn ones get nothing; the
+planner plans from their status as it is, so a later change to done stops
+every message not yet sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
+
+from tracker.i18n import _, format_day, ngettext, using_language
+from tracker.model import Status
+from tracker.notify.contacts import Contacts, Reach
+from tracker.notify.message import Item, Message
+from tracker.notify.policy import PolicySet
+from tracker.notify.workdays import on_or_after, on_or_before
+
+KINDS = ("escalation", "overdue", "confirm", "reminder", "digest")  # most urgent first
+CHANNELS = ("slack", "email")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One occurrence as the planner needs it (built by ``tracker.notify.source``)."""
+
+    deliverable_id: str
+    year: int | None
+    title: str
+    title_en: str
+    owner: str
+    co_owners: tuple[str, ...]
+    due: date
+    status: Status
+    deadline_text: str
+    note: str | None
+    source_section: str
+    source_quote: str
+    updated_at: datetime | None  # the last status change or note, if any
+    withdrawn: bool = False
+
+    @property
+    def open(self) -> bool:
+        return not self.withdrawn and not self.status.is_closed
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change from the history, for the digest's "changed last week"."""
+
+    at: datetime
+    deliverable_id: str
+    year: int | None
+    action: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message the policy calls for: one occurrence, one recipient, one channel."""
+
+    key: str
+    kind: str
+    step: str
+    day: date  # the working day it goes out on
+    subject: Subject | None  # None for a digest
+    channel: str  # "slack", "email" or "console"
+    recipient: str
+    language: str
+    reason: str  # why this recipient (e.g. "responsible party sst", "coordinators")
+
+
+@dataclass
+class Plan:
+    notices: list[Notice] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # e.g. parties nobody can be reached at
+
+
+def notice_key(subject: Subject | None, kind: str, step: str, channel: str, recipient: str) -> str:
+    occurrence = "-" if subject is None else f"{subject.deliverable_id}/{subject.year or '-'}"
+    return f"{occurrence}/{kind}/{step}/{channel}/{recipient}"
+
+
+def _days(start: date, end: date) -> Iterator[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def occurrence_steps(subject: Subject, policy_set: PolicySet, end: date) -> Iterator[tuple[str, str, date]]:
+    """(kind, step, day) for every message this occurrence calls for up to ``end``, in any order."""
+    if not subject.open:
+        return
+    policy = policy_set.for_deliverable(subject.deliverable_id, subject.owner)
+    due = subject.due
+    for days_before in policy.reminder_days:
+        yield "reminder", f"{days_before}d", on_or_before(due - timedelta(days=days_before))
+    # The first alert on the first working day after the due day; the repeats
+    # on the plan's weekly day (the digest's), so a party with many overdue
+    # items hears about all of them in one message a week, not one a day.
+    first = on_or_after(due + timedelta(days=1))
+    if first <= end:
+        yield "overdue", "1", first
+    days_seen = {first}
+    alert = 1
+    while True:
+        nominal = first + timedelta(days=alert * policy.overdue_repeat_days)
+        if nominal > end:
+            break
+        weekly = on_or_after(nominal + timedelta(days=(policy_set.default.digest_weekday - nominal.weekday()) % 7))
+        if weekly not in days_seen and weekly <= end:
+            days_seen.add(weekly)
+            yield "overdue", str(alert + 1), weekly
+        alert += 1
+    yield "escalation", f"{policy.escalate_after_days}d", on_or_after(due + timedelta(days=policy.escalate_after_days))
+    nobody_updated = subject.updated_at is None or subject.updated_at.date() <= due
+    if nobody_updated:
+        yield "confirm", f"{policy.confirm_after_days}d", on_or_after(due + timedelta(days=policy.confirm_after_days))
+
+
+def _routes(reach: Reach, channels: Iterable[str]) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs for ``reach`` over the configured channels, Slack first."""
+    configured = set(channels)
+    if "slack" in configured and reach.slack:
+        return [("slack", target) for target in reach.slack]
+    if "email" in configured and reach.email:
+        return [("email", address) for address in reach.email]
+    return []
+
+
+def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: Contacts, channels: Iterable[str],
+                 start: date, end: date) -> Plan:
+    """Every notice due on a day from ``start`` to ``end`` (inclusive).
+
+    ``channels`` are those configured (``slack``, ``email``); with none, every
+    notice goes to the console, addressed as it would be.
+    """
+    channels = tuple(channel for channel in CHANNELS if channel in set(channels))
+    result = Plan()
+    unreachable: dict[str, int] = defaultdict(int)
+
+    def routes(reach: Reach, fallback_name: str) -> list[tuple[str, str, str]]:
+        if not channels:  # the embedded default: print what would be sent, to whom
+            targets = list(reach.slack or reach.email) or [fallback_name]
+            return [("console", target, reach.language) for target in targets]
+        return [(channel, target, reach.language) for channel, target in _routes(reach, channels)]
+
+    coordinators = routes(contacts.coordinators, "coordinators")
+    taskforce = routes(contacts.taskforce, "taskforce")
+    for subject in subjects:
+        for kind, step, day in occurrence_steps(subject, policy_set, end):
+            if not start <= day <= end:
+                continue
+            if kind == "escalation":
+                targets = [(*route, "coordinators") for route in coordinators + taskforce]
+            else:
+                targets = []
+                for party in (subject.owner, *subject.co_owners):
+                    party_routes = routes(contacts.reach(party), party)
+                    if not party_routes:
+                        unreachable[party] += 1
+                        party_routes = coordinators
+                        reason = f"coordinators, for {party} (no contact)"
+                    else:
+                        reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
+                    targets.extend((*route, reason) for route in party_routes)
+            seen = set()
+            for channel, recipient, language, reason in targets:
+                if (channel, recipient) in seen:
+                    continue
+                seen.add((channel, recipient))
+                result.notices.append(Notice(
+                    key=notice_key(subject, kind, step, channel, recipient), kind=kind, step=step, day=day,
+                    subject=subject, channel=channel, recipient=recipient, language=language, reason=reason))
+    for day in _days(start, end):
+        digest_day = _digest_day(day, policy_set)
+        if digest_day is None:
+            continue
+        week = day.isocalendar()
+        step = f"{week.year}-W{week.week:02d}"
+        for channel, recipient, language in taskforce:
+            result.notices.append(Notice(
+                key=notice_key(None, "digest", step, channel, recipient), kind="digest", step=step,
+                day=day, subject=None, channel=channel, recipient=recipient, language=language, reason="task force"))
+    for party, count in sorted(unreachable.items()):
+        result.problems.append(f"{party}: no contact for the configured channels; {count} notice(s) go to the "
+                               "coordinators instead. Add [party." + party + "] to the contacts file.")
+    if channels and not coordinators:
+        result.problems.append("no coordinators in the contacts file: escalations reach no one. Add [coordinators].")
+    result.notices.sort(key=lambda n: (n.day, KINDS.index(n.kind), n.key))
+    return result
+
+
+def _digest_day(day: date, policy_set: PolicySet) -> date | None:
+    """``day`` if the week's digest goes out on it (its weekday, or the next working day)."""
+    monday = day - timedelta(days=day.weekday())
+    nominal = monday + timedelta(days=policy_set.default.digest_weekday)
+    actual = on_or_after(nominal)
+    return day if actual == day else None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Messages: the notices one recipient gets on one day, in one text
+
+
+def send_time(day: date, policy_set: PolicySet, zone: tzinfo) -> datetime:
+    return datetime.combine(day, policy_set.default.send_at, tzinfo=zone)
+
+
+def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], base_url: str) -> Item:
+    english = notice.language == "en"
+    title = subject.title_en if english else subject.title
+    if subject.year is not None:
+        title = f"{title} ({subject.year})"
+    owner = names.get(subject.owner, (subject.owner, subject.owner))[1 if english else 0]
+    days = (subject.due - notice.day).days
+    due = format_day(subject.due)
+    if notice.kind == "reminder":
+        line = ngettext("due tomorrow ({due})", "due in {days} days ({due})", days).format(days=days, due=due)
+    elif notice.kind == "overdue":
+        line = ngettext("overdue by {days} day (due {due})", "overdue by {days} days (due {due})", -days).format(
+            days=-days, due=due)
+    elif notice.kind == "escalation":
+        line = _("overdue by {days} days (due {due}) and escalated to the coordinators").format(days=-days, due=due)
+    else:
+        line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please "
+                 "confirm with `tracker status`.").format(due=due)
+    return Item(
+        deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
+        deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
+        source_section=subject.source_section, source_quote=subject.source_quote,
+        url=f"{base_url.rstrip('/')}/deliverables/{subject.deliverable_id}", line=line,
+    )
+
+
+def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change],
+                  names: dict[str, tuple[str, str]], policy_set: PolicySet, base_url: str) -> list[Item]:
+    horizon = notice.day + timedelta(days=policy_set.default.digest_horizon_days)
+    week_ago = notice.day - timedelta(days=7)
+    changed = {(c.deliverable_id, c.year) for c in changes if week_ago <= c.at.date() < notice.day}
+    items = []
+    for subject in sorted(subjects, key=lambda s: (s.due, s.deliverable_id, s.year or 0)):
+        key = (subject.deliverable_id, subject.year)
+        if subject.open and subject.due < notice.day:
+            kind = "overdue"
+        elif subject.open and subject.due <= horizon:
+            kind = "reminder"
+        elif key in changed:
+            kind = "changed"
+        else:
+            continue
+        item = _item(replace(notice, kind=kind if kind != "changed" else "reminder"), subject, names, base_url)
+        if kind == "changed":
+            item = replace(item, line=_("changed in the last week; now {status}").format(status=item.status))
+        items.append(item)
+    return items
+
+
+def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Change],
+           names: dict[str, tuple[str, str]], policy_set: PolicySet, zone: tzinfo, base_url: str) -> list[Message]:
+    """One Message per (channel, recipient, day), its notices' items most urgent first."""
+    groups: dict[tuple[str, str, date], list[Notice]] = defaultdict(list)
+    for notice in notices:
+        groups[(notice.channel, notice.recipient, notice.day)].append(notice)
+    messages = []
+    for (channel, recipient, day), group in sorted(groups.items(), key=lambda g: (g[0][2], g[0][0], g[0][1])):
+        group.sort(key=lambda n: (KINDS.index(n.kind), n.subject.due if n.subject else day, n.key))
+        language = group[0].language
+        with using_language(language):
+            items: list[Item] = []
+            for notice in group:
+                if notice.subject is None:
+                    items.extend(_digest_items(notice, subjects, changes, names, policy_set, base_url))
+                else:
+                    items.append(_item(notice, notice.subject, names, base_url))
+            kind = group[0].kind
+            subject_line = _subject_line(group, day)
+            intro = _intro(kind, day)
+            text = _text(subject_line, intro, items)
+        digest = hashlib.sha256("\n".join(sorted(n.key for n in group)).encode()).hexdigest()[:20]
+        messages.append(Message(
+            key=f"{channel}/{recipient}/{day.isoformat()}/{digest}", kind=kind, channel=channel,
+            recipient=recipient, language=language, at=send_time(day, policy_set, zone), subject=subject_line,
+            intro=intro, items=tuple(items), text=text,
+        ))
+    return messages
+
+
+def _subject_line(group: list[Notice], day: date) -> str:
+    counts = defaultdict(int)
+    for notice in group:
+        counts[notice.kind] += 1
+    parts = []
+    if counts["escalation"]:
+        parts.append(ngettext("{count} escalated", "{count} escalated", counts["escalation"]).format(
+            count=counts["escalation"]))
+    if counts["overdue"]:
+        parts.append(ngettext("{count} overdue", "{count} overdue", counts["overdue"]).format(count=counts["overdue"]))
+    if counts["confirm"]:
+        parts.append(ngettext("{count} status to confirm", "{count} statuses to confirm", counts["confirm"]).format(
+            count=counts["confirm"]))
+    if counts["reminder"]:
+        parts.append(ngettext("{count} deadline coming up", "{count} deadlines coming up", counts["reminder"])
+                     .format(count=counts["reminder"]))
+    if counts["digest"]:
+        parts.append(_("the week's overview"))
+    return _("Cancer Plan V: {parts}").format(parts=", ".join(parts))
+
+
+def _intro(kind: str, day: date) -> str:
+    if kind == "digest":
+        return _("The week in Cancer Plan V as of {day}: what is overdue, what falls due in the coming weeks, and "
+                 "what changed.").format(day=format_day(day))
+    return _("What needs your attention in Cancer Plan V on {day}:").format(day=format_day(day))
+
+
+def _text(subject_line: str, intro: str, items: list[Item]) -> str:
+    lines = [subject_line, "", intro, ""]
+    if not items:
+        lines.append(_("Nothing is overdue or due soon."))
+    for item in items:
+        lines.append(f"• {item.title}: {item.line}")
+        lines.append("  " + _("Responsible: {party}").format(party=item.owner) + " · "
+                     + _("Deadline: “{text}”").format(text=item.deadline_text) + " · "
+                     + _("Status: {status}").format(status=item.status))
+        if item.note:
+            lines.append("  " + _("Latest note: {note}").format(note=item.note))
+        lines.append(f"  {item.url}")
+    return "\n".join(lines)

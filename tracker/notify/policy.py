@@ -1,0 +1,127 @@
+"""When who hears about what: the notification policy, from the register's ``[policy]`` table.
+
+Pure. Every setting has a default (``Policy()``), so a register without a
+``[policy]`` table still reminds people. The table may override the defaults,
+and ``[policy.party.KEY]`` and ``[policy.deliverable.ID]`` override them again
+for one responsible party or one deliverable (the deliverable wins)::
+
+    [policy]
+    reminder_days = [60, 30, 14, 7, 1]   # days before the due day
+    overdue_repeat_days = 7              # after the first overdue alert
+    escalate_after_days = 14             # days overdue before coordinators hear
+    confirm_after_days = 3               # past due and not updated: ask to confirm
+    digest_weekday = "monday"
+    digest_horizon_days = 30
+    send_at = "09:00"                    # Europe/Copenhagen, on working days
+
+    [policy.deliverable.sst-aarlig-afrapportering-til-ism]
+    reminder_days = [30, 7]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from typing import Any
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Policy:
+    reminder_days: tuple[int, ...] = (60, 30, 14, 7, 1)
+    overdue_repeat_days: int = 7
+    escalate_after_days: int = 14
+    confirm_after_days: int = 3
+    digest_weekday: int = 0  # Monday
+    digest_horizon_days: int = 30
+    send_at: time = time(9, 0)
+
+
+# What may be overridden per party or deliverable: the timing of one
+# occurrence's messages. The digest and the send time are the plan's.
+_PER_OCCURRENCE = ("reminder_days", "overdue_repeat_days", "escalate_after_days", "confirm_after_days")
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    default: Policy = field(default_factory=Policy)
+    by_party: Mapping[str, Policy] = field(default_factory=dict)
+    by_deliverable: Mapping[str, Policy] = field(default_factory=dict)
+
+    def for_deliverable(self, deliverable_id: str, owner: str) -> Policy:
+        return self.by_deliverable.get(deliverable_id) or self.by_party.get(owner) or self.default
+
+
+def _days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_DAYS
+
+
+def _read_settings(table: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[str, ...],
+                   problem: Callable[[tuple[str, ...], str], None]) -> dict[str, Any]:
+    """The valid settings in ``table`` as Policy field values; a problem for each bad one."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        where = path + (key,)
+        if key not in allowed:
+            problem(where, f"unknown policy setting {key!r}. Accepted here: {', '.join(allowed)}.")
+        elif key == "reminder_days":
+            if not isinstance(value, list) or not all(_days(v) for v in value):
+                problem(where, f"reminder_days must be a list of whole days from 1 to {_MAX_DAYS}, "
+                               "e.g. [60, 30, 14, 7, 1]; [] sends no reminders.")
+            else:
+                values[key] = tuple(sorted(set(value), reverse=True))
+        elif key in ("overdue_repeat_days", "escalate_after_days", "confirm_after_days", "digest_horizon_days"):
+            if not _days(value):
+                problem(where, f"{key} must be a whole number of days from 1 to {_MAX_DAYS}, not {value!r}.")
+            else:
+                values[key] = value
+        elif key == "digest_weekday":
+            if not isinstance(value, str) or value.lower() not in WEEKDAYS:
+                problem(where, f"digest_weekday must be one of {', '.join(WEEKDAYS)}, not {value!r}.")
+            else:
+                values[key] = WEEKDAYS.index(value.lower())
+        elif key == "send_at":
+            match = _CLOCK.match(value) if isinstance(value, str) else None
+            if match is None:
+                problem(where, f'send_at must be a time of day as "HH:MM" (24-hour), e.g. "09:00", not {value!r}.')
+            else:
+                values[key] = time(int(match.group(1)), int(match.group(2)))
+    return values
+
+
+def parse_policy(table: Any, parties: set[str], deliverable_ids: set[str],
+                 problem: Callable[[tuple[str, ...], str], None]) -> PolicySet:
+    """The register's ``[policy]`` table as a PolicySet; each problem reported through ``problem``."""
+    if table is None:
+        return PolicySet()
+    if not isinstance(table, dict):
+        problem(("policy",), "policy must be a table: [policy].")
+        return PolicySet()
+    top_level = tuple(f.name for f in fields(Policy))
+    settings = {key: value for key, value in table.items() if key not in ("party", "deliverable")}
+    default = replace(Policy(), **_read_settings(settings, top_level, ("policy",), problem))
+
+    def overrides(name: str, known: set[str], what: str) -> dict[str, Policy]:
+        section = table.get(name, {})
+        if not isinstance(section, dict):
+            problem(("policy", name), f"policy.{name} must be a table of tables: [policy.{name}.KEY].")
+            return {}
+        result = {}
+        for key, values in section.items():
+            path = ("policy", name, key)
+            if key not in known:
+                problem(path, f"unknown {what} {key!r}: overrides name a {what} of this register.")
+                continue
+            if not isinstance(values, dict):
+                problem(path, f"[policy.{name}.{key}] must be a table of settings.")
+                continue
+            result[key] = replace(default, **_read_settings(values, _PER_OCCURRENCE, path, problem))
+        return result
+
+    return PolicySet(default=default, by_party=overrides("party", parties, "party"),
+                     by_deliverable=overrides("deliverable", deliverable_ids, "deliverable"))
