@@ -230,4 +230,55 @@ CATALOGUE: dict[str, str] = {
         "`tracker status`.",
     "changed in the last week; now {status}": "ændret i den seneste uge; nu {status}",
     "Deadline: “{text}”": "Frist: “{text}”",
+    # E-mail and console channels
+    'the scheme must be smtp://, smtp+starttls:// or smtps://':
+        'skemaet skal være smtp://, smtp+starttls:// eller smtps://',
+    'it names no server':
+        'den nævner ingen server',
+    'the port must be a number from 1 to 65535':
+        'porten skal være et tal fra 1 til 65535',
+    'it has a path or a fragment, which SMTP_URL does not use':
+        'den har en sti eller et fragment, som SMTP_URL ikke bruger',
+    'a user name needs a password, and a password a user name':
+        'et brugernavn kræver en adgangskode, og en adgangskode et brugernavn',
+    'the only setting it takes is starttls=1 or starttls=0, after smtp://':
+        'den eneste indstilling, den tager, er starttls=1 eller starttls=0, efter smtp://',
+    'SMTP_URL {url} cannot be read: {reason}. Write it as smtp+starttls://USER:PASSWORD@HOST:587 (STARTTLS), smtps://USER:PASSWORD@HOST:465 (TLS) or smtp://HOST:25 (plain), with special characters in the user name and password percent-encoded (@ as %40).':
+        'SMTP_URL {url} kan ikke læses: {reason}. Skriv den som smtp+starttls://BRUGER:ADGANGSKODE@VÆRT:587 (STARTTLS), smtps://BRUGER:ADGANGSKODE@VÆRT:465 (TLS) eller smtp://VÆRT:25 (ukrypteret), med specialtegn i brugernavn og adgangskode procentkodet (@ som %40).',
+    '“{address}” is not a single valid e-mail address.':
+        '“{address}” er ikke én gyldig e-mailadresse.',
+    '[Late] {subject}':
+        '[Forsinket] {subject}',
+    'Sent late: this message was due {day} at {time}.':
+        'Sendt for sent: denne besked skulle være sendt {day} kl. {time}.',
+    'The SMTP server {server} cannot be reached: {error}':
+        'SMTP-serveren {server} kan ikke nås: {error}',
+    'The SMTP server {server} did not accept the connection: {reply}':
+        'SMTP-serveren {server} tog ikke imod forbindelsen: {reply}',
+    'The SMTP server {server} did not accept the sender {address}: {reply}':
+        'SMTP-serveren {server} tog ikke imod afsenderen {address}: {reply}',
+    'The SMTP server {server} did not accept the recipient {address}: {reply}':
+        'SMTP-serveren {server} tog ikke imod modtageren {address}: {reply}',
+    'The SMTP server {server} did not accept the message: {reply}':
+        'SMTP-serveren {server} tog ikke imod beskeden: {reply}',
+    'The TLS certificate of the SMTP server {server} cannot be verified: {error}':
+        'TLS-certifikatet for SMTP-serveren {server} kan ikke verificeres: {error}',
+    'The SMTP server {server} did not accept the user name and password in SMTP_URL: {reply}':
+        'SMTP-serveren {server} godtog ikke brugernavnet og adgangskoden i SMTP_URL: {reply}',
+    'The SMTP server {server} cannot log tracker in now: {reply}':
+        'SMTP-serveren {server} kan ikke logge tracker ind lige nu: {reply}',
+    'The SMTP server {server} does not let tracker log in ({error}); check SMTP_URL: most servers take a password only over smtp+starttls:// or smtps://.':
+        'SMTP-serveren {server} lader ikke tracker logge ind ({error}); tjek SMTP_URL: de fleste servere tager kun imod en adgangskode over smtp+starttls:// eller smtps://.',
+    'The SMTP server {server} does not offer STARTTLS, which SMTP_URL asks for; nothing was sent unencrypted.':
+        'SMTP-serveren {server} tilbyder ikke STARTTLS, som SMTP_URL beder om; intet blev sendt ukrypteret.',
+    'The connection to the SMTP server {server} was lost before the message was handed over: {error}':
+        'Forbindelsen til SMTP-serveren {server} blev afbrudt, før beskeden var afleveret: {error}',
+    'The connection to the SMTP server {server} was lost after the message was handed over, before the server confirmed it; it may have been delivered: {error}':
+        'Forbindelsen til SMTP-serveren {server} blev afbrudt, efter beskeden var afleveret, men før serveren bekræftede den; den kan være leveret: {error}',
+    '{when} · {kind} to {recipient} by {channel} · key {key}':
+        '{when} · {kind} til {recipient} via {channel} · nøgle {key}',
+    'Subject: {subject}':
+        'Emne: {subject}',
+    'Cannot write the message to the console: {error}':
+        'Kan ikke skrive beskeden til konsollen: {error}',
 }

@@ -29,7 +29,7 @@ class Item:
 
     deliverable_id: str
     occurrence: int | None  # the year of a recurring deliverable's occurrence
-    title: str  # in the message's language
+    title: str  # in the message's language, with the occurrence's year already in it: "Titel (2027)"
     owner: str  # the responsible party's name, in the message's language
     due: date
     deadline_text: str  # the deadline in the source's words
@@ -54,7 +54,9 @@ class Message:
     items: tuple[Item, ...]
     text: str  # the whole message as plain text: the Slack fallback, the e-mail text part, the console
     calendar: bytes | None = None  # the items as an iCalendar object, attached to e-mails
-    late: bool = False  # sent after its time (after downtime); the text says so
+    # Sent after its time (after downtime). Channels mark it; subject, intro
+    # and text never mention it, so nothing says it twice.
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,15 @@ class PermanentSendError(SendError):
 
 
 class UnknownOutcomeError(SendError):
-    """The request went out and no answer came back: it may have been delivered."""
+    """The request went out and no answer came back: it may have been delivered.
+
+    ``provider_id`` is what to look for in the provider's logs (an e-mail's
+    Message-ID), when it is known before the answer.
+    """
+
+    def __init__(self, message: str, provider_id: str | None = None):
+        super().__init__(message)
+        self.provider_id = provider_id
 
 
 class Channel(Protocol):
