@@ -281,4 +281,49 @@ CATALOGUE: dict[str, str] = {
         'Emne: {subject}',
     'Cannot write the message to the console: {error}':
         'Kan ikke skrive beskeden til konsollen: {error}',
+    # Slack channel
+    'And {count} more:':
+        'Og {count} mere:',
+    "No Slack token is set. Put the app's bot token (xoxb-…) in SLACK_BOT_TOKEN.":
+        'Der er ikke angivet noget Slack-token. Sæt appens bot-token (xoxb-…) i SLACK_BOT_TOKEN.',
+    'SLACK_API_URL={url!r} is not an http(s) address. Leave it unset to use Slack (https://slack.com/api/), or point it at a stand-in, e.g. http://127.0.0.1:8099/api/.':
+        'SLACK_API_URL={url!r} er ikke en http(s)-adresse. Lad den være tom for at bruge Slack (https://slack.com/api/), eller peg den på en stand-in, fx http://127.0.0.1:8099/api/.',
+    "{recipient!r} is not a Slack recipient: write #channel-name, a channel id (C…, G… or D…) or a person's e-mail address.":
+        '{recipient!r} er ikke en Slack-modtager: skriv #kanalnavn, et kanal-id (C…, G… eller D…) eller en persons e-mailadresse.',
+    "Slack did not accept the bot token ({code}). Check SLACK_BOT_TOKEN: it must be the app's current bot token (xoxb-…), and the app must still be installed in the workspace.":
+        'Slack godtog ikke bot-tokenet ({code}). Tjek SLACK_BOT_TOKEN: det skal være appens aktuelle bot-token (xoxb-…), og appen skal stadig være installeret i arbejdsområdet.',
+    'The Slack app lacks the permission {scope} ({code}). Add the scope under OAuth & Permissions and reinstall the app.':
+        'Slack-appen mangler tilladelsen {scope} ({code}). Tilføj den under OAuth & Permissions, og geninstallér appen.',
+    'Slack has no channel {recipient} that the bot can see ({code}). Check the name in the contacts file; a private channel must invite the bot first.':
+        'Slack har ingen kanal {recipient}, som botten kan se ({code}). Tjek navnet i kontaktfilen; en privat kanal skal først invitere botten.',
+    "The bot is not a member of {recipient} ({code}). Invite it to the channel (/invite and the app's name) and the message can be sent.":
+        'Botten er ikke medlem af {recipient} ({code}). Invitér den til kanalen (/invite og appens navn), så kan beskeden sendes.',
+    'The channel {recipient} is archived ({code}). Unarchive it, or point the contacts file at another channel.':
+        'Kanalen {recipient} er arkiveret ({code}). Genåbn den, eller peg kontaktfilen på en anden kanal.',
+    'No Slack user has the e-mail address {recipient} ({code}). Correct the address in the contacts file, or reach the party through a channel.':
+        'Ingen Slack-bruger har e-mailadressen {recipient} ({code}). Ret adressen i kontaktfilen, eller nå parten gennem en kanal.',
+    'The Slack user with the e-mail address {recipient} is deactivated ({code}). Update the contacts file.':
+        'Slack-brugeren med e-mailadressen {recipient} er deaktiveret ({code}). Opdatér kontaktfilen.',
+    "{recipient} is a bot, and Slack does not let apps send direct messages to bots ({code}). Use a person's address or a channel.":
+        '{recipient} er en bot, og Slack lader ikke apps sende direkte beskeder til botter ({code}). Brug en persons adresse eller en kanal.',
+    'Slack rejected the message to {recipient} as malformed ({code}{detail}). This is a bug in tracker; please report it with this message.':
+        'Slack afviste beskeden til {recipient} som fejlformet ({code}{detail}). Det er en fejl i tracker; indberet den venligst med denne meddelelse.',
+    'The workspace does not allow the bot to post to {recipient} ({code}). Ask a Slack administrator to allow it, or use another channel.':
+        'Arbejdsområdet tillader ikke botten at skrive i {recipient} ({code}). Bed en Slack-administrator om at tillade det, eller brug en anden kanal.',
+    'Slack refused {method} for {recipient} with the error {code}. See https://docs.slack.dev/reference/methods/{method} for what it means.':
+        'Slack afviste {method} for {recipient} med fejlen {code}. Se https://docs.slack.dev/reference/methods/{method} for, hvad den betyder.',
+    'The address {url} answered {method} with HTTP {status}, which is not a Slack API response. Check SLACK_API_URL.':
+        'Adressen {url} svarede på {method} med HTTP {status}, hvilket ikke er et svar fra Slacks API. Tjek SLACK_API_URL.',
+    'Slack is rate limiting {method}; try again in {seconds} s.':
+        'Slack begrænser antallet af kald til {method}; prøv igen om {seconds} s.',
+    'Slack could not handle {method} for {recipient} just now ({reason}); nothing was posted. It is worth trying again later.':
+        'Slack kunne ikke behandle {method} for {recipient} lige nu ({reason}); intet er sendt. Det er værd at prøve igen senere.',
+    'Cannot reach Slack at {url} ({reason}); nothing was sent. Check the network and SLACK_API_URL.':
+        'Kan ikke nå Slack på {url} ({reason}); intet er sendt. Tjek netværket og SLACK_API_URL.',
+    'Slack did not answer {method} for {recipient} ({reason}); nothing was posted, and it is safe to try again.':
+        'Slack svarede ikke på {method} for {recipient} ({reason}); intet er sendt, og det er sikkert at prøve igen.',
+    'The answer from Slack to the message for {recipient} was lost ({reason}); it may have been posted. Check {recipient} before sending it again.':
+        'Svaret fra Slack på beskeden til {recipient} gik tabt ({reason}); den kan være blevet sendt. Tjek {recipient}, før den sendes igen.',
+    'no answer within {seconds} s':
+        'intet svar inden for {seconds} s',
 }

@@ -52,7 +52,9 @@ class Message:
     subject: str  # one line: the e-mail subject and the Slack header
     intro: str  # the opening sentence
     items: tuple[Item, ...]
-    text: str  # the whole message as plain text: the Slack fallback, the e-mail text part, the console
+    # The whole message as plain text: the Slack fallback, the e-mail text
+    # part, the console. Each channel escapes it for its own format.
+    text: str
     calendar: bytes | None = None  # the items as an iCalendar object, attached to e-mails
     # Sent after its time (after downtime). Channels mark it; subject, intro
     # and text never mention it, so nothing says it twice.
@@ -99,5 +101,9 @@ class Channel(Protocol):
     name: str
 
     def send(self, message: Message) -> Delivery:
-        """Deliver ``message`` once, or raise one of the SendErrors above; never retries by itself."""
+        """Deliver ``message`` once, or raise one of the SendErrors above.
+
+        Never resends a message that may have arrived; may wait out a
+        provider's rate limit (Slack's Retry-After) before its one send.
+        """
         ...
