@@ -52,17 +52,24 @@ class RegisterError(TrackerError):
         self.problems = sorted(problems, key=lambda p: (p.line or 0, p.path))
         super().__init__(filename)
 
-    @property
-    def message(self) -> str:
-        from tracker.i18n import _, ngettext
+    def heading(self) -> str:
+        from tracker.i18n import ngettext
 
-        head = ngettext(
+        return ngettext(
             "{count} problem in the register {filename}:",
             "{count} problems in the register {filename}:",
             len(self.problems),
         ).format(count=len(self.problems), filename=self.filename)
-        lines = [head] + [f"  - {p.describe(self.filename)}" for p in self.problems]
-        lines.append(_("Fix them and run `tracker validate` again. The format is described in docs/register.md."))
+
+    def advice(self) -> str:
+        from tracker.i18n import _
+
+        return _("Fix them and run `tracker validate` again. The format is described in docs/register.md.")
+
+    @property
+    def message(self) -> str:
+        lines = [self.heading()] + [f"  - {p.describe(self.filename)}" for p in self.problems]
+        lines.append(self.advice())
         return "\n".join(lines)
 
 

@@ -163,4 +163,4 @@ class Register:
     path: str = ""
     digest: str = ""
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
-    policy: PolicySet = field(default_factory=lambda: _default_policy())
+    policy: PolicySet = field(default_factory=_default_policy)

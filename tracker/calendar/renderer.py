@@ -48,13 +48,6 @@ class FeedRenderer:
         self._last_change: datetime | None = None
         self._alarms: OrderedDict[Alarm, None] = OrderedDict()
 
-    @property
-    def events(self) -> list[EventContent]:
-        return [self._events[uid] for uid in self._order]
-
-    def fingerprint(self, uid: str) -> str | None:
-        return self._fingerprints.get(uid)
-
     def update(self, events: Iterable[EventContent], states: Mapping[str, EventState],
                names: PlanNames | None = None, fingerprints: Mapping[str, str] | None = None) -> set[str]:
         """Take the plan as it is now; returns the UIDs whose events changed (or appeared or went).

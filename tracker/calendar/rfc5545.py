@@ -15,20 +15,14 @@ dates through UTC. This module is the one small place that closes those gaps:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
 
+from tracker.text import clean_text  # what TEXT may carry: no controls but TAB and LF
+
+__all__ = ["clean_text", "content_lines", "date_value", "escape_text", "fold_line", "unfold", "utc_value"]
+
 MAX_LINE_OCTETS = 75
-
-# Every C0 and C1 control except TAB and LF, DEL, and lone surrogates (which
-# cannot be encoded as UTF-8 at all). CR is handled first, as a line break.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def clean_text(text: str) -> str:
-    """``text`` with CRLF and CR as LF, and every character TEXT may not carry removed."""
-    return _UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def escape_text(text: str) -> str:

@@ -21,22 +21,17 @@ import sys
 from typing import TextIO
 
 from tracker.i18n import _
-from tracker.notify.email import late_note
-from tracker.notify.message import Delivery, Message, TransientSendError
+from tracker.notify.message import Delivery, Message, TransientSendError, late_note
+from tracker.text import clean_text
 
 SEPARATOR = "─" * 72
 CHANNEL_NAMES = {"slack": "Slack", "email": "e-mail"}
 
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 
-def _text(value: str) -> str:
-    return _UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
-
-
 def _line(value: str) -> str:
-    return _text(_LINE_BREAKS.sub(" ", value)).strip()
+    return clean_text(_LINE_BREAKS.sub(" ", value)).strip()
 
 
 def render(message: Message) -> str:
@@ -51,7 +46,7 @@ def render(message: Message) -> str:
     lines = [header, _("Subject: {subject}").format(subject=_line(message.subject))]
     if message.late:
         lines.append(late_note(message))
-    lines += [_text(message.text).rstrip("\n"), SEPARATOR]
+    lines += [clean_text(message.text).rstrip("\n"), SEPARATOR]
     return "\n".join(lines) + "\n"
 
 

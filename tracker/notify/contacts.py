@@ -42,18 +42,19 @@ LANGUAGES = ("da", "en")
 class ContactsError(RegisterError):
     """The contacts file has problems; every one is listed with its line."""
 
-    @property
-    def message(self) -> str:
-        from tracker.i18n import _, ngettext
+    def heading(self) -> str:
+        from tracker.i18n import ngettext
 
-        head = ngettext(
+        return ngettext(
             "{count} problem in the contacts file {filename}:",
             "{count} problems in the contacts file {filename}:",
             len(self.problems),
         ).format(count=len(self.problems), filename=self.filename)
-        lines = [head] + [f"  - {p.describe(self.filename)}" for p in self.problems]
-        lines.append(_("Fix them (contacts.example.toml shows the format) and run the command again."))
-        return "\n".join(lines)
+
+    def advice(self) -> str:
+        from tracker.i18n import _
+
+        return _("Fix them (contacts.example.toml shows the format) and run the command again.")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from tracker.clock import plan_zone, utc_now
 from tracker.errors import TrackerError
+from tracker.text import clean_text
 from tracker.i18n import _, format_day, using_language
 from tracker.notify.message import (
     Delivery,
@@ -52,6 +53,7 @@ from tracker.notify.message import (
     SendError,
     TransientSendError,
     UnknownOutcomeError,
+    late_note,
 )
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,8 @@ SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": (
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 # Every C0 and C1 control, DEL, the Unicode line and paragraph separators and
-# lone surrogates: none of them belongs in a header, and in bodies only TAB
-# and LF are kept.
+# lone surrogates: none of them belongs in a header (bodies: tracker.text).
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
-_BODY_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
@@ -83,11 +83,6 @@ _NAME_ADDR = re.compile(r"(?P<name>[^<>]*)<(?P<spec>[^<>]*)>")
 def header_text(value: str) -> str:
     """``value`` as one header line: every run of control characters (CR and LF among them) as one space."""
     return " ".join(_HEADER_UNSAFE.sub(" ", value).split())
-
-
-def body_text(value: str) -> str:
-    """``value`` with CRLF and CR as LF, and no control characters other than TAB and LF."""
-    return _BODY_UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def mailbox(text: str) -> Address | None:
@@ -141,16 +136,9 @@ def subject_line(message: Message) -> str:
     return subject
 
 
-def late_note(message: Message) -> str:
-    """The sentence a late message opens with, in the message's language (the Slack channel's words)."""
-    with using_language(message.language):
-        return _("Sent late: this message was due {day} at {time}.").format(
-            day=format_day(message.at.date()), time=message.at.strftime("%H:%M"))
-
-
 def text_part(message: Message) -> str:
     """The text/plain part: the message's text, opened by the late note when it goes out late."""
-    text = body_text(message.text)
+    text = clean_text(message.text)
     return f"{late_note(message)}\n\n{text}" if message.late else text
 
 
@@ -190,7 +178,7 @@ def build_email(message: Message, sender: str, *, now: datetime | None = None) -
 
 def _h(text: str) -> str:
     """Register text as HTML: escaped, control characters removed, line breaks kept."""
-    return html.escape(body_text(text), quote=True).replace("\n", "<br>\n")
+    return html.escape(clean_text(text), quote=True).replace("\n", "<br>\n")
 
 
 def _link(url: str, inner: str) -> str:

@@ -61,6 +61,15 @@ class Message:
     late: bool = False
 
 
+def late_note(message: Message) -> str:
+    """The sentence every channel opens a late message with, in the message's language."""
+    from tracker.i18n import _, format_day, using_language
+
+    with using_language(message.language):
+        return _("Sent late: this message was due {day} at {time}.").format(
+            day=format_day(message.at.date()), time=message.at.strftime("%H:%M"))
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What the provider told us about an accepted message."""

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from tracker.calendar.events import deliverable_url
 from tracker.i18n import _, format_day, ngettext, using_language
 from tracker.model import Status
 from tracker.notify.contacts import Contacts, Reach
@@ -253,7 +254,7 @@ def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], b
         deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
         source_section=subject.source_section, source_quote=subject.source_quote,
-        url=f"{base_url.rstrip('/')}/deliverables/{subject.deliverable_id}", line=line,
+        url=deliverable_url(base_url, subject.deliverable_id), line=line,
     )
 
 

@@ -61,7 +61,7 @@ from urllib.parse import urlsplit, urlunsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tracker.calendar.rfc5545 import clean_text
+from tracker.text import clean_text
 from tracker.errors import TrackerError
 from tracker.i18n import _, format_day, using_language
 from tracker.notify.message import (
@@ -71,6 +71,7 @@ from tracker.notify.message import (
     PermanentSendError,
     TransientSendError,
     UnknownOutcomeError,
+    late_note,
 )
 
 log = logging.getLogger(__name__)
@@ -259,10 +260,8 @@ def _more(items: tuple[Item, ...]) -> list[dict[str, Any]]:
     return [_section(text) for text in texts]
 
 
-def _late_context(at: datetime) -> dict[str, Any]:
-    text = _("Sent late: this message was due {day} at {time}.").format(day=format_day(at.date()),
-                                                                      time=at.strftime("%H:%M"))
-    return _context(_mrkdwn([("⏰ " + text, True)], SECTION_LIMIT))
+def _late_context(message: Message) -> dict[str, Any]:
+    return _context(_mrkdwn([("⏰ " + late_note(message), True)], SECTION_LIMIT))
 
 
 def blocks_for(message: Message) -> list[dict[str, Any]]:
@@ -273,7 +272,7 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
             {"type": "header", "text": {"type": "plain_text", "text": _plain(subject, HEADER_LIMIT), "emoji": True}}
         ]
         if message.late:
-            blocks.append(_late_context(message.at))
+            blocks.append(_late_context(message))
         intro = clean_text(message.intro).strip()
         if intro:
             blocks.append(_section(_mrkdwn([(intro, True)], SECTION_LIMIT)))
