@@ -86,6 +86,10 @@ def _occurrence_option(function: Callable) -> Callable:
     )(function)
 
 
+_CONTACTS_OPTION = click.option("--contacts", "contacts_path", envvar="TRACKER_CONTACTS", metavar="PATH",
+                                type=click.Path(dir_okay=False), help="The contacts file (env TRACKER_CONTACTS).")
+
+
 def _actor(actor: str | None) -> str:
     if actor:
         return actor
@@ -174,17 +178,25 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None)
 @_database_option
 @_today_option
 @click.option("--days", default=90, show_default=True, help="How far ahead to show what is due.")
-def run(register_path: str | None, database_url: str | None, today: date | None, days: int) -> None:
-    """Validate the register, load it into the database, and show what needs attention.
+@_CONTACTS_OPTION
+def run(register_path: str | None, database_url: str | None, today: date | None, days: int,
+        contacts_path: str | None) -> None:
+    """Validate the register, load it into the database, send what is due, and show what needs attention.
 
-    Shows what is overdue and what is due in the next DAYS days. This is the
-    embedded default: SQLite, nothing to configure.
+    Sends the reminders and alerts that are due now (one `notify run` sweep:
+    Slack and e-mail when configured, else printed here), then shows what is
+    overdue and what is due in the next DAYS days. This is the embedded
+    default: SQLite, nothing to configure. With --today nothing is sent: the
+    day is for looking, not for replaying.
     """
+    from tracker.clock import utc_now
     from tracker.store.db import read_session
     from tracker.store.queries import ListFilter, list_occurrences
 
-    _register, engine, report = _sync(register_path, database_url, "register")
+    register, engine, report = _sync(register_path, database_url, "register")
     _echo_sync_report(report, engine)
+    if today is None:
+        _echo_sweep(_sweeper(register, engine, contacts_path).sweep(utc_now()))
     today = today or plan_today()
     with read_session(engine) as session:
         overdue = list_occurrences(session, today, ListFilter(overdue=True))
@@ -544,12 +556,6 @@ def feed_export(directory: str, database_url: str | None) -> None:
         removed=len(report.removed)))
 
 
-def _configured_channels() -> tuple[str, ...]:
-    """The channels this deployment can send on: Slack with a bot token, e-mail with an SMTP URL."""
-    return tuple(name for name, variable in (("slack", "SLACK_BOT_TOKEN"), ("email", "SMTP_URL"))
-                 if os.environ.get(variable, "").strip())
-
-
 @cli.group()
 def notify() -> None:
     """Reminders, overdue alerts, escalations and digests (Slack, e-mail, or the console)."""
@@ -559,8 +565,7 @@ def notify() -> None:
 @click.option("--from", "start", type=DATE, metavar="DATE", help="First day (default: today).")
 @click.option("--to", "end", type=DATE, metavar="DATE", help="Last day (default: 30 days after --from).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per message and recipient.")
-@click.option("--contacts", "contacts_path", envvar="TRACKER_CONTACTS", metavar="PATH",
-              type=click.Path(dir_okay=False), help="The contacts file (env TRACKER_CONTACTS).")
+@_CONTACTS_OPTION
 @_register_option
 @_database_option
 def notify_preview(start: date | None, end: date | None, as_json: bool, contacts_path: str | None,
@@ -577,6 +582,7 @@ def notify_preview(start: date | None, end: date | None, as_json: bool, contacts
     from tracker.clock import plan_zone
     from tracker.notify.contacts import load_contacts
     from tracker.notify.planner import bundle, plan_notices
+    from tracker.notify.settings import channel_names
     from tracker.notify.source import load_changes, load_party_names, load_subjects
     from tracker.register import load_register
     from tracker.store.db import read_session
@@ -593,7 +599,7 @@ def notify_preview(start: date | None, end: date | None, as_json: bool, contacts
         names = load_party_names(session)
         changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(), zone))
     contacts = load_contacts(contacts_path, set(names))
-    plan = plan_notices(subjects, register.policy, contacts, _configured_channels(), start, end)
+    plan = plan_notices(subjects, register.policy, contacts, channel_names(), start, end)
     for problem in plan.problems:
         click.echo(_("Warning: {problem}").format(problem=problem), err=True)
     messages = bundle(plan.notices, subjects, changes, names, register.policy, zone, _base_url())
@@ -623,6 +629,156 @@ def notify_preview(start: date | None, end: date | None, as_json: bool, contacts
                     if notice.subject else _("the week's overview"))
             click.echo(f"    {notice.kind:<10} {what}  — {notice.reason}")
     click.echo(ngettext("{count} message.", "{count} messages.", len(messages)).format(count=len(messages)))
+
+
+class DateTimeType(click.ParamType):
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(_("{value!r} is not a date and time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-06-30T09:00 "
+                        "(the plan's time zone unless it has an offset).").format(value=value), param, ctx)
+        if moment.tzinfo is None:
+            from tracker.clock import plan_zone
+
+            moment = moment.replace(tzinfo=plan_zone())
+        return moment
+
+
+def _sweeper(register: Any, engine: Any, contacts_path: str | None) -> Any:
+    """A Sweeper over the database, with the register's policy, the contacts and the configured channels."""
+    from tracker.notify.contacts import load_contacts
+    from tracker.notify.settings import build_channels
+    from tracker.notify.source import load_party_names
+    from tracker.notify.sweep import Sweeper
+    from tracker.store.db import read_session
+
+    with read_session(engine) as session:
+        parties = set(load_party_names(session))
+    contacts = load_contacts(contacts_path, parties)
+    return Sweeper(engine, register.policy, contacts, build_channels(), base_url=_base_url())
+
+
+def _echo_sweep(report: Any) -> None:
+    for problem in report.problems:
+        click.echo(_("Warning: {problem}").format(problem=problem), err=True)
+    skipped = sum(report.skipped.values())
+    click.echo(_("Sweep: {messages} messages sent ({sent} notices, {late} late), {skipped} skipped, {retrying} to "
+                 "retry, {failed} failed, {unknown} unknown.").format(
+        messages=report.messages, sent=report.sent, late=report.late, skipped=skipped, retrying=report.retrying,
+        failed=len(report.failed), unknown=len(report.unknown)), err=True)
+    if report.fallbacks:
+        click.echo(_("{count} notices went by e-mail instead of Slack.").format(count=report.fallbacks), err=True)
+    if report.in_flight:
+        click.echo(_("{count} notices are being sent by another process.").format(count=report.in_flight), err=True)
+    for line in report.failed:
+        click.echo(_("Failed: {line}").format(line=line), err=True)
+    for line in report.unknown:
+        click.echo(_("Unknown (may have arrived): {line}").format(line=line), err=True)
+
+
+@notify.command("run")
+@click.option("--now", type=DateTimeType(), help="Sweep as of this instant (default: now), e.g. to replay a day.")
+@_CONTACTS_OPTION
+@_register_option
+@_database_option
+def notify_run(now: datetime | None, contacts_path: str | None, register_path: str | None,
+               database_url: str | None) -> None:
+    """Send what is due now, once: one sweep of the outbox.
+
+    Plans the days since the last sweep, skips what no longer makes sense,
+    sends the rest bundled per recipient, and records every outcome. Exits
+    with 1 when a message failed or may not have arrived (see `notify log`).
+    """
+    from tracker.clock import utc_now
+
+    from tracker.register import load_register
+
+    sweeper = _sweeper(load_register(register_path), _open_existing(database_url), contacts_path)
+    report = sweeper.sweep(now or utc_now())
+    _echo_sweep(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _skip_reason(code: str | None) -> str | None:
+    """Why a row was skipped (``tracker.notify.outbox``'s reasons), for people."""
+    return {
+        "not_called_for": _("no longer called for (done, cancelled, withdrawn, re-planned or re-routed)"),
+        "superseded": _("a later step of the same series went out instead"),
+        "expired": _("too late to be useful (a reminder after the due day, a digest after its week)"),
+    }.get(code or "")
+
+
+@notify.command("log")
+@click.option("--failed", is_flag=True, help="Only messages that failed or may not have arrived.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="How many rows to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per outbox row.")
+@_database_option
+def notify_log(failed: bool, limit: int, as_json: bool, database_url: str | None) -> None:
+    """What was sent, skipped, failed or is waiting, newest first."""
+    import json
+
+    from tracker.notify.outbox import recent
+    from tracker.store.db import read_session
+
+    engine = _open_existing(database_url)
+    with read_session(engine) as session:
+        rows = recent(session, problems_only=failed, limit=limit)
+    if as_json:
+        fields = ("key", "state", "kind", "step", "deliverable_id", "occurrence_year", "channel", "recipient",
+                  "language", "reason", "attempts", "message_key", "provider_id", "error_code", "error", "late")
+        records = []
+        for row in rows:
+            record = {name: getattr(row, name) for name in fields}
+            for name in ("due_at", "next_attempt_at", "sent_at", "updated_at"):
+                value = getattr(row, name)
+                record[name] = value.isoformat() if value else None
+            records.append(record)
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(_("No failed messages.") if failed else _("The outbox is empty."))
+        return
+    from tracker.clock import plan_zone
+
+    zone = plan_zone()
+    for row in rows:
+        when = (row.sent_at or row.updated_at).astimezone(zone).isoformat(sep=" ", timespec="minutes")
+        click.echo(f"{when}  {row.state:<8} {row.key}")
+        reason = _skip_reason(row.error_code) if row.state == "skipped" else None
+        if reason:
+            click.echo("    " + reason)
+        elif row.error:
+            click.echo("    " + row.error.replace("\n", " "))
+        if row.state == "pending" and row.next_attempt_at:
+            click.echo("    " + _("next attempt {at} (attempt {attempt})").format(
+                at=row.next_attempt_at.astimezone(zone).isoformat(sep=" ", timespec="minutes"),
+                attempt=row.attempts + 1))
+        if row.message_key and row.state in ("failed", "unknown"):
+            click.echo("    " + _("message {key}").format(key=row.message_key))
+
+
+@notify.command("retry")
+@click.argument("key")
+@_database_option
+def notify_retry(key: str, database_url: str | None) -> None:
+    """Send a failed or unknown message again at the next sweep.
+
+    KEY is a notice's key or a whole message's (both in `notify log --failed`).
+    For an unknown message, this is your word that it did not arrive.
+    """
+    from tracker.clock import utc_now
+    from tracker.notify.outbox import retry
+
+    rows = _write(database_url, lambda session: retry(session, key, utc_now()))
+    click.echo(ngettext("{count} notice will be sent again at the next sweep (`tracker notify run`).",
+                        "{count} notices will be sent again at the next sweep (`tracker notify run`).",
+                        len(rows)).format(count=len(rows)))
 
 
 @cli.group()

@@ -326,4 +326,59 @@ CATALOGUE: dict[str, str] = {
         'Svaret fra Slack på beskeden til {recipient} gik tabt ({reason}); den kan være blevet sendt. Tjek {recipient}, før den sendes igen.',
     'no answer within {seconds} s':
         'intet svar inden for {seconds} s',
+    # The outbox and the sweep
+    " `tracker notify log --failed` lists what can be sent again.":
+        " `tracker notify log --failed` viser, hvad der kan sendes igen.",
+    "Cancer Plan V: {count} message could not be delivered": "Kræftplan V: {count} besked kunne ikke leveres",
+    "Cancer Plan V: {count} messages could not be delivered": "Kræftplan V: {count} beskeder kunne ikke leveres",
+    "Check with the recipient; if it did not arrive, send it again with `tracker notify retry {key}`.":
+        "Spørg modtageren; er den ikke kommet frem, så send den igen med `tracker notify retry {key}`.",
+    "Failed: {line}": "Fejlet: {line}",
+    "Fix the cause, then send it again with `tracker notify retry {key}`.":
+        "Ret årsagen, og send den så igen med `tracker notify retry {key}`.",
+    "It was sent by e-mail to {addresses} instead.": "Den blev sendt med e-mail til {addresses} i stedet.",
+    "No failed messages.": "Ingen fejlede beskeder.",
+    "No message in the outbox has the key {key!r}.": "Ingen besked i udbakken har nøglen {key!r}.",
+    'SMTP_URL is set but SMTP_FROM is not. Set SMTP_FROM to the address messages come from, e.g. '
+    '"Kræftplan V <kraeftplan@example.dk>".':
+        'SMTP_URL er sat, men SMTP_FROM er ikke. Sæt SMTP_FROM til den adresse, beskederne kommer fra, fx '
+        '"Kræftplan V <kraeftplan@example.dk>".',
+    "Sending failed unexpectedly: {error}": "Afsendelsen fejlede uventet: {error}",
+    "Sweep: {messages} messages sent ({sent} notices, {late} late), {skipped} skipped, {retrying} to retry, "
+    "{failed} failed, {unknown} unknown.":
+        "Gennemløb: {messages} beskeder sendt ({sent} meddelelser, {late} for sent), {skipped} sprunget over, "
+        "{retrying} prøves igen, {failed} fejlet, {unknown} uvisse.",
+    "The message {key} is {states}: only failed and unknown messages can be sent again.":
+        "Beskeden {key} er {states}: kun fejlede og uvisse beskeder kan sendes igen.",
+    "The message {key} to {recipient} ({channel}) was being sent when tracker stopped, so it may have arrived. "
+    "Check with the recipient; if it did not arrive, send it again with `tracker notify retry {key}`.":
+        "Beskeden {key} til {recipient} ({channel}) var ved at blive sendt, da tracker stoppede, så den kan være "
+        "kommet frem. Spørg modtageren; er den ikke kommet frem, så send den igen med "
+        "`tracker notify retry {key}`.",
+    "The message “{subject}” to {recipient} ({channel}) could not be delivered: {error}":
+        "Beskeden “{subject}” til {recipient} ({channel}) kunne ikke leveres: {error}",
+    "The message “{subject}” to {recipient} ({channel}) may not have arrived: {error}":
+        "Beskeden “{subject}” til {recipient} ({channel}) er måske ikke kommet frem: {error}",
+    "The outbox is empty.": "Udbakken er tom.",
+    "Unknown (may have arrived): {line}": "Uvis (kan være kommet frem): {line}",
+    "gave up after {count} attempts: {error}": "opgivet efter {count} forsøg: {error}",
+    "message {key}": "besked {key}",
+    "next attempt {at} (attempt {attempt})": "næste forsøg {at} (forsøg {attempt})",
+    "tracker stopped while sending this message, so it may have arrived.":
+        "tracker stoppede under afsendelsen af denne besked, så den kan være kommet frem.",
+    "{count} notice will be sent again at the next sweep (`tracker notify run`).":
+        "{count} meddelelse sendes igen ved næste gennemløb (`tracker notify run`).",
+    "{count} notices will be sent again at the next sweep (`tracker notify run`).":
+        "{count} meddelelser sendes igen ved næste gennemløb (`tracker notify run`).",
+    "{count} notices are being sent by another process.": "{count} meddelelser sendes lige nu af en anden proces.",
+    "{count} notices went by e-mail instead of Slack.": "{count} meddelelser gik med e-mail i stedet for Slack.",
+    "{value!r} is not a date and time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-06-30T09:00 (the plan's time "
+    "zone unless it has an offset).":
+        "{value!r} er ikke et tidspunkt; skriv det som ÅÅÅÅ-MM-DDTTT:MM, fx 2026-06-30T09:00 (i planens "
+        "tidszone, medmindre det har en forskydning).",
+    "no longer called for (done, cancelled, withdrawn, re-planned or re-routed)":
+        "ikke længere relevant (færdig, aflyst, trukket tilbage, omplanlagt eller omdirigeret)",
+    "a later step of the same series went out instead": "et senere trin i samme række blev sendt i stedet",
+    "too late to be useful (a reminder after the due day, a digest after its week)":
+        "for sent til at være nyttig (en påmindelse efter fristen, et overblik efter sin uge)",
 }

@@ -138,3 +138,10 @@ def feed_urls(base_url: str, token: str) -> tuple[str, str]:
     """The feed's http(s) address and its webcal:// twin, which calendar apps open as a subscription."""
     url = f"{base_url.rstrip('/')}/feeds/{token}.ics"
     return url, "webcal://" + url.split("://", 1)[1]
+
+
+def render_attachment(events: Iterable[bytes]) -> bytes:
+    """A calendar of already rendered VEVENTs to attach to an e-mail: PUBLISH, to add, not a meeting request."""
+    header = rfc5545.content_lines(["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+                                    "METHOD:PUBLISH"])
+    return b"".join((header.encode("utf-8"), *events, b"END:VCALENDAR\r\n"))

@@ -41,7 +41,7 @@ from tracker.notify.message import Item, Message
 from tracker.notify.policy import PolicySet
 from tracker.notify.workdays import on_or_after, on_or_before
 
-KINDS = ("escalation", "overdue", "confirm", "reminder", "digest")  # most urgent first
+KINDS = ("problem", "escalation", "overdue", "confirm", "reminder", "digest")  # most urgent first
 CHANNELS = ("slack", "email")
 
 
@@ -92,6 +92,8 @@ class Notice:
     recipient: str
     language: str
     reason: str  # why this recipient (e.g. "responsible party sst", "coordinators")
+    party: str | None = None  # the party this route reaches, for a fallback to its e-mail
+    detail: str | None = None  # a problem notice's text (what failed, and what was done about it)
 
 
 @dataclass
@@ -101,8 +103,15 @@ class Plan:
 
 
 def notice_key(subject: Subject | None, kind: str, step: str, channel: str, recipient: str) -> str:
-    occurrence = "-" if subject is None else f"{subject.deliverable_id}/{subject.year or '-'}"
-    return f"{occurrence}/{kind}/{step}/{channel}/{recipient}"
+    """``id/year/kind/step@due/channel/recipient``: the same message has the same key at every sweep.
+
+    The due day is part of the key, so an occurrence that is re-planned to
+    another day starts its reminders and alerts over.
+    """
+    if subject is None:
+        return f"-/-/{kind}/{step}/{channel}/{recipient}"
+    return f"{subject.deliverable_id}/{subject.year or '-'}/{kind}/{step}@{subject.due.isoformat()}/{channel}/" \
+           f"{recipient}"
 
 
 def _days(start: date, end: date) -> Iterator[date]:
@@ -153,6 +162,18 @@ def _routes(reach: Reach, channels: Iterable[str]) -> list[tuple[str, str]]:
     return []
 
 
+def routes_for(reach: Reach, channels: tuple[str, ...], fallback_name: str) -> list[tuple[str, str, str]]:
+    """(channel, recipient, language) for ``reach``; with no channel configured, the console.
+
+    On the console a message is addressed as it would be sent, or to
+    ``fallback_name`` (the party's key, "coordinators") when it has no address.
+    """
+    if not channels:
+        targets = list(reach.slack or reach.email) or [fallback_name]
+        return [("console", target, reach.language) for target in targets]
+    return [(channel, target, reach.language) for channel, target in _routes(reach, channels)]
+
+
 def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: Contacts, channels: Iterable[str],
                  start: date, end: date) -> Plan:
     """Every notice due on a day from ``start`` to ``end`` (inclusive).
@@ -165,10 +186,7 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
     unreachable: dict[str, int] = defaultdict(int)
 
     def routes(reach: Reach, fallback_name: str) -> list[tuple[str, str, str]]:
-        if not channels:  # the embedded default: print what would be sent, to whom
-            targets = list(reach.slack or reach.email) or [fallback_name]
-            return [("console", target, reach.language) for target in targets]
-        return [(channel, target, reach.language) for channel, target in _routes(reach, channels)]
+        return routes_for(reach, channels, fallback_name)
 
     coordinators = routes(contacts.coordinators, "coordinators")
     taskforce = routes(contacts.taskforce, "taskforce")
@@ -177,26 +195,27 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
             if not start <= day <= end:
                 continue
             if kind == "escalation":
-                targets = [(*route, "coordinators") for route in coordinators + taskforce]
+                targets = [(*route, "coordinators", None) for route in coordinators + taskforce]
             else:
                 targets = []
                 for party in (subject.owner, *subject.co_owners):
                     party_routes = routes(contacts.reach(party), party)
                     if not party_routes:
                         unreachable[party] += 1
-                        party_routes = coordinators
-                        reason = f"coordinators, for {party} (no contact)"
+                        targets.extend((*route, f"coordinators, for {party} (no contact)", None)
+                                       for route in coordinators)
                     else:
                         reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
-                    targets.extend((*route, reason) for route in party_routes)
+                        targets.extend((*route, reason, party) for route in party_routes)
             seen = set()
-            for channel, recipient, language, reason in targets:
+            for channel, recipient, language, reason, party in targets:
                 if (channel, recipient) in seen:
                     continue
                 seen.add((channel, recipient))
                 result.notices.append(Notice(
                     key=notice_key(subject, kind, step, channel, recipient), kind=kind, step=step, day=day,
-                    subject=subject, channel=channel, recipient=recipient, language=language, reason=reason))
+                    subject=subject, channel=channel, recipient=recipient, language=language, reason=reason,
+                    party=party))
     for day in _days(start, end):
         digest_day = _digest_day(day, policy_set)
         if digest_day is None:
@@ -283,25 +302,35 @@ def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change]
 
 def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Change],
            names: dict[str, tuple[str, str]], policy_set: PolicySet, zone: tzinfo, base_url: str) -> list[Message]:
-    """One Message per (channel, recipient, day), its notices' items most urgent first."""
-    groups: dict[tuple[str, str, date], list[Notice]] = defaultdict(list)
+    """One Message per (channel, recipient, day), its notices' items most urgent first.
+
+    Problem notices (a message that could not be delivered, for the
+    coordinators) go in a message of their own, so they are not lost among
+    the day's reminders.
+    """
+    groups: dict[tuple[str, str, date, bool], list[Notice]] = defaultdict(list)
     for notice in notices:
-        groups[(notice.channel, notice.recipient, notice.day)].append(notice)
+        groups[(notice.channel, notice.recipient, notice.day, notice.kind == "problem")].append(notice)
     messages = []
-    for (channel, recipient, day), group in sorted(groups.items(), key=lambda g: (g[0][2], g[0][0], g[0][1])):
+    for (channel, recipient, day, _problem), group in sorted(groups.items(), key=lambda g: (g[0][2], g[0][0],
+                                                                                              g[0][1], not g[0][3])):
         group.sort(key=lambda n: (KINDS.index(n.kind), n.subject.due if n.subject else day, n.key))
         language = group[0].language
         with using_language(language):
             items: list[Item] = []
             for notice in group:
-                if notice.subject is None:
+                if notice.kind == "digest":
                     items.extend(_digest_items(notice, subjects, changes, names, policy_set, base_url))
-                else:
+                elif notice.subject is not None:
                     items.append(_item(notice, notice.subject, names, base_url))
             kind = group[0].kind
             subject_line = _subject_line(group, day)
-            intro = _intro(kind, day)
-            text = _text(subject_line, intro, items)
+            if kind == "problem":
+                intro = "\n\n".join(notice.detail or "" for notice in group)
+                text = "\n".join([subject_line, "", intro])
+            else:
+                intro = _intro(kind, day)
+                text = _text(subject_line, intro, items)
         digest = hashlib.sha256("\n".join(sorted(n.key for n in group)).encode()).hexdigest()[:20]
         messages.append(Message(
             key=f"{channel}/{recipient}/{day.isoformat()}/{digest}", kind=kind, channel=channel,
@@ -315,6 +344,10 @@ def _subject_line(group: list[Notice], day: date) -> str:
     counts = defaultdict(int)
     for notice in group:
         counts[notice.kind] += 1
+    if counts["problem"]:
+        return ngettext("Cancer Plan V: {count} message could not be delivered",
+                        "Cancer Plan V: {count} messages could not be delivered", counts["problem"]).format(
+            count=counts["problem"])
     parts = []
     if counts["escalation"]:
         parts.append(ngettext("{count} escalated", "{count} escalated", counts["escalation"]).format(

@@ -194,3 +194,48 @@ class CalendarEventRow(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     sequence: int = 0
     changed_at: datetime = _at()
+
+
+class OutboxRow(SQLModel, table=True):
+    """One message the policy called for, and how sending it went.
+
+    ``key`` is the notice key (occurrence, kind, step and due day, channel,
+    recipient): under its unique constraint a message is recorded once
+    however many sweeps and processes plan it. ``state`` moves
+    ``pending → sending → sent``, or to ``failed`` (the provider's error in
+    ``error``), ``unknown`` (the provider may have received it: never resent
+    without a coordinator's ``tracker notify retry``) or ``skipped`` (no longer
+    useful when its time came, with the reason in ``error``). The rows sent
+    together in one message share ``message_key``.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due_at", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=1024, unique=True)
+    kind: str = Field(max_length=16)
+    step: str = Field(max_length=64)
+    deliverable_id: str | None = Field(default=None, max_length=128)
+    occurrence_year: int | None = None
+    day: date  # the working day it is due on
+    due_at: datetime = _at()  # the instant it is due to go out
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=320)
+    language: str = Field(max_length=2)
+    reason: str = Field(max_length=255)
+    party: str | None = Field(default=None, max_length=64)
+    replaces: str | None = Field(default=None, max_length=1024)  # an e-mail fallback: the Slack notice's key
+    detail: str | None = None  # a problem notice's text
+    state: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _at(nullable=True)
+    claimed_at: datetime | None = _at(nullable=True)
+    message_key: str | None = Field(default=None, max_length=1024, index=True)
+    provider_id: str | None = Field(default=None, max_length=255)
+    error: str | None = None
+    error_code: str | None = Field(default=None, max_length=64)
+    late: bool = False
+    sent_at: datetime | None = _at(nullable=True)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()

@@ -1,0 +1,257 @@
+"""The outbox: every message the policy calls for is a row, and the row says how sending it went.
+
+A row is keyed by its notice key (``tracker.notify.planner.notice_key``)
+under a unique constraint, so however many sweeps and processes plan the same
+day, each message is recorded once. Its state moves::
+
+    pending ──claim──▶ sending ──▶ sent
+       ▲                  │ ├────▶ failed   (permanent, or retries used up)
+       └──(backoff)───────┘ └────▶ unknown  (the provider may have it: never resent on its own)
+    pending ──────────────────────▶ skipped  (no longer useful when its time came)
+
+Claiming is the only step two processes could race on. On PostgreSQL the
+claim selects with ``FOR UPDATE SKIP LOCKED`` inside the transaction that
+marks the rows ``sending``; on SQLite that transaction begins ``IMMEDIATE``
+and so runs alone. Either way a row is claimed by exactly one sweep, and only
+a ``pending`` row can be claimed.
+
+A process that dies after the provider took a message but before the
+``sent`` was written leaves its rows ``sending``. After ``LEASE`` the next
+sweep marks them ``unknown``: at most one unknown, never a silent duplicate.
+
+The rules for what still makes sense after downtime (``triage``) are pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from tracker.errors import TrackerError, UnknownIdError
+from tracker.i18n import _
+from tracker.notify.planner import Notice
+from tracker.store.queries import closest_ids
+from tracker.store.tables import MetaRow, OutboxRow
+
+PENDING, SENDING, SENT, FAILED, UNKNOWN, SKIPPED = "pending", "sending", "sent", "failed", "unknown", "skipped"
+STATES = (PENDING, SENDING, SENT, FAILED, UNKNOWN, SKIPPED)
+
+# Why a row was skipped (stored in error_code; `tracker notify log` explains each).
+NOT_CALLED_FOR = "not_called_for"  # done, cancelled, withdrawn, re-planned or re-routed before it went out
+SUPERSEDED = "superseded"  # a later step of the same series went out instead
+EXPIRED = "expired"  # a reminder after the due day, a digest after its week
+INTERRUPTED = "interrupted"  # the process stopped between the send and its record
+
+# How long a claimed row may stay "sending" before the sweep stops trusting
+# that its process is alive. A send takes seconds; a Slack rate-limit wait a
+# minute at most (SlackChannel.max_wait, three times); this is well past both.
+LEASE = timedelta(minutes=15)
+# A message that goes out more than this after its time says it is late.
+LATE_AFTER = timedelta(hours=1)
+# Transient failures are retried after 1, 4, 16 and 64 minutes and about 4
+# hours; then the row is failed and the coordinators are told.
+MAX_ATTEMPTS = 6
+_BACKOFF_BASE_SECONDS = 60
+_BACKOFF_CAP_SECONDS = 6 * 3600
+
+PLANNED_THROUGH = "notify_planned_through"
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """The wait before attempt ``attempts + 1``: exponential, never shorter than the provider asked for."""
+    delay = min(_BACKOFF_BASE_SECONDS * 4 ** max(attempts - 1, 0), _BACKOFF_CAP_SECONDS)
+    return timedelta(seconds=max(delay, retry_after or 0))
+
+
+def is_late(due_at: datetime, now: datetime) -> bool:
+    return now - due_at > LATE_AFTER
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What still makes sense (pure)
+
+
+def notice_for(row: OutboxRow, plan: dict[str, Notice]) -> Notice | None:
+    """The notice ``row`` stands for in the current plan, or None when the plan no longer calls for it.
+
+    A problem notice is not planned: it stands for itself. An e-mail
+    fallback stands for the Slack notice it replaces, as long as that one is
+    still called for.
+    """
+    if row.kind == "problem":
+        return Notice(key=row.key, kind="problem", step=row.step, day=row.day, subject=None, channel=row.channel,
+                      recipient=row.recipient, language=row.language, reason=row.reason, detail=row.detail)
+    if row.replaces is not None:
+        original = plan.get(row.replaces)
+        if original is None:
+            return None
+        return replace(original, key=row.key, channel=row.channel, recipient=row.recipient, language=row.language,
+                       reason=row.reason)
+    return plan.get(row.key)
+
+
+@dataclass(frozen=True)
+class Triage:
+    send: list[tuple[OutboxRow, Notice]]
+    skip: list[tuple[OutboxRow, str]]  # (row, one of the skip reasons above)
+
+
+def triage(rows: Iterable[OutboxRow], plan: dict[str, Notice], today: date) -> Triage:
+    """Which due rows go out ``today`` and which are skipped, and why.
+
+    - not called for any more (the occurrence was closed, withdrawn,
+      re-planned or re-routed): skipped;
+    - several steps of one series due at once (after downtime: the 60- and
+      the 30-day reminder; two weekly overdue alerts): only the latest goes
+      out, the earlier are superseded;
+    - a reminder on or after its due day, or a digest a week or more after
+      its day: expired.
+    """
+    send: list[tuple[OutboxRow, Notice]] = []
+    skip: list[tuple[OutboxRow, str]] = []
+    latest: dict[tuple, tuple[OutboxRow, Notice]] = {}
+    for row in sorted(rows, key=lambda r: (r.day, r.id or 0)):
+        notice = notice_for(row, plan)
+        if notice is None:
+            skip.append((row, NOT_CALLED_FOR))
+            continue
+        if row.kind == "reminder" and notice.subject is not None and today >= notice.subject.due:
+            skip.append((row, EXPIRED))
+            continue
+        if row.kind == "digest" and today >= row.day + timedelta(days=7):
+            skip.append((row, EXPIRED))
+            continue
+        if row.kind == "problem":
+            send.append((row, notice))
+            continue
+        series = (row.deliverable_id, row.occurrence_year, row.kind, row.channel, row.recipient)
+        earlier = latest.get(series)
+        if earlier is not None:
+            skip.append((earlier[0], SUPERSEDED))
+        latest[series] = (row, notice)
+    send.extend(latest.values())
+    send.sort(key=lambda pair: (pair[0].channel, pair[0].recipient, pair[0].day, pair[0].key))
+    return Triage(send=send, skip=skip)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading and writing rows
+
+
+def read_planned_through(session: Session, *, lock: bool = False) -> date | None:
+    """The last day sweeps have planned; with ``lock``, held until the transaction ends (PostgreSQL)."""
+    query = select(MetaRow).where(MetaRow.key == PLANNED_THROUGH)
+    if lock:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    return date.fromisoformat(row.value) if row is not None and row.value else None
+
+
+def write_planned_through(session: Session, day: date, now: datetime) -> None:
+    session.execute(update(MetaRow).where(MetaRow.key == PLANNED_THROUGH).values(value=day.isoformat(),
+                                                                                 updated_at=now))
+
+
+def earliest_waiting_day(session: Session) -> date | None:
+    """The earliest day of a row still waiting to go out (a retry), so the plan can be checked back to it."""
+    return session.exec(select(func.min(OutboxRow.day)).where(OutboxRow.state == PENDING)).first()
+
+
+def insert_new(session: Session, rows: Sequence[dict]) -> int:
+    """Insert the rows whose key is not there yet; return how many were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = 0
+    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit per statement
+        # RETURNING counts what was new: rowcount is not reliable for multi-row inserts on every driver.
+        statement = insert(OutboxRow).values(list(rows[start:start + 500])).on_conflict_do_nothing(
+            index_elements=["key"]).returning(OutboxRow.id)
+        inserted += len(session.execute(statement).all())
+    return inserted
+
+
+def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object) -> dict:
+    """A new pending row for ``notice``, due at ``due_at``."""
+    subject = notice.subject
+    values = dict(
+        key=notice.key, kind=notice.kind, step=notice.step,
+        deliverable_id=subject.deliverable_id if subject else None,
+        occurrence_year=subject.year if subject else None,
+        day=notice.day, due_at=due_at, channel=notice.channel, recipient=notice.recipient,
+        language=notice.language, reason=notice.reason[:255], party=notice.party, replaces=None,
+        detail=notice.detail, state=PENDING, attempts=0, next_attempt_at=None, claimed_at=None, message_key=None,
+        provider_id=None, error=None, error_code=None, late=False, sent_at=None, created_at=now, updated_at=now,
+    )
+    values.update(extra)
+    return values
+
+
+def expire_leases(session: Session, now: datetime, message: str) -> list[OutboxRow]:
+    """Rows left ``sending`` by a process that stopped: now ``unknown``, with ``message`` as the error."""
+    rows = list(session.exec(select(OutboxRow).where(OutboxRow.state == SENDING,
+                                                     OutboxRow.claimed_at < now - LEASE).with_for_update(
+        skip_locked=True)))
+    for row in rows:
+        row.state, row.error, row.error_code, row.updated_at = UNKNOWN, message, INTERRUPTED, now
+        session.add(row)
+    return rows
+
+
+def claimable(session: Session, now: datetime) -> list[OutboxRow]:
+    """Pending rows whose time has come, locked for this transaction; rows another sweep holds are skipped."""
+    query = (select(OutboxRow)
+             .where(OutboxRow.state == PENDING, OutboxRow.due_at <= now,
+                    (OutboxRow.next_attempt_at.is_(None)) | (OutboxRow.next_attempt_at <= now))
+             .order_by(OutboxRow.id)
+             .with_for_update(skip_locked=True))
+    return list(session.exec(query))
+
+
+def rows_by_ids(session: Session, ids: Iterable[int]) -> list[OutboxRow]:
+    return list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(list(ids))).order_by(OutboxRow.id)))
+
+
+def in_flight(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == SENDING)).one()
+
+
+def recent(session: Session, *, problems_only: bool = False, limit: int = 50) -> list[OutboxRow]:
+    """The latest rows, newest first; ``problems_only``: failed and unknown ones."""
+    query = select(OutboxRow)
+    if problems_only:
+        query = query.where(OutboxRow.state.in_((FAILED, UNKNOWN)))
+    return list(session.exec(query.order_by(OutboxRow.updated_at.desc(), OutboxRow.id.desc()).limit(limit)))
+
+
+def retry(session: Session, key: str, now: datetime) -> list[OutboxRow]:
+    """Put the failed or unknown rows with this key (a notice's, or a message's) back in the queue.
+
+    For an ``unknown`` row this is the coordinator's word that the message
+    did not arrive. The next sweep sends it, unless by then it is no longer
+    called for (see ``triage``).
+    """
+    rows = list(session.exec(select(OutboxRow).where((OutboxRow.key == key) | (OutboxRow.message_key == key))
+                             .with_for_update()))
+    if not rows:
+        known = list(session.exec(select(OutboxRow.key).where(OutboxRow.state.in_((FAILED, UNKNOWN)))))
+        suggestions = closest_ids(key, known)
+        hint = (_(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions
+                else _(" `tracker notify log --failed` lists what can be sent again."))
+        raise UnknownIdError(_("No message in the outbox has the key {key!r}.").format(key=key) + hint, suggestions)
+    retryable = [row for row in rows if row.state in (FAILED, UNKNOWN)]
+    if not retryable:
+        states = ", ".join(sorted({row.state for row in rows}))
+        raise TrackerError(_("The message {key} is {states}: only failed and unknown messages can be sent again.")
+                           .format(key=key, states=states))
+    for row in retryable:
+        row.state, row.attempts, row.next_attempt_at, row.claimed_at, row.updated_at = PENDING, 0, None, None, now
+        row.error = row.error_code = None
+        session.add(row)
+    return retryable

@@ -1,0 +1,357 @@
+"""One notification sweep: plan what has come due, claim it, send it, and record how each send went.
+
+``Sweeper.sweep(now)`` is what the service runs every few minutes and what
+``tracker notify run`` runs once:
+
+1. **Plan.** The days since the last planned day (meta
+   ``notify_planned_through``) up to today, once today's send time has come,
+   are planned from the plan as it is now; every notice becomes a pending
+   outbox row, unless its key is there already. The first sweep on a database
+   plans today only: the days before it had no service to miss them.
+2. **Claim.** Pending rows whose time has come are claimed (see
+   ``tracker.notify.outbox``) and triaged: what is no longer called for,
+   superseded or expired is skipped; the rest is bundled into one message per
+   recipient and channel and marked ``sending``.
+3. **Send** each message outside any transaction, then **record** the
+   outcome: ``sent``; a transient error back to ``pending`` with a backoff;
+   ``failed`` or ``unknown`` with the provider's words.
+
+A permanent Slack failure sends the party's rows by e-mail instead when the
+party has an address and e-mail is configured; every failed or unknown
+message is reported to the coordinators in a message of its own (a failed
+report is only logged: problems about problems would never end).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from tracker.calendar.events import EventState, render_event
+from tracker.calendar.feeds import render_attachment
+from tracker.calendar.source import load_plan
+from tracker.clock import plan_zone
+from tracker.i18n import _, using_language
+from tracker.notify import outbox
+from tracker.notify.contacts import Contacts
+from tracker.notify.message import (
+    Channel,
+    Delivery,
+    Message,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    UnknownOutcomeError,
+)
+from tracker.notify.planner import CHANNELS, Change, Notice, Subject, bundle, plan_notices, routes_for, send_time
+from tracker.notify.policy import PolicySet
+from tracker.notify.source import load_changes, load_party_names, load_subjects
+from tracker.store.db import read_session, write_session
+from tracker.store.tables import CalendarEventRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+# A sweep sends, then sends what its failures called for (e-mail fallbacks,
+# reports to the coordinators), then the reports on those; never more.
+_PASSES = 3
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, counted in notices (rows) unless it says messages."""
+
+    planned: int = 0  # new rows
+    messages: int = 0  # messages sent
+    sent: int = 0
+    late: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason → rows
+    retrying: int = 0
+    fallbacks: int = 0  # rows re-sent by e-mail after a permanent Slack failure
+    failed: list[str] = field(default_factory=list)  # one line per failed message
+    unknown: list[str] = field(default_factory=list)  # one line per message that may have arrived
+    in_flight: int = 0  # rows another sweep is sending right now
+    problems: list[str] = field(default_factory=list)  # the planner's (parties nobody can be reached at)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.unknown
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    message: Message
+    row_ids: tuple[int, ...]
+
+
+@dataclass
+class _Context:
+    """The plan as this sweep read it."""
+
+    today: date
+    notices: dict[str, Notice]
+    subjects: list[Subject]
+    changes: list[Change]
+    names: dict[str, tuple[str, str]]
+
+
+class Sweeper:
+    def __init__(self, engine: Engine, policy: PolicySet, contacts: Contacts, channels: Mapping[str, Channel], *,
+                 base_url: str, zone: tzinfo | None = None):
+        """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default)."""
+        self.engine = engine
+        self.policy = policy
+        self.contacts = contacts
+        self.channels = dict(channels)
+        self.base_url = base_url
+        self.zone = zone or plan_zone()
+        # What the planner routes to: the configured providers; none means the console.
+        self.routes = tuple(name for name in CHANNELS if name in self.channels)
+
+    def sweep(self, now: datetime) -> SweepReport:
+        report = SweepReport()
+        context = self._plan(now, report)
+        for _pass in range(_PASSES):
+            claimed = self._claim(now, context, report)
+            if not claimed:
+                break
+            for item in claimed:
+                self._deliver(item, now, report)
+        with read_session(self.engine) as session:
+            report.in_flight = outbox.in_flight(session)
+        return report
+
+    # -- 1. plan ------------------------------------------------------------------------------------------------
+
+    def _plan(self, now: datetime, report: SweepReport) -> _Context:
+        today = now.astimezone(self.zone).date()
+        # Today's messages are planned once their send time has come.
+        end = today if now >= send_time(today, self.policy, self.zone) else today - timedelta(days=1)
+        with read_session(self.engine) as session:
+            planned_through = outbox.read_planned_through(session)
+            waiting = outbox.earliest_waiting_day(session)
+            first_new = planned_through + timedelta(days=1) if planned_through else today
+            # Back to the earliest retry too: whether it is still called for is judged against the plan.
+            start = min(day for day in (first_new, waiting, end) if day is not None)
+            subjects = load_subjects(session)
+            names = load_party_names(session)
+            changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(),
+                                                             self.zone))
+        plan = plan_notices(subjects, self.policy, self.contacts, self.routes, start, end)
+        report.problems = plan.problems
+        with write_session(self.engine) as session:
+            # Under the lock: another sweep may have planned these days since the read above.
+            locked = outbox.read_planned_through(session, lock=True)
+            first_new = locked + timedelta(days=1) if locked else today
+            rows = [outbox.row_values(notice, send_time(notice.day, self.policy, self.zone), now)
+                    for notice in plan.notices if first_new <= notice.day <= end]
+            report.planned = outbox.insert_new(session, rows)
+            if locked is None or end > locked:
+                outbox.write_planned_through(session, end, now)
+        return _Context(today=today, notices={notice.key: notice for notice in plan.notices}, subjects=subjects,
+                        changes=changes, names=names)
+
+    # -- 2. claim -----------------------------------------------------------------------------------------------
+
+    def _claim(self, now: datetime, context: _Context, report: SweepReport) -> list[_Claimed]:
+        with write_session(self.engine) as session:
+            for row in outbox.expire_leases(session, now, _("tracker stopped while sending this message, so it "
+                                                            "may have arrived.")):
+                report.unknown.append(_describe(row.message_key or row.key, row.channel, row.recipient,
+                                                row.error or ""))
+                self._report_interrupted(session, row, now)
+            verdict = outbox.triage(outbox.claimable(session, now), context.notices, context.today)
+            for row, reason in verdict.skip:
+                row.state, row.error_code, row.error, row.updated_at = outbox.SKIPPED, reason, None, now
+                session.add(row)
+                report.skipped[reason] += 1
+            groups: dict[tuple[str, str, bool], list[tuple[OutboxRow, Notice]]] = defaultdict(list)
+            for row, notice in verdict.send:
+                groups[(row.channel, row.recipient, row.kind == "problem")].append((row, notice))
+            events = _Events(session, context.today, self.base_url, now) if any(
+                channel == "email" for channel, _recipient, _problem in groups) else None
+            claimed = []
+            for pairs in groups.values():
+                message = self._message(pairs, context, now, events)
+                for row, _notice in pairs:
+                    row.state, row.claimed_at, row.message_key, row.updated_at = outbox.SENDING, now, message.key, now
+                    row.attempts += 1
+                    session.add(row)
+                claimed.append(_Claimed(message=message, row_ids=tuple(row.id for row, _notice in pairs)))
+            return claimed
+
+    def _message(self, pairs: list[tuple[OutboxRow, Notice]], context: _Context, now: datetime,
+                 events: _Events | None) -> Message:
+        # Written as of today: a late reminder says how many days are left now, not when it was due.
+        notices = [replace(notice, day=context.today) for _row, notice in pairs]
+        (message,) = bundle(notices, context.subjects, context.changes, context.names, self.policy, self.zone,
+                            self.base_url)
+        due_at = min(row.due_at for row, _notice in pairs)
+        if outbox.is_late(due_at, now):
+            message = replace(message, at=due_at.astimezone(self.zone), late=True)
+        if events is not None and message.channel == "email" and message.items:
+            message = replace(message, calendar=events.calendar(message))
+        return message
+
+    # -- 3. send and record -------------------------------------------------------------------------------------
+
+    def _deliver(self, claimed: _Claimed, now: datetime, report: SweepReport) -> None:
+        message = claimed.message
+        outcome: Delivery | SendError
+        try:
+            outcome = self.channels[message.channel].send(message)
+        except SendError as error:
+            outcome = error
+        except Exception as error:  # a bug in a channel after the request may have gone out
+            log.exception("sending %s failed unexpectedly", message.key)
+            outcome = UnknownOutcomeError(_("Sending failed unexpectedly: {error}").format(
+                error=f"{type(error).__name__}: {error}"))
+        with write_session(self.engine) as session:
+            rows = outbox.rows_by_ids(session, claimed.row_ids)
+            if isinstance(outcome, Delivery):
+                for row in rows:
+                    row.state, row.sent_at, row.provider_id, row.late = outbox.SENT, now, outcome.provider_id, \
+                        message.late
+                    row.error = row.error_code = row.next_attempt_at = None
+                report.messages += 1
+                report.sent += len(rows)
+                report.late += len(rows) if message.late else 0
+                log.info("sent %s (%d notices)%s", message.key, len(rows), " late" if message.late else "")
+            elif isinstance(outcome, TransientSendError) and max(row.attempts for row in rows) < outbox.MAX_ATTEMPTS:
+                wait = outbox.backoff(max(row.attempts for row in rows), outcome.retry_after)
+                for row in rows:
+                    row.state, row.next_attempt_at, row.error, row.error_code = outbox.PENDING, now + wait, \
+                        str(outcome), "transient"
+                report.retrying += len(rows)
+                log.warning("%s: %s; trying again in %s", message.key, outcome, wait)
+            else:
+                self._record_failure(session, rows, message, outcome, now, report)
+            for row in rows:
+                row.updated_at = now
+                session.add(row)
+
+    def _record_failure(self, session, rows: list[OutboxRow], message: Message, error: SendError,
+                        now: datetime, report: SweepReport) -> None:
+        unknown = isinstance(error, UnknownOutcomeError)
+        text = str(error)
+        if isinstance(error, TransientSendError):
+            text = _("gave up after {count} attempts: {error}").format(count=max(row.attempts for row in rows),
+                                                                       error=error)
+        for row in rows:
+            row.state = outbox.UNKNOWN if unknown else outbox.FAILED
+            row.error = text
+            row.error_code = error.code if isinstance(error, PermanentSendError) else (
+                "unknown" if unknown else "transient")
+            row.provider_id = error.provider_id if unknown else row.provider_id
+        line = _describe(message.key, message.channel, message.recipient, text)
+        (report.unknown if unknown else report.failed).append(line)
+        log.error("%s", line)
+        fallback_to: list[str] = []
+        if isinstance(error, PermanentSendError) and message.channel == "slack" and "email" in self.channels:
+            fallback_to = self._fall_back_to_email(session, rows, now, report)
+        if any(row.kind == "problem" for row in rows):
+            return  # a report that could not be delivered is logged, not reported again
+        self._report_problem(session, message, text, unknown, fallback_to, now)
+
+    def _fall_back_to_email(self, session, rows: list[OutboxRow], now: datetime, report: SweepReport) -> list[str]:
+        new, addresses = [], []
+        for row in rows:
+            reach = self.contacts.reach(row.party) if row.party else None
+            if reach is None or not reach.email:
+                continue
+            prefix = row.key[: -len(f"/{row.channel}/{row.recipient}")]
+            for address in reach.email:
+                addresses.append(address)
+                new.append(dict(
+                    key=f"{prefix}/email/{address}", kind=row.kind, step=row.step, deliverable_id=row.deliverable_id,
+                    occurrence_year=row.occurrence_year, day=row.day, due_at=row.due_at, channel="email",
+                    recipient=address, language=reach.language,
+                    reason=f"e-mail instead of Slack {row.recipient}"[:255], party=row.party, replaces=row.key,
+                    detail=None, state=outbox.PENDING, attempts=0, next_attempt_at=None, claimed_at=None,
+                    message_key=None, provider_id=None, error=None, error_code=None, late=False, sent_at=None,
+                    created_at=now, updated_at=now))
+        report.fallbacks += outbox.insert_new(session, new)
+        return list(dict.fromkeys(addresses))
+
+    def _coordinator_routes(self, exclude: tuple[str, str]) -> list[tuple[str, str, str]]:
+        return [route for route in routes_for(self.contacts.coordinators, self.routes, "coordinators")
+                if (route[0], route[1]) != exclude]
+
+    def _report_problem(self, session, message: Message, error: str, unknown: bool, fallback_to: list[str],
+                        now: datetime) -> None:
+        rows = []
+        for channel, recipient, language in self._coordinator_routes((message.channel, message.recipient)):
+            with using_language(language):
+                what = (_("The message “{subject}” to {recipient} ({channel}) may not have arrived: {error}")
+                        if unknown else
+                        _("The message “{subject}” to {recipient} ({channel}) could not be delivered: {error}"))
+                lines = [what.format(subject=message.subject, recipient=message.recipient, channel=message.channel,
+                                     error=error)]
+                if fallback_to:
+                    lines.append(_("It was sent by e-mail to {addresses} instead.").format(
+                        addresses=", ".join(fallback_to)))
+                elif unknown:
+                    lines.append(_("Check with the recipient; if it did not arrive, send it again with "
+                                   "`tracker notify retry {key}`.").format(key=message.key))
+                else:
+                    lines.append(_("Fix the cause, then send it again with `tracker notify retry {key}`.").format(
+                        key=message.key))
+                lines.extend(f"• {item.title}: {item.line}" for item in message.items)
+            rows.append(self._problem_row(message.key, channel, recipient, language, "\n".join(lines), now))
+        outbox.insert_new(session, rows)
+
+    def _report_interrupted(self, session, row: OutboxRow, now: datetime) -> None:
+        if row.kind == "problem":
+            return
+        key = row.message_key or row.key
+        rows = []
+        for channel, recipient, language in self._coordinator_routes((row.channel, row.recipient)):
+            with using_language(language):
+                text = _("The message {key} to {recipient} ({channel}) was being sent when tracker stopped, so it "
+                         "may have arrived. Check with the recipient; if it did not arrive, send it again with "
+                         "`tracker notify retry {key}`.").format(key=key, recipient=row.recipient,
+                                                                 channel=row.channel)
+            rows.append(self._problem_row(key, channel, recipient, language, text, now))
+        outbox.insert_new(session, rows)
+
+    def _problem_row(self, message_key: str, channel: str, recipient: str, language: str, text: str,
+                     now: datetime) -> dict:
+        """One report to one coordinator route: one per failed message (the key says which), however often."""
+        step = hashlib.sha256(message_key.encode()).hexdigest()[:20]
+        notice = Notice(key=f"-/-/problem/{step}/{channel}/{recipient}", kind="problem", step=step,
+                        day=now.astimezone(self.zone).date(), subject=None, channel=channel, recipient=recipient,
+                        language=language, reason="coordinators", detail=text)
+        return outbox.row_values(notice, now, now)
+
+
+def _describe(key: str, channel: str, recipient: str, error: str) -> str:
+    return f"{key} ({channel} → {recipient}): {error}"
+
+
+class _Events:
+    """The occurrences' calendar events, for the .ics attached to e-mails, read once per claim."""
+
+    def __init__(self, session, today: date, base_url: str, now: datetime):
+        self.contents = {(event.deliverable_id, event.year): event for event in load_plan(session, today).events}
+        self.states = {row.uid: EventState(sequence=row.sequence, changed_at=row.changed_at)
+                       for row in session.exec(select(CalendarEventRow))}
+        self.base_url = base_url
+        self.now = now
+
+    def calendar(self, message: Message) -> bytes | None:
+        events = []
+        for item in message.items:
+            content = self.contents.get((item.deliverable_id, item.occurrence))
+            if content is None:
+                continue
+            # An occurrence no feed has published yet is at its first revision.
+            state = self.states.get(content.uid) or EventState(sequence=0, changed_at=self.now)
+            events.append(render_event(content, state, language=message.language,
+                                       base_url=self.base_url).encode("utf-8"))
+        return render_attachment(dict.fromkeys(events)) if events else None
