@@ -9,7 +9,12 @@ tests, as every sweep takes it as an argument.
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +30,7 @@ from tests.notify.smtp_server import SmtpServer
 from tracker.i18n import set_language, using_language
 from tracker.notify import outbox
 from tracker.notify.console import SEPARATOR, ConsoleChannel
-from tracker.notify.contacts import Contacts, Reach
+from tracker.notify.contacts import Contacts, Reach, load_contacts
 from tracker.notify.email import EmailChannel
 from tracker.notify.policy import PolicySet
 from tracker.notify.slack import SlackChannel
@@ -348,3 +353,48 @@ def test_two_sweeps_racing_on_one_database_send_each_message_once(plan: Tracker)
     assert len(sent) == len(desks[0].rows()) and len({row.message_key for row in sent}) == len(keys)
     assert {"senfoelgeklinikker/-/reminder/7d@2026-06-30/console/regionerne",
             "senfoelgeklinikker/-/overdue/1@2026-06-30/console/regionerne"} <= {row.key for row in sent}
+
+
+# -- a process killed between the send and its record -------------------------------------------------------------
+
+def test_a_sweep_killed_while_sending_leaves_one_unknown_and_nothing_sent_twice(
+        plan: Tracker, slack: SlackStandIn, small_register: Path, tmp_path: Path) -> None:
+    slack.add_channel("sst")
+    contacts = tmp_path / "contacts.toml"
+    contacts.write_text('[party.regionerne]\nslack = ["#regionerne"]\n\n[party.sst]\nslack = ["#sst"]\n\n'
+                        '[coordinators]\nslack = ["#koordinering"]\nlanguage = "en"\n', encoding="utf-8")
+    environment = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    environment.update(DATABASE_URL=plan.database_url, TRACKER_REGISTER=str(small_register),
+                       TRACKER_CONTACTS=str(contacts), SLACK_BOT_TOKEN=slack.token, SLACK_API_URL=slack.base_url)
+    # Slack takes the first message (to #regionerne), then keeps the connection open without answering.
+    slack.script("chat.postMessage", Reply.hang(120, posted=True))
+    command = [sys.executable, "-c", "from tracker.cli import main; main()", "notify", "run", "--now",
+               "2026-06-23T09:30"]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not posted_to(slack, "regionerne") and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert posted_to(slack, "regionerne"), process.communicate(timeout=5)[0].decode()
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    desk = Desk(plan.database_url, load_contacts(contacts),
+                {"slack": SlackChannel(slack.token, slack.base_url, timeout=2)})
+    assert {row.recipient: row.state for row in desk.rows()} == {"#regionerne": "sending", "#sst": "claimed"}
+
+    # Restarted within the lease: the dead sweep's rows are left alone.
+    soon = desk.sweep(at(date(2026, 6, 23), 9, 40))
+    assert soon.messages == 0 and soon.in_flight == 2
+    # After the lease: the message that may have arrived is unknown, the one that certainly did not goes out.
+    later = desk.sweep(at(date(2026, 6, 23), 9, 50))
+    assert len(later.unknown) == 1 and later.messages == 2  # the reminder to #sst, the report to the coordinators
+    assert {row.recipient: row.state for row in desk.rows(kind="reminder")} == {"#regionerne": "unknown",
+                                                                                "#sst": "sent"}
+    assert len(posted_to(slack, "regionerne")) == 1 and len(posted_to(slack, "sst")) == 1
+    (problem,) = posted_to(slack, "koordinering")
+    assert "was being sent when tracker stopped" in problem.text
+    for hour in (11, 14):
+        assert desk.sweep(at(date(2026, 6, 23), hour)).messages == 0
+    assert len(posted_to(slack, "regionerne")) == 1

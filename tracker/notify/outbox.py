@@ -4,20 +4,24 @@ A row is keyed by its notice key (``tracker.notify.planner.notice_key``)
 under a unique constraint, so however many sweeps and processes plan the same
 day, each message is recorded once. Its state moves::
 
-    pending ──claim──▶ sending ──▶ sent
-       ▲                  │ ├────▶ failed   (permanent, or retries used up)
-       └──(backoff)───────┘ └────▶ unknown  (the provider may have it: never resent on its own)
-    pending ──────────────────────▶ skipped  (no longer useful when its time came)
+    pending ─claim─▶ claimed ─▶ sending ──▶ sent
+       ▲                │          │ ├────▶ failed   (permanent, or retries used up)
+       ├──(lease over)──┘          │ └────▶ unknown  (the provider may have it: never resent on its own)
+       └──────(backoff)────────────┘
+    pending ─────────────────────────────▶ skipped  (no longer useful when its time came)
 
 Claiming is the only step two processes could race on. On PostgreSQL the
 claim selects with ``FOR UPDATE SKIP LOCKED`` inside the transaction that
-marks the rows ``sending``; on SQLite that transaction begins ``IMMEDIATE``
-and so runs alone. Either way a row is claimed by exactly one sweep, and only
-a ``pending`` row can be claimed.
+marks the rows ``claimed``; on SQLite that transaction begins ``IMMEDIATE``
+and so runs alone. Either way a row is claimed by exactly one sweep (its
+``claim_token``), and only a ``pending`` row can be claimed.
 
-A process that dies after the provider took a message but before the
-``sent`` was written leaves its rows ``sending``. After ``LEASE`` the next
-sweep marks them ``unknown``: at most one unknown, never a silent duplicate.
+A sweep claims all it will send, then marks each message's rows ``sending``
+in a transaction of their own just before that message goes out. A process
+that dies leaves at most one message ``sending`` (the provider may have it)
+and the rest ``claimed`` (certainly not sent). After ``LEASE`` the next sweep
+marks the one ``unknown`` and gives the rest back to ``pending``: at most one
+unknown, never a silent duplicate.
 
 The rules for what still makes sense after downtime (``triage``) are pure.
 """
@@ -38,8 +42,9 @@ from tracker.notify.planner import Notice
 from tracker.store.queries import closest_ids
 from tracker.store.tables import MetaRow, OutboxRow
 
-PENDING, SENDING, SENT, FAILED, UNKNOWN, SKIPPED = "pending", "sending", "sent", "failed", "unknown", "skipped"
-STATES = (PENDING, SENDING, SENT, FAILED, UNKNOWN, SKIPPED)
+PENDING, CLAIMED, SENDING = "pending", "claimed", "sending"
+SENT, FAILED, UNKNOWN, SKIPPED = "sent", "failed", "unknown", "skipped"
+STATES = (PENDING, CLAIMED, SENDING, SENT, FAILED, UNKNOWN, SKIPPED)
 
 # Why a row was skipped (stored in error_code; `tracker notify log` explains each).
 NOT_CALLED_FOR = "not_called_for"  # done, cancelled, withdrawn, re-planned or re-routed before it went out
@@ -186,7 +191,8 @@ def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object)
         occurrence_year=subject.year if subject else None,
         day=notice.day, due_at=due_at, channel=notice.channel, recipient=notice.recipient,
         language=notice.language, reason=notice.reason[:255], party=notice.party, replaces=None,
-        detail=notice.detail, state=PENDING, attempts=0, next_attempt_at=None, claimed_at=None, message_key=None,
+        detail=notice.detail, state=PENDING, attempts=0, next_attempt_at=None, claimed_at=None, claim_token=None,
+        message_key=None,
         provider_id=None, error=None, error_code=None, late=False, sent_at=None, created_at=now, updated_at=now,
     )
     values.update(extra)
@@ -194,14 +200,35 @@ def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object)
 
 
 def expire_leases(session: Session, now: datetime, message: str) -> list[OutboxRow]:
-    """Rows left ``sending`` by a process that stopped: now ``unknown``, with ``message`` as the error."""
-    rows = list(session.exec(select(OutboxRow).where(OutboxRow.state == SENDING,
-                                                     OutboxRow.claimed_at < now - LEASE).with_for_update(
+    """Clean up after sweeps that stopped: their claimed rows back to pending, their sending rows unknown.
+
+    Returns the rows now ``unknown`` (``message`` is their error).
+    """
+    stale = list(session.exec(select(OutboxRow).where(OutboxRow.state.in_((CLAIMED, SENDING)),
+                                                      OutboxRow.claimed_at < now - LEASE).with_for_update(
         skip_locked=True)))
-    for row in rows:
-        row.state, row.error, row.error_code, row.updated_at = UNKNOWN, message, INTERRUPTED, now
+    unknown = []
+    for row in stale:
+        if row.state == CLAIMED:  # never handed to a provider: safe to send
+            row.state, row.claim_token, row.claimed_at = PENDING, None, None
+        else:
+            row.state, row.error, row.error_code = UNKNOWN, message, INTERRUPTED
+            unknown.append(row)
+        row.updated_at = now
         session.add(row)
-    return rows
+    return unknown
+
+
+def start_sending(session: Session, ids: Sequence[int], token: str, now: datetime) -> bool:
+    """Mark a claimed message's rows ``sending``; False when this sweep no longer holds all of them.
+
+    On False the caller must roll the transaction back, and not send.
+    """
+    result = session.execute(update(OutboxRow)
+                             .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == CLAIMED,
+                                    OutboxRow.claim_token == token)
+                             .values(state=SENDING, claimed_at=now, updated_at=now))
+    return result.rowcount == len(ids)
 
 
 def claimable(session: Session, now: datetime) -> list[OutboxRow]:
@@ -219,7 +246,9 @@ def rows_by_ids(session: Session, ids: Iterable[int]) -> list[OutboxRow]:
 
 
 def in_flight(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(OutboxRow).where(OutboxRow.state == SENDING)).one()
+    """Rows another sweep holds right now."""
+    return session.exec(select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.state.in_((CLAIMED, SENDING)))).one()
 
 
 def recent(session: Session, *, problems_only: bool = False, limit: int = 50) -> list[OutboxRow]:
@@ -251,7 +280,8 @@ def retry(session: Session, key: str, now: datetime) -> list[OutboxRow]:
         raise TrackerError(_("The message {key} is {states}: only failed and unknown messages can be sent again.")
                            .format(key=key, states=states))
     for row in retryable:
-        row.state, row.attempts, row.next_attempt_at, row.claimed_at, row.updated_at = PENDING, 0, None, None, now
+        row.state, row.attempts, row.next_attempt_at, row.updated_at = PENDING, 0, None, now
+        row.claimed_at = row.claim_token = None
         row.error = row.error_code = None
         session.add(row)
     return retryable

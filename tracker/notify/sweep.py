@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -88,6 +89,11 @@ class SweepReport:
 class _Claimed:
     message: Message
     row_ids: tuple[int, ...]
+    token: str
+
+
+class _LostClaim(Exception):
+    """Another sweep took this message's rows over (our lease ran out): roll back, do not send."""
 
 
 @dataclass
@@ -177,13 +183,16 @@ class Sweeper:
             events = _Events(session, context.today, self.base_url, now) if any(
                 channel == "email" for channel, _recipient, _problem in groups) else None
             claimed = []
+            token = uuid.uuid4().hex
             for pairs in groups.values():
                 message = self._message(pairs, context, now, events)
                 for row, _notice in pairs:
-                    row.state, row.claimed_at, row.message_key, row.updated_at = outbox.SENDING, now, message.key, now
+                    row.state, row.claimed_at, row.claim_token = outbox.CLAIMED, now, token
+                    row.message_key, row.updated_at = message.key, now
                     row.attempts += 1
                     session.add(row)
-                claimed.append(_Claimed(message=message, row_ids=tuple(row.id for row, _notice in pairs)))
+                claimed.append(_Claimed(message=message, row_ids=tuple(row.id for row, _notice in pairs),
+                                        token=token))
             return claimed
 
     def _message(self, pairs: list[tuple[OutboxRow, Notice]], context: _Context, now: datetime,
@@ -203,6 +212,13 @@ class Sweeper:
 
     def _deliver(self, claimed: _Claimed, now: datetime, report: SweepReport) -> None:
         message = claimed.message
+        try:
+            with write_session(self.engine) as session:
+                if not outbox.start_sending(session, claimed.row_ids, claimed.token, now):
+                    raise _LostClaim
+        except _LostClaim:
+            log.warning("%s: another sweep took it over; not sending it here", message.key)
+            return
         outcome: Delivery | SendError
         try:
             outcome = self.channels[message.channel].send(message)
@@ -218,7 +234,7 @@ class Sweeper:
                 for row in rows:
                     row.state, row.sent_at, row.provider_id, row.late = outbox.SENT, now, outcome.provider_id, \
                         message.late
-                    row.error = row.error_code = row.next_attempt_at = None
+                    row.error = row.error_code = row.next_attempt_at = row.claim_token = None
                 report.messages += 1
                 report.sent += len(rows)
                 report.late += len(rows) if message.late else 0
@@ -228,6 +244,7 @@ class Sweeper:
                 for row in rows:
                     row.state, row.next_attempt_at, row.error, row.error_code = outbox.PENDING, now + wait, \
                         str(outcome), "transient"
+                    row.claim_token = None
                 report.retrying += len(rows)
                 log.warning("%s: %s; trying again in %s", message.key, outcome, wait)
             else:
@@ -268,14 +285,11 @@ class Sweeper:
             prefix = row.key[: -len(f"/{row.channel}/{row.recipient}")]
             for address in reach.email:
                 addresses.append(address)
-                new.append(dict(
-                    key=f"{prefix}/email/{address}", kind=row.kind, step=row.step, deliverable_id=row.deliverable_id,
-                    occurrence_year=row.occurrence_year, day=row.day, due_at=row.due_at, channel="email",
-                    recipient=address, language=reach.language,
-                    reason=f"e-mail instead of Slack {row.recipient}"[:255], party=row.party, replaces=row.key,
-                    detail=None, state=outbox.PENDING, attempts=0, next_attempt_at=None, claimed_at=None,
-                    message_key=None, provider_id=None, error=None, error_code=None, late=False, sent_at=None,
-                    created_at=now, updated_at=now))
+                notice = Notice(key=f"{prefix}/email/{address}", kind=row.kind, step=row.step, day=row.day,
+                                subject=None, channel="email", recipient=address, language=reach.language,
+                                reason=f"e-mail instead of Slack {row.recipient}", party=row.party)
+                new.append(outbox.row_values(notice, row.due_at, now, deliverable_id=row.deliverable_id,
+                                             occurrence_year=row.occurrence_year, replaces=row.key))
         report.fallbacks += outbox.insert_new(session, new)
         return list(dict.fromkeys(addresses))
 

@@ -206,7 +206,10 @@ class OutboxRow(SQLModel, table=True):
     ``error``), ``unknown`` (the provider may have received it: never resent
     without a coordinator's ``tracker notify retry``) or ``skipped`` (no longer
     useful when its time came, with the reason in ``error``). The rows sent
-    together in one message share ``message_key``.
+    together in one message share ``message_key``. Between ``pending`` and
+    ``sending`` a row is ``claimed``: one sweep holds it (``claim_token``) and
+    has not started sending it, so a sweep that dies leaves its unsent rows
+    to be sent again, and only the one message it was sending as ``unknown``.
     """
 
     __tablename__ = "outbox"
@@ -231,6 +234,7 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _at(nullable=True)
     claimed_at: datetime | None = _at(nullable=True)
+    claim_token: str | None = Field(default=None, max_length=32)  # which sweep holds a claimed row
     message_key: str | None = Field(default=None, max_length=1024, index=True)
     provider_id: str | None = Field(default=None, max_length=255)
     error: str | None = None

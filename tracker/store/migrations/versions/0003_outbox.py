@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
         sa.Column("claimed_at", UTCDateTime(), nullable=True),
+        sa.Column("claim_token", _text(length=32), nullable=True),
         sa.Column("message_key", _text(length=1024), nullable=True),
         sa.Column("provider_id", _text(length=255), nullable=True),
         sa.Column("error", _text(), nullable=True),
