@@ -283,3 +283,12 @@ def test_preview_in_danish_on_the_console_by_default(synced: Tracker) -> None:
     synced.lang = "da"
     result = synced.ok("notify", "preview", "--from", "2026-06-01", "--to", "2026-06-30")
     assert "console" in result.output and "Kræftplan V:" in result.output and "beskeder." in result.output
+
+
+@pytest.mark.parametrize("due", [date(2024, 2, 29), date(2025, 12, 31), date(2026, 4, 2), date(2026, 12, 24)])
+def test_planning_a_window_skips_old_alerts_without_changing_what_falls_in_it(due: date) -> None:
+    whole = set(occurrence_steps(subject(due), PolicySet(), date(2027, 12, 31)))
+    for start in (date(2026, 1, 5), date(2026, 6, 1), date(2026, 12, 28), date(2027, 4, 6)):
+        window = {step for step in occurrence_steps(subject(due), PolicySet(), date(2027, 12, 31), start)
+                  if step[2] >= start}
+        assert window == {step for step in whole if step[2] >= start}

@@ -173,13 +173,11 @@ def insert_new(session: Session, rows: Sequence[dict]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = 0
-    for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit per statement
-        # RETURNING counts what was new: rowcount is not reliable for multi-row inserts on every driver.
-        statement = insert(OutboxRow).values(list(rows[start:start + 500])).on_conflict_do_nothing(
-            index_elements=["key"]).returning(OutboxRow.id)
-        inserted += len(session.execute(statement).all())
-    return inserted
+    # One compiled statement, executed for many parameter sets (SQLAlchemy batches them with RETURNING,
+    # which counts what was new: rowcount is not reliable for multi-row inserts on every driver).
+    statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(
+        OutboxRow.__table__.c.id)
+    return len(session.execute(statement, list(rows)).all())
 
 
 def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object) -> dict:
@@ -239,6 +237,14 @@ def claimable(session: Session, now: datetime) -> list[OutboxRow]:
              .order_by(OutboxRow.id)
              .with_for_update(skip_locked=True))
     return list(session.exec(query))
+
+
+def has_work(session: Session, now: datetime) -> bool:
+    """Whether a row can be claimed now, or a stopped sweep's rows are waiting to be cleaned up."""
+    due = (OutboxRow.state == PENDING) & (OutboxRow.due_at <= now) & (
+        OutboxRow.next_attempt_at.is_(None) | (OutboxRow.next_attempt_at <= now))
+    stale = OutboxRow.state.in_((CLAIMED, SENDING)) & (OutboxRow.claimed_at < now - LEASE)
+    return session.exec(select(OutboxRow.id).where(due | stale).limit(1)).first() is not None
 
 
 def rows_by_ids(session: Session, ids: Iterable[int]) -> list[OutboxRow]:

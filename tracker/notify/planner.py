@@ -121,8 +121,14 @@ def _days(start: date, end: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def occurrence_steps(subject: Subject, policy_set: PolicySet, end: date) -> Iterator[tuple[str, str, date]]:
-    """(kind, step, day) for every message this occurrence calls for up to ``end``, in any order."""
+def occurrence_steps(subject: Subject, policy_set: PolicySet, end: date,
+                     start: date | None = None) -> Iterator[tuple[str, str, date]]:
+    """(kind, step, day) for every message this occurrence calls for up to ``end``, in any order.
+
+    With ``start``, the weekly overdue alerts long before it are not worked
+    out (some may still be yielded): a sweep's cost must not grow with how
+    long ago an occurrence fell due.
+    """
     if not subject.open:
         return
     policy = policy_set.for_deliverable(subject.deliverable_id, subject.owner)
@@ -137,6 +143,9 @@ def occurrence_steps(subject: Subject, policy_set: PolicySet, end: date) -> Iter
         yield "overdue", "1", first
     days_seen = {first}
     alert = 1
+    if start is not None:
+        # The weekly snap moves an alert at most six days later, a holiday a few more: two weeks of margin.
+        alert = max(1, ((start - first).days - 14) // policy.overdue_repeat_days)
     while True:
         nominal = first + timedelta(days=alert * policy.overdue_repeat_days)
         if nominal > end:
@@ -162,14 +171,14 @@ def _routes(reach: Reach, channels: Iterable[str]) -> list[tuple[str, str]]:
     return []
 
 
-def routes_for(reach: Reach, channels: tuple[str, ...], fallback_name: str) -> list[tuple[str, str, str]]:
+def routes_for(reach: Reach, channels: tuple[str, ...], fallback_name: str | None) -> list[tuple[str, str, str]]:
     """(channel, recipient, language) for ``reach``; with no channel configured, the console.
 
     On the console a message is addressed as it would be sent, or to
-    ``fallback_name`` (the party's key, "coordinators") when it has no address.
+    ``fallback_name`` ("coordinators", "taskforce") when ``reach`` has no address.
     """
     if not channels:
-        targets = list(reach.slack or reach.email) or [fallback_name]
+        targets = list(reach.slack or reach.email) or ([fallback_name] if fallback_name else [])
         return [("console", target, reach.language) for target in targets]
     return [(channel, target, reach.language) for channel, target in _routes(reach, channels)]
 
@@ -191,7 +200,7 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
     coordinators = routes(contacts.coordinators, "coordinators")
     taskforce = routes(contacts.taskforce, "taskforce")
     for subject in subjects:
-        for kind, step, day in occurrence_steps(subject, policy_set, end):
+        for kind, step, day in occurrence_steps(subject, policy_set, end, start):
             if not start <= day <= end:
                 continue
             if kind == "escalation":
@@ -199,14 +208,17 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
             else:
                 targets = []
                 for party in (subject.owner, *subject.co_owners):
-                    party_routes = routes(contacts.reach(party), party)
-                    if not party_routes:
+                    party_routes = routes_for(contacts.reach(party), channels, None)
+                    if not party_routes and not channels and contacts.coordinators.empty:
+                        # No contacts at all (the embedded default): printed, addressed to the party.
+                        party_routes = [("console", party, contacts.reach(party).language)]
+                    if party_routes:
+                        reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
+                        targets.extend((*route, reason, party) for route in party_routes)
+                    else:  # the console routes as Slack and e-mail would: to the coordinators
                         unreachable[party] += 1
                         targets.extend((*route, f"coordinators, for {party} (no contact)", None)
                                        for route in coordinators)
-                    else:
-                        reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
-                        targets.extend((*route, reason, party) for route in party_routes)
             seen = set()
             for channel, recipient, language, reason, party in targets:
                 if (channel, recipient) in seen:

@@ -123,7 +123,7 @@ class Sweeper:
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
         context = self._plan(now, report)
-        for _pass in range(_PASSES):
+        for _pass in range(_PASSES if context is not None else 0):
             claimed = self._claim(now, context, report)
             if not claimed:
                 break
@@ -135,14 +135,17 @@ class Sweeper:
 
     # -- 1. plan ------------------------------------------------------------------------------------------------
 
-    def _plan(self, now: datetime, report: SweepReport) -> _Context:
+    def _plan(self, now: datetime, report: SweepReport) -> _Context | None:
+        """Plan the new days; None when there is nothing to plan, send or clean up (most sweeps)."""
         today = now.astimezone(self.zone).date()
         # Today's messages are planned once their send time has come.
         end = today if now >= send_time(today, self.policy, self.zone) else today - timedelta(days=1)
         with read_session(self.engine) as session:
             planned_through = outbox.read_planned_through(session)
-            waiting = outbox.earliest_waiting_day(session)
             first_new = planned_through + timedelta(days=1) if planned_through else today
+            if first_new > end and not outbox.has_work(session, now):
+                return None
+            waiting = outbox.earliest_waiting_day(session)
             # Back to the earliest retry too: whether it is still called for is judged against the plan.
             start = min(day for day in (first_new, waiting, end) if day is not None)
             subjects = load_subjects(session)
