@@ -9,6 +9,7 @@ tests, as every sweep takes it as an argument.
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -398,3 +399,42 @@ def test_a_sweep_killed_while_sending_leaves_one_unknown_and_nothing_sent_twice(
     for hour in (11, 14):
         assert desk.sweep(at(date(2026, 6, 23), hour)).messages == 0
     assert len(posted_to(slack, "regionerne")) == 1
+
+
+# -- the commands ------------------------------------------------------------------------------------------------
+
+def test_notify_run_log_and_retry_from_the_command_line(plan: Tracker, slack: SlackStandIn, tmp_path: Path) -> None:
+    result = plan.ok("notify", "run", "--now", "2026-06-23T09:30")
+    assert "Sweep: 2 messages sent (2 notices, 0 late)" in result.output
+    assert "senfoelgeklinikker" in result.output  # printed: neither Slack nor SMTP is configured
+    assert "Sweep: 0 messages sent" in plan.ok("notify", "run", "--now", "2026-06-23T10:00").output
+    records = json.loads(plan.ok("notify", "log", "--json").output)
+    assert {record["state"] for record in records} == {"sent"} and len(records) == 2
+    assert {"key", "state", "kind", "channel", "recipient", "due_at", "sent_at", "error"} <= set(records[0])
+    assert records[0]["due_at"] == "2026-06-23T07:00:00+00:00"
+    assert "No failed messages." in plan.ok("notify", "log", "--failed").output
+
+    refused = plan.fails("notify", "retry", records[0]["key"])
+    assert "only failed and unknown messages can be sent again" in refused.output
+    unknown = plan.fails("notify", "retry", "senfoelgeklinikker/-/reminder/7d")
+    assert "No message in the outbox has the key" in unknown.output and "notify log --failed" in unknown.output
+
+    # Slack configured, and the party's channel does not exist: the sweep fails, says so, and exits 1.
+    contacts = tmp_path / "contacts.toml"
+    contacts.write_text('[party.regionerne]\nslack = ["#findes-ikke"]\n', encoding="utf-8")
+    slack_env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.base_url, "TRACKER_CONTACTS": str(contacts)}
+    failed = plan.fails("notify", "run", "--now", "2026-06-29T09:30", env=slack_env)
+    assert "Failed: " in failed.output and "channel_not_found" in failed.output
+    log = plan.ok("notify", "log", "--failed").output
+    assert "failed" in log and "#findes-ikke" in log and "message slack/#findes-ikke/2026-06-29/" in log
+    assert slack.token not in failed.output + log
+
+
+def test_notify_run_refuses_bad_settings_before_sending_anything(plan: Tracker) -> None:
+    missing_sender = plan.fails("notify", "run", "--now", "2026-06-23T09:30", env={"SMTP_URL": "smtp://127.0.0.1:25"})
+    assert "SMTP_FROM" in missing_sender.output
+    bad_url = plan.fails("notify", "run", env={"SMTP_URL": "smtp://u:hemmelig@", "SMTP_FROM": "a@example.org"})
+    assert "SMTP_URL" in bad_url.output and "hemmelig" not in bad_url.output
+    not_a_time = plan("notify", "run", "--now", "i morgen")
+    assert not_a_time.exit_code == 2 and "YYYY-MM-DDTHH:MM" in not_a_time.output
+    assert plan.ok("notify", "log").output.strip() == "The outbox is empty."
