@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -292,3 +293,11 @@ def test_planning_a_window_skips_old_alerts_without_changing_what_falls_in_it(du
         window = {step for step in occurrence_steps(subject(due), PolicySet(), date(2027, 12, 31), start)
                   if step[2] >= start}
         assert window == {step for step in whole if step[2] >= start}
+
+
+def test_the_readme_policy_example_is_a_valid_policy() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = "[policy]" + readme.split("```toml\n[policy]", 1)[1].split("```", 1)[0]
+    shipped = (Path(__file__).parents[2] / "tracker" / "deliverables.toml").read_bytes()
+    policy = parse_register(shipped + b"\n" + example.encode(), "README.md").policy
+    assert policy.default == Policy() and policy.by_party["dmcg"].reminder_days == (30, 7)
