@@ -51,9 +51,7 @@ def at(day: date, hour: int = 9, minute: int = 30) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _english_and_no_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)  # slack-sdk would send even loopback requests through a proxy
+def _english() -> Iterator[None]:
     set_language("en")
     yield
     set_language(None)
