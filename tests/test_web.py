@@ -331,9 +331,10 @@ def test_head_answers_the_get_headers_without_a_body(shared: Shared) -> None:
     assert shared.server.head("/healthz").status_code == 200
 
 
-def test_healthz_says_ok(shared: Shared) -> None:
+def test_healthz_says_ok_and_when_the_clock_last_ticked(shared: Shared) -> None:
     response = shared.server.get("/healthz")
-    assert response.status_code == 200 and response.text == "ok\n"
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "clock": {"last_tick": None, "age_seconds": None}}
 
 
 # --------------------------------------------------------------------------- not found means not found

@@ -8,10 +8,12 @@ traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import sys
 from datetime import date, datetime, timezone
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import click
@@ -19,6 +21,10 @@ import click
 from tracker.clock import plan_today
 from tracker.errors import TrackerError
 from tracker.i18n import _, ngettext, set_language
+
+DEFAULT_PORT = 8000
+DEFAULT_CLOCK_INTERVAL = 60.0  # seconds between the clock's ticks
+
 
 class DateType(click.ParamType):
     name = "DATE"
@@ -178,16 +184,24 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None)
 @_database_option
 @_today_option
 @click.option("--days", default=90, show_default=True, help="How far ahead to show what is due.")
+@click.option("--once", is_flag=True, help="Sync, send what is due and show the overview, then exit.")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="TRACKER_HOST",
+              help="Interface the web process listens on (env TRACKER_HOST).")
+@click.option("--port", type=int, default=DEFAULT_PORT, envvar="PORT", show_default=True,
+              help="Port the web process listens on (env PORT).")
+@click.option("--interval", type=click.FloatRange(min=1), default=DEFAULT_CLOCK_INTERVAL, show_default=True,
+              envvar="TRACKER_CLOCK_INTERVAL", metavar="SECONDS", help="Seconds between the clock's ticks.")
 @_CONTACTS_OPTION
-def run(register_path: str | None, database_url: str | None, today: date | None, days: int,
-        contacts_path: str | None) -> None:
-    """Validate the register, load it into the database, send what is due, and show what needs attention.
+def run(register_path: str | None, database_url: str | None, today: date | None, days: int, once: bool,
+        host: str, port: int, interval: float, contacts_path: str | None) -> None:
+    """The whole service on one machine: sync the register, show what needs attention, then serve and send.
 
-    Sends the reminders and alerts that are due now (one `notify run` sweep:
-    Slack and e-mail when configured, else printed here), then shows what is
-    overdue and what is due in the next DAYS days. This is the embedded
-    default: SQLite, nothing to configure. With --today nothing is sent: the
-    day is for looking, not for replaying.
+    Shows what is overdue and what is due in the next DAYS days, then runs the
+    web process (calendar feeds, /healthz) and the clock (reminders and alerts:
+    Slack and e-mail when configured, else printed here) in this one process
+    until Ctrl-C or SIGTERM. This is the embedded default: SQLite, nothing to
+    configure. With --once it sends what is due and exits; with --today it
+    only shows that day's overview (nothing is sent: the day is for looking).
     """
     from tracker.clock import utc_now
     from tracker.store.db import read_session
@@ -195,18 +209,26 @@ def run(register_path: str | None, database_url: str | None, today: date | None,
 
     register, engine, report = _sync(register_path, database_url, "register")
     _echo_sync_report(report, engine)
-    if today is None:
+    if today is None and once:
         _echo_sweep(_sweeper(register, engine, contacts_path).sweep(utc_now()))
-    today = today or plan_today()
+    shown = today or plan_today()
     with read_session(engine) as session:
-        overdue = list_occurrences(session, today, ListFilter(overdue=True))
-        upcoming = list_occurrences(session, today, ListFilter(upcoming_days=days))
+        overdue = list_occurrences(session, shown, ListFilter(overdue=True))
+        upcoming = list_occurrences(session, shown, ListFilter(upcoming_days=days))
     click.echo()
-    click.secho(_("Overdue as of {day} ({count}):").format(day=today.isoformat(), count=len(overdue)), bold=True)
-    _echo_table(overdue, today)
+    click.secho(_("Overdue as of {day} ({count}):").format(day=shown.isoformat(), count=len(overdue)), bold=True)
+    _echo_table(overdue, shown)
     click.echo()
     click.secho(_("Due in the next {days} days ({count}):").format(days=days, count=len(upcoming)), bold=True)
-    _echo_table(upcoming, today)
+    _echo_table(upcoming, shown)
+    if once or today is not None:
+        return
+    clock = _clock(register, register_path, engine, contacts_path, interval)
+    click.echo()
+    click.echo(_("Serving on {url} (feeds: `tracker feed create`), sending what falls due every {interval:g} s. "
+                 "Stop with Ctrl-C.").format(url=_base_url(host, port), interval=interval))
+    with _ticking(clock, interval):
+        _serve(engine, host, port)
 
 
 def _echo_table(views: list[Any], today: date) -> None:
@@ -386,8 +408,6 @@ def note(deliverable_id: str, text: str, year: int | None, actor: str | None, da
     click.echo(_("Noted on {id}.").format(id=deliverable_id))
 
 
-DEFAULT_PORT = 8000
-
 
 def _base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
     """TRACKER_BASE_URL, else the address `tracker serve` listens on."""
@@ -406,7 +426,8 @@ def _base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="TRACKER_HOST",
+              help="Interface to listen on (env TRACKER_HOST; 0.0.0.0 on a platform).")
 @click.option("--port", type=int, default=DEFAULT_PORT, envvar="PORT", show_default=True,
               help="Port to listen on (env PORT).")
 @click.option("--export-dir", type=click.Path(file_okay=False), envvar="TRACKER_FEED_DIR", metavar="DIR",
@@ -421,6 +442,12 @@ def serve(host: str, port: int, export_dir: str | None, export_interval: float, 
     whether the database answers. Changes made with the CLI show at the next
     request. Feed tokens never appear in the access log.
     """
+    _serve(_open_existing(database_url), host, port, export_dir, export_interval)
+
+
+def _serve(engine: Any, host: str, port: int, export_dir: str | None = None, export_interval: float = 10.0) -> None:
+    """Run the web process in this thread until SIGTERM or Ctrl-C (uvicorn handles both)."""
+    import signal
     from pathlib import Path
 
     import uvicorn
@@ -428,11 +455,92 @@ def serve(host: str, port: int, export_dir: str | None, export_interval: float, 
     from tracker.calendar.service import FeedService
     from tracker.web import create_app, log_config
 
-    engine = _open_existing(database_url)
     service = FeedService(engine, _base_url(host, port))
     service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
     app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval)
-    uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False, proxy_headers=True)
+    # uvicorn shuts down gracefully on SIGTERM and Ctrl-C, then raises the signal again with the handler it
+    # found installed. Found the default, that kills the process before the clock (in `run`) can finish its
+    # message and give its lease up; found these, the caller's clean-up runs and the exit is 0.
+    previous = {number: signal.signal(number, lambda _number, _frame: None) for number in (signal.SIGTERM,
+                                                                                        signal.SIGINT)}
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False, proxy_headers=True)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+
+def _clock(register: Any, register_path: str | None, engine: Any, contacts_path: str | None,
+           interval: float) -> Any:
+    """The clock with its lease taken and the register synced; ClockBusyError when another clock runs."""
+    from datetime import timedelta
+
+    from tracker.service.clock import Clock
+    from tracker.service.lease import ClockLease
+
+    # The lease outlives a few missed ticks, and a dead clock blocks a new one for a minute at least.
+    lease = ClockLease(engine, ttl=timedelta(seconds=max(3 * interval, 60)))
+    clock = Clock(engine, _sweeper(register, engine, contacts_path), lease, register_path=register_path)
+    clock.start()
+    return clock
+
+
+def _log_events() -> None:
+    """One line per event on standard error, for a long-running process (uvicorn sets up its own)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s", stream=sys.stderr)
+
+
+@contextlib.contextmanager
+def _ticking(clock: Any, interval: float) -> Iterator[None]:
+    """Tick ``clock`` on a background scheduler for the duration; on the way out, finish the message in flight,
+    stop, and give the lease up."""
+    from tracker.service.clock import build_scheduler
+
+    scheduler = build_scheduler(clock, interval)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        clock.stop()
+        scheduler.shutdown(wait=True)
+        clock.close()
+
+
+@cli.command("clock")
+@click.option("--interval", type=click.FloatRange(min=1), default=DEFAULT_CLOCK_INTERVAL, show_default=True,
+              envvar="TRACKER_CLOCK_INTERVAL", metavar="SECONDS", help="Seconds between ticks (env "
+              "TRACKER_CLOCK_INTERVAL).")
+@_CONTACTS_OPTION
+@_register_option
+@_database_option
+def clock_command(interval: float, contacts_path: str | None, register_path: str | None,
+                  database_url: str | None) -> None:
+    """Run the clock until SIGTERM or Ctrl-C: re-sync the register when it changes, send what is due.
+
+    Only one clock may run against a database; a second one exits at once and
+    names the first. On SIGTERM the message being sent is finished, the rest
+    is left for the next clock, and the command exits 0.
+    """
+    import signal
+    import threading
+
+    from tracker.register import load_register
+
+    _log_events()
+    engine = _open_existing(database_url)
+    clock = _clock(load_register(register_path), register_path, engine, contacts_path, interval)
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _number, _frame: stop.set())
+    click.echo(_("The clock runs against {url} every {interval:g} s. Stop it with Ctrl-C or SIGTERM.").format(
+        url=engine.url.render_as_string(hide_password=True), interval=interval), err=True)
+    with _ticking(clock, interval):
+        while not stop.wait(1):
+            pass
+    click.echo(_("The clock stopped."), err=True)
 
 
 @cli.group()

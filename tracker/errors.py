@@ -107,3 +107,7 @@ class SchemaError(StoreError):
 
 class FeedError(TrackerError):
     """A calendar feed cannot be created, found or written as asked (name, selection, alarm, export folder)."""
+
+
+class ClockBusyError(TrackerError):
+    """Another clock holds the database's clock lease: only one may run."""

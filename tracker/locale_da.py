@@ -381,4 +381,16 @@ CATALOGUE: dict[str, str] = {
     "a later step of the same series went out instead": "et senere trin i samme række blev sendt i stedet",
     "too late to be useful (a reminder after the due day, a digest after its week)":
         "for sent til at være nyttig (en påmindelse efter fristen, et overblik efter sin uge)",
+    # The service
+    "Another clock already runs against {url}: {holder}, its lease runs until {until}. Only one clock may run; "
+    "stop that one, or if it is gone, start this one again after its lease ends.":
+        "Der kører allerede et ur mod {url}: {holder}, og dets lejemål løber til {until}. Kun ét ur må køre; "
+        "stop det, eller start dette igen, når lejemålet er udløbet, hvis det andet er væk.",
+    "Serving on {url} (feeds: `tracker feed create`), sending what falls due every {interval:g} s. Stop with "
+    "Ctrl-C.":
+        "Kører på {url} (kalendere: `tracker feed create`) og sender det, der forfalder, hvert {interval:g}. "
+        "sekund. Stop med Ctrl-C.",
+    "The clock runs against {url} every {interval:g} s. Stop it with Ctrl-C or SIGTERM.":
+        "Uret kører mod {url} hvert {interval:g}. sekund. Stop det med Ctrl-C eller SIGTERM.",
+    "The clock stopped.": "Uret er stoppet.",
 }

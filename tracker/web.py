@@ -27,7 +27,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from tracker.calendar.renderer import RenderedFeed
@@ -102,12 +102,24 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
         return Response(rendered.body, media_type="text/calendar; charset=utf-8", headers=headers)
 
     async def healthz(_request: Request) -> Response:
+        """200 when the database answers, with when the clock last ticked; 503 when it does not.
+
+        The clock's age is reported, not judged: a web process may run where
+        no clock does (several web processes, one clock), and the platform's
+        monitoring knows what age is too old for its interval.
+        """
+        now = clock()
         try:
-            await run_in_threadpool(service.refresh, clock())
+            await run_in_threadpool(service.refresh, now)
+            beat = await run_in_threadpool(_last_beat, service)
         except TrackerError as error:
             log.error("health check failed: %s", error.message)
-            return PlainTextResponse("unavailable\n", status_code=503)
-        return PlainTextResponse("ok\n")
+            return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
+        return JSONResponse({
+            "status": "ok", "database": "ok",
+            "clock": {"last_tick": beat.isoformat() if beat else None,
+                      "age_seconds": round((now - beat).total_seconds()) if beat else None},
+        })
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -127,6 +139,14 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
         ],
         lifespan=lifespan,
     )
+
+
+def _last_beat(service: FeedService) -> datetime | None:
+    from tracker.service.lease import last_beat
+    from tracker.store.db import translate_errors
+
+    with translate_errors(service.engine), service.engine.connect() as connection:
+        return last_beat(connection)
 
 
 async def _keep_exported(service: FeedService, directory: Path, clock: Callable[[], datetime],

@@ -229,6 +229,14 @@ def start_sending(session: Session, ids: Sequence[int], token: str, now: datetim
     return result.rowcount == len(ids)
 
 
+def release(session: Session, ids: Sequence[int], token: str, now: datetime) -> None:
+    """Give claimed rows back to ``pending`` (a sweep that stops before sending them); their attempt is undone."""
+    session.execute(update(OutboxRow)
+                    .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == CLAIMED, OutboxRow.claim_token == token)
+                    .values(state=PENDING, claim_token=None, claimed_at=None, attempts=OutboxRow.attempts - 1,
+                            updated_at=now))
+
+
 def claimable(session: Session, now: datetime) -> list[OutboxRow]:
     """Pending rows whose time has come, locked for this transaction; rows another sweep holds are skipped."""
     query = (select(OutboxRow)

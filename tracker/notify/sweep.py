@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -119,6 +120,7 @@ class Sweeper:
         self.zone = zone or plan_zone()
         # What the planner routes to: the configured providers; none means the console.
         self.routes = tuple(name for name in CHANNELS if name in self.channels)
+        self.stopping = threading.Event()
 
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
@@ -127,11 +129,25 @@ class Sweeper:
             claimed = self._claim(now, context, report)
             if not claimed:
                 break
-            for item in claimed:
+            for index, item in enumerate(claimed):
+                if self.stopping.is_set():  # SIGTERM: what is not yet sent goes back for the next sweep
+                    self._release(claimed[index:], now)
+                    break
                 self._deliver(item, now, report)
+            if self.stopping.is_set():
+                break
         with read_session(self.engine) as session:
             report.in_flight = outbox.in_flight(session)
         return report
+
+    def stop(self) -> None:
+        """Finish the message being sent, give the rest back, and end the sweep (from any thread)."""
+        self.stopping.set()
+
+    def _release(self, claimed: list[_Claimed], now: datetime) -> None:
+        with write_session(self.engine) as session:
+            for item in claimed:
+                outbox.release(session, item.row_ids, item.token, now)
 
     # -- 1. plan ------------------------------------------------------------------------------------------------
 

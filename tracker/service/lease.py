@@ -1,0 +1,112 @@
+"""One clock per database: a lease in the ``meta`` table, renewed at every tick; and the clock's heartbeat.
+
+Two clocks would each sweep, which the outbox survives (claims are exclusive)
+but which doubles the work and the logs, so a second clock refuses to start and
+names the holder. The lease is a row, not a PostgreSQL advisory lock, so it
+works the same on SQLite and says who holds it. A clock that dies without
+releasing it blocks a new one until the lease runs out (``ttl``, a few ticks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from tracker.errors import ClockBusyError
+from tracker.i18n import _
+from tracker.store.db import write_session
+from tracker.store.tables import MetaRow
+
+LEASE = "clock_lease"
+HEARTBEAT = "clock_heartbeat"
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _locked(session: Session, key: str, now: datetime) -> MetaRow:
+    """The meta row ``key``, created empty if missing, locked until the transaction ends."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(MetaRow.__table__).values(key=key, value="", updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    return session.exec(select(MetaRow).where(MetaRow.key == key).with_for_update()).one()
+
+
+@dataclass(frozen=True)
+class Holder:
+    name: str
+    until: datetime
+
+
+def _holder(row: MetaRow) -> Holder | None:
+    if not row.value:
+        return None
+    data = json.loads(row.value)
+    return Holder(name=data["holder"], until=datetime.fromisoformat(data["until"]))
+
+
+@dataclass
+class ClockLease:
+    engine: Engine
+    ttl: timedelta
+    holder: str = ""
+
+    def __post_init__(self) -> None:
+        self.holder = self.holder or this_process()
+
+    def acquire(self, now: datetime) -> None:
+        """Take the lease, or raise ClockBusyError naming the clock that has it."""
+        with write_session(self.engine) as session:
+            row = _locked(session, LEASE, now)
+            current = _holder(row)
+            if current is not None and current.name != self.holder and current.until > now:
+                url = self.engine.url.render_as_string(hide_password=True)
+                raise ClockBusyError(_(
+                    "Another clock already runs against {url}: {holder}, its lease runs until {until}. Only one "
+                    "clock may run; stop that one, or if it is gone, start this one again after its lease ends."
+                ).format(url=url, holder=current.name, until=current.until.isoformat(timespec="seconds")))
+            self._write(row, now)
+
+    def renew(self, now: datetime) -> bool:
+        """Extend the lease; False when another clock has taken it (this one must stop)."""
+        with write_session(self.engine) as session:
+            row = _locked(session, LEASE, now)
+            current = _holder(row)
+            if current is not None and current.name != self.holder:
+                return False
+            self._write(row, now)
+            return True
+
+    def release(self, now: datetime) -> None:
+        with write_session(self.engine) as session:
+            row = _locked(session, LEASE, now)
+            current = _holder(row)
+            if current is not None and current.name == self.holder:
+                row.value, row.updated_at = "", now
+                session.add(row)
+
+    def _write(self, row: MetaRow, now: datetime) -> None:
+        row.value = json.dumps({"holder": self.holder, "until": (now + self.ttl).isoformat()})
+        row.updated_at = now
+
+
+def beat(engine: Engine, now: datetime) -> None:
+    """Record that the clock ticked at ``now``."""
+    with write_session(engine) as session:
+        row = _locked(session, HEARTBEAT, now)
+        row.value, row.updated_at = now.isoformat(), now
+        session.add(row)
+
+
+def last_beat(connection: Connection) -> datetime | None:
+    """When the clock last ticked, if ever (for /healthz: one primary-key read)."""
+    value = connection.exec_driver_sql(f"SELECT value FROM meta WHERE key = '{HEARTBEAT}'").scalar()
+    return datetime.fromisoformat(value) if value else None
