@@ -889,6 +889,78 @@ def notify_retry(key: str, database_url: str | None) -> None:
                         len(rows)).format(count=len(rows)))
 
 
+@cli.command("simulate")
+@click.option("--from", "start", type=DATE, required=True, metavar="DATE", help="First simulated day.")
+@click.option("--to", "end", type=DATE, required=True, metavar="DATE", help="Last simulated day.")
+@click.option("--restart-every", type=click.IntRange(min=1), metavar="DAYS",
+              help="Stop the clock and start a new one every DAYS days, as restarts would.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the objects of `notify preview --json`.")
+@_CONTACTS_OPTION
+@_register_option
+def simulate_command(start: date, end: date, restart_every: int | None, as_json: bool, contacts_path: str | None,
+                     register_path: str | None) -> None:
+    """Run the real clock over simulated days against a throwaway database; print every message it sends.
+
+    The register is taken as it is; the channels (those configured, else the
+    console) are replaced by recorders, so nothing is sent. Each message is
+    shown with the simulated instant it went out.
+    """
+    import json
+
+    from tracker.clock import plan_zone
+    from tracker.notify.contacts import load_contacts
+    from tracker.notify.settings import channel_names
+    from tracker.register import load_register
+    from tracker.service.simulate import simulate
+
+    if end < start:
+        raise click.BadParameter(_("--to is before --from."), param_hint="--to")
+    register = load_register(register_path)
+    contacts = load_contacts(contacts_path, set(register.parties))
+    notices = simulate(register_path, contacts, channel_names(), start, end, zone=plan_zone(),
+                       base_url=_base_url(), restart_every=restart_every)
+    if as_json:
+        click.echo(json.dumps([notice.record() for notice in notices], ensure_ascii=False, indent=2))
+        return
+    shown = None
+    for notice in notices:
+        message = notice.message
+        if message.key != shown:
+            shown = message.key
+            click.echo(f"{notice.at.isoformat(timespec='minutes')}  {message.channel}  {message.recipient}")
+            click.echo(f"  {message.subject}")
+        row = notice.row
+        what = f"{row.deliverable_id}" + (f" ({row.occurrence_year})" if row.occurrence_year else "") \
+            if row.deliverable_id else _("the week's overview")
+        click.echo(f"    {row.kind:<10} {what}")
+    count = len({notice.message.key for notice in notices})
+    click.echo(ngettext("{count} message.", "{count} messages.", count).format(count=count))
+
+
+@cli.group()
+def config() -> None:
+    """The settings this deployment runs with (from the environment)."""
+
+
+@config.command("check")
+@click.option("--offline", is_flag=True, help="Do not ask Slack and the SMTP server whether they answer.")
+def config_check(offline: bool) -> None:
+    """Say what is set, what is missing for which feature, and whether Slack and SMTP answer. Shows no secret.
+
+    Exits 1 when a setting has a problem.
+    """
+    from tracker.service.config import PROBLEM, check
+
+    findings = check(reach_services=not offline)
+    labels = {"ok": _("ok"), "default": _("default"), "missing": _("not set"), "problem": _("PROBLEM")}
+    width = max(len(finding.setting) for finding in findings)
+    for finding in findings:
+        line = f"{finding.setting:<{width}}  {labels[finding.state]:<9} {finding.shown}"
+        click.echo(line.rstrip() + (f"  — {finding.note}" if finding.note else ""))
+    if any(finding.state == PROBLEM for finding in findings):
+        sys.exit(1)
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance: schema migrations."""

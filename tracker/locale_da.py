@@ -393,4 +393,37 @@ CATALOGUE: dict[str, str] = {
     "The clock runs against {url} every {interval:g} s. Stop it with Ctrl-C or SIGTERM.":
         "Uret kører mod {url} hvert {interval:g}. sekund. Stop det med Ctrl-C eller SIGTERM.",
     "The clock stopped.": "Uret er stoppet.",
+    # tracker config check
+    "PROBLEM": "PROBLEM",
+    "Run `tracker validate` for every problem.": "Kør `tracker validate` for at se alle problemer.",
+    "Slack answers: {who}": "Slack svarer: {who}",
+    "Slack calls go here, not to slack.com": "Kald til Slack går hertil, ikke til slack.com",
+    "default": "standard",
+    "links in feeds and messages point here": "links i kalendere og beskeder peger hertil",
+    "links point at http://127.0.0.1:8000: set it to the public address before anyone subscribes":
+        "links peger på http://127.0.0.1:8000: sæt den til den offentlige adresse, før nogen abonnerer",
+    "must be a number of at least {low}": "skal være et tal på mindst {low}",
+    "no Slack: set it to send reminders to Slack": "ingen Slack: sæt den for at sende påmindelser til Slack",
+    "no e-mail: set it (and SMTP_FROM) to send reminders by e-mail":
+        "ingen e-mail: sæt den (og SMTP_FROM) for at sende påmindelser med e-mail",
+    "not a time zone name, e.g. Europe/Copenhagen": "ikke navnet på en tidszone, fx Europe/Copenhagen",
+    "not an absolute http(s) address without ? or #, e.g. https://tracker.example.dk":
+        "ikke en absolut http(s)-adresse uden ? eller #, fx https://tracker.example.dk",
+    "not asked (--offline)": "ikke spurgt (--offline)",
+    "not set": "ikke sat",
+    "ok": "ok",
+    "reminders are printed, addressed to each party: set it to send them to people (contacts.example.toml shows "
+    "the format)":
+        "påmindelser udskrives, adresseret til hver part: sæt den for at sende dem til mennesker "
+        "(contacts.example.toml viser formatet)",
+    "the SMTP server answers: {server}": "SMTP-serveren svarer: {server}",
+    "the database answers and has the current schema": "databasen svarer og har det aktuelle skema",
+    "the default": "standardværdien",
+    "the sender of every e-mail": "afsenderen af alle e-mails",
+    "the workspace {team}, as {user}": "arbejdsområdet {team}, som {user}",
+    "use da or en": "brug da eller en",
+    "{count} deliverables, valid": "{count} leverancer, gyldigt",
+    "{count} parties with contacts": "{count} parter med kontakter",
+    "{kind} ({length} characters)": "{kind} ({length} tegn)",
+    "{server} ({security}), answering {reply}": "{server} ({security}), svarer {reply}",
 }

@@ -275,7 +275,8 @@ def test_tracker_run_answers_on_its_port_within_seconds_and_sends_what_is_due(de
             wait_for(healthy, 15, process)
             assert time.monotonic() - started < 15
             wait_for(lambda: client.get("/healthz").json()["clock"]["last_tick"] is not None, 15, process)
-        assert posted_to(deployment.slack, "regionerne") and posted_to(deployment.slack, "sst")
+        wait_for(lambda: posted_to(deployment.slack, "regionerne") and posted_to(deployment.slack, "sst"), 15,
+                 process)
         code, output = stop(process)
         assert code == 0, output
         assert "Serving on http://127.0.0.1:" in output

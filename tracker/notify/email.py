@@ -357,6 +357,16 @@ class EmailChannel:
         log.info("sent %s to %s as %s: %s", message.key, recipient, email["Message-ID"], reply)
         return Delivery(provider_id=str(email["Message-ID"]), detail={"reply": reply})
 
+    def check(self) -> str:
+        """Connect, greet, encrypt and log in as a send would, then leave without sending; or a SendError."""
+        session = self._open()
+        try:
+            reply = session.noop()
+        finally:
+            _close(session)
+        return _("{server} ({security}), answering {reply}").format(server=self.server, security=self.settings.security,
+                                                                   reply=_reply(*reply))
+
     def _context(self) -> ssl.SSLContext:
         return self.ssl_context or ssl.create_default_context()
 

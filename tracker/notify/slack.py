@@ -385,6 +385,12 @@ class SlackChannel:
     def __repr__(self) -> str:
         return f"SlackChannel(base_url={_redacted(self.base_url)!r})"
 
+    def check(self) -> str:
+        """Ask Slack who the token is (``auth.test``): the workspace and the bot, or a SendError saying why not."""
+        answer = self._call("auth.test", "auth.test")
+        return _("the workspace {team}, as {user}").format(team=answer.get("team") or "?",
+                                                          user=answer.get("user") or "?")
+
     # -- sending
 
     def send(self, message: Message) -> Delivery:
@@ -435,6 +441,7 @@ class SlackChannel:
     def _call(self, method: str, recipient: str, **arguments: Any) -> Any:
         """One Web API call, rate limits waited out; every failure as one of the SendErrors."""
         function = {
+            "auth.test": self._client.auth_test,
             _POST: self._client.chat_postMessage,
             "users.lookupByEmail": self._client.users_lookupByEmail,
             "conversations.open": self._client.conversations_open,

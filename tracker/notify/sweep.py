@@ -55,6 +55,7 @@ from tracker.notify.message import (
 from tracker.notify.planner import CHANNELS, Change, Notice, Subject, bundle, plan_notices, routes_for, send_time
 from tracker.notify.policy import PolicySet
 from tracker.notify.source import load_changes, load_party_names, load_subjects
+from tracker.store import revision
 from tracker.store.db import read_session, write_session
 from tracker.store.tables import CalendarEventRow, OutboxRow
 
@@ -121,6 +122,7 @@ class Sweeper:
         # What the planner routes to: the configured providers; none means the console.
         self.routes = tuple(name for name in CHANNELS if name in self.channels)
         self.stopping = threading.Event()
+        self._plan_cache: tuple[str, list[Subject], dict[str, tuple[str, str]]] | None = None
 
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
@@ -164,8 +166,7 @@ class Sweeper:
             waiting = outbox.earliest_waiting_day(session)
             # Back to the earliest retry too: whether it is still called for is judged against the plan.
             start = min(day for day in (first_new, waiting, end) if day is not None)
-            subjects = load_subjects(session)
-            names = load_party_names(session)
+            subjects, names = self._subjects(session)
             changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(),
                                                              self.zone))
         plan = plan_notices(subjects, self.policy, self.contacts, self.routes, start, end)
@@ -181,6 +182,13 @@ class Sweeper:
                 outbox.write_planned_through(session, end, now)
         return _Context(today=today, notices={notice.key: notice for notice in plan.notices}, subjects=subjects,
                         changes=changes, names=names)
+
+    def _subjects(self, session) -> tuple[list[Subject], dict[str, tuple[str, str]]]:
+        """The occurrences and party names, read again only when the plan changed (its revision marker)."""
+        marker = revision.read(session.connection()).plan
+        if self._plan_cache is None or self._plan_cache[0] != marker:
+            self._plan_cache = (marker, load_subjects(session), load_party_names(session))
+        return self._plan_cache[1], self._plan_cache[2]
 
     # -- 2. claim -----------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The clock: every ``interval`` seconds, re-sync the register if its file changed, sweep the outbox, beat.
+"""The clock: every ``interval`` seconds, beat, re-sync the register if its file changed, sweep the outbox.
 
 ``Clock.tick()`` is one heartbeat and takes its instant from ``now`` (the
 real clock by default; tests and ``tracker simulate`` give their own).
@@ -32,7 +32,7 @@ from tracker.clock import utc_now
 from tracker.errors import RegisterError, TrackerError
 from tracker.notify.sweep import Sweeper, SweepReport
 from tracker.register import default_register_path, load_register
-from tracker.service.lease import ClockLease, beat
+from tracker.service.lease import ClockLease
 from tracker.store.db import write_session
 from tracker.store.sync import sync_register
 
@@ -60,7 +60,8 @@ class Clock:
         self._resync(now)
 
     def tick(self) -> None:
-        """One heartbeat. Never raises: a failing tick is logged and the next one tries again."""
+        """One heartbeat (recorded with the lease's renewal). Never raises: a failing tick is logged, the next
+        one tries again."""
         if self.stopped:
             return
         now = self.now()
@@ -76,7 +77,6 @@ class Clock:
                          "%d unknown", now.isoformat(timespec="seconds"), report.messages, report.sent,
                          report.late, sum(report.skipped.values()), report.retrying, len(report.failed),
                          len(report.unknown))
-            beat(self.engine, now)
         except TrackerError as error:
             log.error("tick at %s failed: %s", now.isoformat(timespec="seconds"), error.message)
         except Exception:  # a bug must not stop the heartbeat for good

@@ -34,10 +34,14 @@ def this_process() -> str:
 
 def _locked(session: Session, key: str, now: datetime) -> MetaRow:
     """The meta row ``key``, created empty if missing, locked until the transaction ends."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(MetaRow.__table__).values(key=key, value="", updated_at=now)
-                    .on_conflict_do_nothing(index_elements=["key"]))
-    return session.exec(select(MetaRow).where(MetaRow.key == key).with_for_update()).one()
+    query = select(MetaRow).where(MetaRow.key == key).with_for_update()
+    row = session.exec(query).first()
+    if row is None:  # the first clock on this database; two at once both insert-or-nothing, then lock
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(MetaRow.__table__).values(key=key, value="", updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["key"]))
+        row = session.exec(query).one()
+    return row
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,16 @@ class ClockLease:
             self._write(row, now)
 
     def renew(self, now: datetime) -> bool:
-        """Extend the lease; False when another clock has taken it (this one must stop)."""
+        """Extend the lease and record the heartbeat; False when another clock has taken it (this one must stop)."""
         with write_session(self.engine) as session:
             row = _locked(session, LEASE, now)
             current = _holder(row)
             if current is not None and current.name != self.holder:
                 return False
             self._write(row, now)
+            heartbeat = _locked(session, HEARTBEAT, now)
+            heartbeat.value, heartbeat.updated_at = now.isoformat(), now
+            session.add(heartbeat)
             return True
 
     def release(self, now: datetime) -> None:
@@ -96,14 +103,6 @@ class ClockLease:
     def _write(self, row: MetaRow, now: datetime) -> None:
         row.value = json.dumps({"holder": self.holder, "until": (now + self.ttl).isoformat()})
         row.updated_at = now
-
-
-def beat(engine: Engine, now: datetime) -> None:
-    """Record that the clock ticked at ``now``."""
-    with write_session(engine) as session:
-        row = _locked(session, HEARTBEAT, now)
-        row.value, row.updated_at = now.isoformat(), now
-        session.add(row)
 
 
 def last_beat(connection: Connection) -> datetime | None:

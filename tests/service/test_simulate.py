@@ -1,0 +1,84 @@
+"""Five years of the shipped plan through the real clock, in simulated time: `tracker simulate`.
+
+With the register as it is (nothing is ever marked done in it, so every
+occurrence stays open), the clock must send no message on a weekend or a
+Danish public holiday, none twice, remind every occurrence before its due day
+and alert it after, and restarting the clock every few weeks must change
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import Tracker
+from tracker.notify.contacts import Contacts
+from tracker.notify.workdays import is_working_day
+from tracker.register import load_register
+from tracker.service.simulate import simulate
+
+CPH = ZoneInfo("Europe/Copenhagen")
+START, END = date(2026, 1, 1), date(2030, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def five_years() -> list:
+    return simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk")
+
+
+def test_five_years_of_the_shipped_plan(five_years: list) -> None:
+    notices = five_years
+    assert notices
+    keys = [notice.row.key for notice in notices]
+    assert len(keys) == len(set(keys)), "a notice sent twice"
+    for notice in notices:
+        sent = notice.at.astimezone(CPH)
+        assert is_working_day(sent.date()) and (sent.hour, sent.minute) == (9, 0), notice.row.key
+        assert notice.row.day == sent.date()  # on its day: the clock never missed one
+    messages = defaultdict(set)
+    for notice in notices:
+        messages[(notice.row.channel, notice.row.recipient, notice.at)].add(notice.message.key)
+    assert all(len(keys) == 1 for keys in messages.values()), "two messages to one recipient at once"
+
+    kinds_by_occurrence = defaultdict(lambda: defaultdict(list))
+    for notice in notices:
+        if notice.row.deliverable_id:
+            occurrence = (notice.row.deliverable_id, notice.row.occurrence_year)
+            kinds_by_occurrence[occurrence][notice.row.kind].append(notice.row.day)
+    register = load_register()
+    checked = 0
+    for deliverable in register.deliverables.values():
+        for occurrence in deliverable.occurrences():
+            due = occurrence.deadline.due
+            if not START + timedelta(days=60) <= due <= END - timedelta(days=30):
+                continue  # the first reminders fall before the start, or the alerts after the end
+            kinds = kinds_by_occurrence[(deliverable.id, occurrence.key)]
+            assert any(day < due for day in kinds["reminder"]), (deliverable.id, occurrence.key, "not reminded")
+            assert any(day > due for day in kinds["overdue"]), (deliverable.id, occurrence.key, "no alert")
+            assert kinds["escalation"] and kinds["confirm"], (deliverable.id, occurrence.key)
+            checked += 1
+    assert checked > 20
+    weeks = {notice.row.step for notice in notices if notice.row.kind == "digest"}
+    assert len(weeks) >= 5 * 52
+
+
+def test_restarting_the_clock_every_three_weeks_changes_nothing(five_years: list) -> None:
+    restarted = simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk",
+                         restart_every=21)
+    assert [(n.at, n.row.key, n.message.key) for n in restarted] == [(n.at, n.row.key, n.message.key)
+                                                                      for n in five_years]
+
+
+def test_simulate_on_the_command_line_prints_what_preview_would(sqlite_url: str) -> None:
+    tracker = Tracker(sqlite_url)
+    records = json.loads(tracker.ok("simulate", "--from", "2026-06-01", "--to", "2026-06-30", "--json").output)
+    assert records and {"at", "key", "kind", "id", "occurrence", "channel", "recipient", "text"} <= set(records[0])
+    assert all(datetime.fromisoformat(record["at"]).date() >= date(2026, 6, 1) for record in records)
+    text = tracker.ok("simulate", "--from", "2026-06-01", "--to", "2026-06-30", "--restart-every", "7").output
+    assert text.rstrip().endswith(f"{len({record['message'] for record in records})} messages.")
+    assert tracker("simulate", "--from", "2026-06-30", "--to", "2026-06-01").exit_code == 2

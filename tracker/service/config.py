@@ -1,0 +1,151 @@
+"""``tracker config check``: what is set, what is missing for which feature, and whether Slack and SMTP answer.
+
+Secrets are never shown: a token is described by its kind and length, a URL
+with its password masked. Each setting is checked by the code that will use
+it (the same parsers the commands use), so "ok" here means "ok there".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tracker.errors import TrackerError
+from tracker.i18n import LANGUAGES, _
+
+OK, DEFAULT, MISSING, PROBLEM = "ok", "default", "missing", "problem"
+
+
+@dataclass(frozen=True)
+class Finding:
+    setting: str
+    state: str  # OK, DEFAULT (not set: the default applies), MISSING (a feature is off), PROBLEM
+    shown: str  # the value as it may be shown: never a secret
+    note: str  # what it means, or what to do
+
+
+def _token(value: str) -> str:
+    kind = value.split("-", 1)[0] + "-…" if "-" in value else "…"
+    return _("{kind} ({length} characters)").format(kind=kind, length=len(value))
+
+
+def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = True) -> list[Finding]:
+    """Every setting in the README's table, checked; with ``reach_services``, Slack and SMTP are asked too."""
+    env = os.environ if environ is None else environ
+    found: list[Finding] = []
+
+    def add(setting: str, state: str, shown: str, note: str) -> None:
+        found.append(Finding(setting, state, shown, note))
+
+    def value(name: str) -> str:
+        return env.get(name, "").strip()
+
+    # The database and the plan.
+    from tracker.store.db import check_schema, display_url, open_engine, resolve_url
+
+    url = resolve_url(value("DATABASE_URL") or None)
+    try:
+        engine = open_engine(url)
+        try:
+            check_schema(engine)
+        finally:
+            engine.dispose()
+        add("DATABASE_URL", OK if value("DATABASE_URL") else DEFAULT, display_url(url),
+            _("the database answers and has the current schema"))
+    except TrackerError as error:
+        add("DATABASE_URL", PROBLEM, display_url(url), error.message)
+    from tracker.register import default_register_path, load_register
+
+    try:
+        register = load_register(value("TRACKER_REGISTER") or None)
+        add("TRACKER_REGISTER", OK if value("TRACKER_REGISTER") else DEFAULT,
+            str(register.path or default_register_path()),
+            _("{count} deliverables, valid").format(count=len(register.deliverables)))
+        parties = set(register.parties)
+    except TrackerError as error:
+        add("TRACKER_REGISTER", PROBLEM, value("TRACKER_REGISTER") or str(default_register_path()),
+            error.message.splitlines()[0] + " " + _("Run `tracker validate` for every problem."))
+        parties = None
+    from tracker.notify.contacts import load_contacts
+
+    if value("TRACKER_CONTACTS"):
+        try:
+            contacts = load_contacts(value("TRACKER_CONTACTS"), parties)
+            add("TRACKER_CONTACTS", OK, value("TRACKER_CONTACTS"),
+                _("{count} parties with contacts").format(count=len(contacts.parties)))
+        except TrackerError as error:
+            add("TRACKER_CONTACTS", PROBLEM, value("TRACKER_CONTACTS"), error.message.splitlines()[0])
+    else:
+        add("TRACKER_CONTACTS", MISSING, "", _("reminders are printed, addressed to each party: set it to send "
+                                              "them to people (contacts.example.toml shows the format)"))
+
+    # The channels.
+    from tracker.notify.settings import build_channels
+
+    if not value("SLACK_BOT_TOKEN"):
+        add("SLACK_BOT_TOKEN", MISSING, "", _("no Slack: set it to send reminders to Slack"))
+    if not value("SMTP_URL"):
+        add("SMTP_URL", MISSING, "", _("no e-mail: set it (and SMTP_FROM) to send reminders by e-mail"))
+    try:
+        channels = build_channels(env)
+    except TrackerError as error:
+        add("SMTP_URL" if "SMTP" in error.message else "SLACK_API_URL", PROBLEM, "", error.message)
+        channels = {}
+    if "slack" in channels:
+        shown = _token(value("SLACK_BOT_TOKEN"))
+        note = _("not asked (--offline)")
+        state = OK
+        if reach_services:
+            try:
+                note = _("Slack answers: {who}").format(who=channels["slack"].check())
+            except TrackerError as error:
+                state, note = PROBLEM, error.message
+        add("SLACK_BOT_TOKEN", state, shown, note)
+        if value("SLACK_API_URL"):
+            add("SLACK_API_URL", OK, channels["slack"].base_url, _("Slack calls go here, not to slack.com"))
+    if "email" in channels:
+        from tracker.notify.email import display_smtp_url
+
+        note, state = _("not asked (--offline)"), OK
+        if reach_services:
+            try:
+                note = _("the SMTP server answers: {server}").format(server=channels["email"].check())
+            except TrackerError as error:
+                state, note = PROBLEM, error.message
+        add("SMTP_URL", state, display_smtp_url(value("SMTP_URL")), note)
+        add("SMTP_FROM", OK, value("SMTP_FROM"), _("the sender of every e-mail"))
+
+    # The web process and the clock.
+    from tracker.calendar.feeds import check_base_url
+
+    if value("TRACKER_BASE_URL"):
+        try:
+            add("TRACKER_BASE_URL", OK, check_base_url(value("TRACKER_BASE_URL")),
+                _("links in feeds and messages point here"))
+        except ValueError:
+            add("TRACKER_BASE_URL", PROBLEM, value("TRACKER_BASE_URL"),
+                _("not an absolute http(s) address without ? or #, e.g. https://tracker.example.dk"))
+    else:
+        add("TRACKER_BASE_URL", MISSING, "", _("links point at http://127.0.0.1:8000: set it to the public address "
+                                              "before anyone subscribes"))
+    for name, default, low in (("PORT", "8000", 1), ("TRACKER_CLOCK_INTERVAL", "60", 1)):
+        text = value(name)
+        if not text:
+            add(name, DEFAULT, default, _("the default"))
+        elif text.replace(".", "", 1).isdigit() and float(text) >= low:
+            add(name, OK, text, "")
+        else:
+            add(name, PROBLEM, text, _("must be a number of at least {low}").format(low=low))
+    zone = value("TRACKER_TIMEZONE")
+    try:
+        if zone:
+            ZoneInfo(zone)
+        add("TRACKER_TIMEZONE", OK if zone else DEFAULT, zone or "Europe/Copenhagen", "")
+    except (ZoneInfoNotFoundError, ValueError):
+        add("TRACKER_TIMEZONE", PROBLEM, zone, _("not a time zone name, e.g. Europe/Copenhagen"))
+    language = value("TRACKER_LANG")
+    add("TRACKER_LANG", (OK if language in LANGUAGES else PROBLEM) if language else DEFAULT, language or "da",
+        "" if not language or language in LANGUAGES else _("use da or en"))
+    return found
