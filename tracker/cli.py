@@ -109,14 +109,19 @@ def _actor(actor: str | None) -> str:
 @click.option("--lang", type=click.Choice(["da", "en"]), envvar="TRACKER_LANG",
               help="Language of messages: da (default) or en (env TRACKER_LANG).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of short messages.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", envvar="TRACKER_LOG_FORMAT",
+              show_default=True, help="How the service logs: text, or one JSON object per line (env "
+              "TRACKER_LOG_FORMAT).")
 @click.version_option(package_name="kraeftplan-tracker", prog_name="tracker")
-def cli(lang: str | None, debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, lang: str | None, debug: bool, log_format: str) -> None:
     """Track the deliverables and deadlines of Kræftplan V (Denmark's Cancer Plan V).
 
     The register (tracker/deliverables.toml) says what is due when; the database
     remembers status, re-plans and history. Start with `tracker run`.
     """
     set_language(lang)
+    ctx.obj = {"log_format": log_format}
 
 
 @cli.command()
@@ -223,6 +228,7 @@ def run(register_path: str | None, database_url: str | None, today: date | None,
     _echo_table(upcoming, shown)
     if once or today is not None:
         return
+    _log_events()
     clock = _clock(register, register_path, engine, contacts_path, interval)
     click.echo()
     click.echo(_("Serving on {url} (feeds: `tracker feed create`), sending what falls due every {interval:g} s. "
@@ -464,7 +470,8 @@ def _serve(engine: Any, host: str, port: int, export_dir: str | None = None, exp
     previous = {number: signal.signal(number, lambda _number, _frame: None) for number in (signal.SIGTERM,
                                                                                         signal.SIGINT)}
     try:
-        uvicorn.run(app, host=host, port=port, log_config=log_config(), server_header=False, proxy_headers=True)
+        uvicorn.run(app, host=host, port=port, log_config=log_config(_log_format()), server_header=False,
+                    proxy_headers=True)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -486,11 +493,16 @@ def _clock(register: Any, register_path: str | None, engine: Any, contacts_path:
     return clock
 
 
+def _log_format() -> str:
+    context = click.get_current_context(silent=True)
+    return ((context.find_root().obj or {}) if context else {}).get("log_format", "text")
+
+
 def _log_events() -> None:
     """One line per event on standard error, for a long-running process (uvicorn sets up its own)."""
-    import logging
+    from tracker.logs import configure
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s", stream=sys.stderr)
+    configure(_log_format())
 
 
 @contextlib.contextmanager

@@ -180,13 +180,16 @@ class RedactFeedTokens(logging.Filter):
         return True
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration with the token filter on its access and error logs."""
+def log_config(log_format: str = "text") -> dict[str, Any]:
+    """uvicorn's logging configuration with the token filter on its access and error logs; JSON lines if asked."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_tokens"] = {"()": RedactFeedTokens}
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).append("redact_tokens")
+    if log_format == "json":
+        for name in config["formatters"]:
+            config["formatters"][name] = {"()": "tracker.logs.JsonFormatter"}
     config["loggers"]["tracker"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config

@@ -11,6 +11,7 @@ since, sent late by the first tick.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -316,3 +317,21 @@ def test_the_procfile_runs_as_a_whole(deployment: Deployment, tmp_path: Path) ->
         assert "sweep at" in output and "Uvicorn running" in output  # both processes, one log
     finally:
         processes.kill()
+
+
+def test_the_clock_logs_one_json_line_per_event_with_its_keys_and_no_secret(deployment: Deployment) -> None:
+    deployment.prepare()
+    clock = deployment.start("--log-format", "json", "clock")
+    try:
+        wait_for(lambda: posted_to(deployment.slack, "regionerne") and posted_to(deployment.slack, "sst"), 30, clock)
+        time.sleep(0.5)
+        code, output = stop(clock)
+    finally:
+        clock.kill()
+    assert code == 0, output
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    sent = [event for event in events if event["message"].startswith("sent ")]
+    occurrences = {row.key: f"{row.deliverable_id}/{row.occurrence_year or '-'}" for row in rows(deployment.engine())}
+    assert {event["outbox_key"]: event["occurrence"] for event in sent} == occurrences
+    assert all({"time", "level", "logger", "message", "message_key"} <= set(event) for event in sent)
+    assert deployment.slack.token not in output

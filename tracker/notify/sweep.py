@@ -265,7 +265,8 @@ class Sweeper:
                 report.messages += 1
                 report.sent += len(rows)
                 report.late += len(rows) if message.late else 0
-                log.info("sent %s (%d notices)%s", message.key, len(rows), " late" if message.late else "")
+                for row in rows:
+                    log.info("sent %s%s", row.key, " (late)" if message.late else "", extra=_event(row, message))
             elif isinstance(outcome, TransientSendError) and max(row.attempts for row in rows) < outbox.MAX_ATTEMPTS:
                 wait = outbox.backoff(max(row.attempts for row in rows), outcome.retry_after)
                 for row in rows:
@@ -295,7 +296,8 @@ class Sweeper:
             row.provider_id = error.provider_id if unknown else row.provider_id
         line = _describe(message.key, message.channel, message.recipient, text)
         (report.unknown if unknown else report.failed).append(line)
-        log.error("%s", line)
+        for row in rows:
+            log.error("%s %s: %s", row.state, row.key, text, extra=_event(row, message))
         fallback_to: list[str] = []
         if isinstance(error, PermanentSendError) and message.channel == "slack" and "email" in self.channels:
             fallback_to = self._fall_back_to_email(session, rows, now, report)
@@ -369,6 +371,12 @@ class Sweeper:
                         day=now.astimezone(self.zone).date(), subject=None, channel=channel, recipient=recipient,
                         language=language, reason="coordinators", detail=text)
         return outbox.row_values(notice, now, now)
+
+
+def _event(row: OutboxRow, message: Message) -> dict[str, str]:
+    """The fields of a log line about one notice (``tracker.logs`` puts them in JSON lines)."""
+    occurrence = f"{row.deliverable_id}/{row.occurrence_year or '-'}" if row.deliverable_id else "-"
+    return {"outbox_key": row.key, "occurrence": occurrence, "message_key": message.key}
 
 
 def _describe(key: str, channel: str, recipient: str, error: str) -> str:
