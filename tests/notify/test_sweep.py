@@ -223,17 +223,13 @@ def providers(slack: SlackStandIn, smtp: SmtpServer) -> dict:
             "email": EmailChannel.from_url(smtp.url(), SENDER, timeout=5)}
 
 
-def posted_to(slack: SlackStandIn, name: str) -> list:
-    (channel,) = [c for c in slack._channels.values() if c.name == name]
-    return slack.messages_in(channel.id)
-
 
 def test_slack_and_email_carry_the_messages_and_the_email_has_the_occurrence_as_ics(
         plan: Tracker, slack: SlackStandIn, smtp: SmtpServer) -> None:
     desk = Desk(plan.database_url, CONTACTS, providers(slack, smtp))
     report = desk.sweep(at(date(2026, 6, 23)))
     assert report.ok and report.messages == 2
-    (post,) = posted_to(slack, "regionerne")
+    (post,) = slack.messages_in("regionerne")
     assert "Late-effects clinics established" not in post.text  # the party reads Danish
     assert "Senfølgeklinikker etableret" in post.text
     (mail,) = smtp.received
@@ -259,9 +255,9 @@ def test_a_transient_failure_is_retried_with_backoff_then_given_up_and_reported(
     assert row.state == "pending" and row.next_attempt_at == now + timedelta(minutes=1)
     assert desk.sweep(now + timedelta(seconds=30)).messages == 0  # not before the backoff
     assert desk.sweep(now + timedelta(minutes=2)).sent == 1
-    assert len(posted_to(slack, "regionerne")) == 1
+    assert len(slack.messages_in("regionerne")) == 1
     assert desk.rows(channel="slack")[0].state == "sent"
-    posted_before = len(posted_to(slack, "regionerne"))
+    posted_before = len(slack.messages_in("regionerne"))
 
     # The next reminder meets an outage that outlasts every retry.
     # (Monday: the task force's digest meets the same outage.)
@@ -277,8 +273,8 @@ def test_a_transient_failure_is_retried_with_backoff_then_given_up_and_reported(
     assert waits == [outbox.backoff(n) for n in range(1, outbox.MAX_ATTEMPTS)]
     assert row.state == "failed" and "gave up after 6 attempts" in row.error
     assert report.failed and not report.ok
-    assert len(posted_to(slack, "regionerne")) == posted_before
-    (problem,) = posted_to(slack, "koordinering")  # both failures, in one message
+    assert len(slack.messages_in("regionerne")) == posted_before
+    (problem,) = slack.messages_in("koordinering")  # both failures, in one message
     assert problem.text.startswith("Cancer Plan V: 2 messages could not be delivered")
     assert "#regionerne" in problem.text and "#taskforce" in problem.text and "tracker notify retry" in problem.text
 
@@ -294,7 +290,7 @@ def test_a_permanent_slack_failure_goes_by_email_instead_and_the_coordinators_he
     assert states["senfoelgeklinikker/-/reminder/7d@2026-06-30/slack/#regionerne"] == "failed"
     assert states["senfoelgeklinikker/-/reminder/7d@2026-06-30/email/regioner@example.org"] == "sent"
     assert sorted(m.rcpt_tos[0] for m in smtp.received) == ["regioner@example.org", "sst@example.org"]
-    (problem,) = posted_to(slack, "koordinering")
+    (problem,) = slack.messages_in("koordinering")
     assert "is_archived" in problem.text and "sent by e-mail to regioner@example.org instead" in problem.text
     assert desk.rows(channel="slack", state="failed")[0].error_code == "is_archived"
     # Nothing more later that day: the failure is recorded, the fallback sent, the report delivered.
@@ -309,15 +305,15 @@ def test_an_unknown_outcome_is_never_resent_by_itself_only_by_a_coordinator(
     assert len(report.unknown) == 1 and report.fallbacks == 0
     (row,) = desk.rows(channel="slack", kind="reminder")
     assert row.state == "unknown"
-    (problem,) = posted_to(slack, "koordinering")
+    (problem,) = slack.messages_in("koordinering")
     assert "may not have arrived" in problem.text
     for hour in (10, 11, 15):
         assert desk.sweep(at(date(2026, 6, 23), hour)).messages == 0
-    assert len(posted_to(slack, "regionerne")) == 1  # the one the stand-in took before it hung up
+    assert len(slack.messages_in("regionerne")) == 1  # the one the stand-in took before it hung up
     result = plan.ok("notify", "retry", row.message_key)
     assert "1 notice will be sent again" in result.output
     assert desk.sweep(at(date(2026, 6, 23), 16)).sent == 1
-    assert len(posted_to(slack, "regionerne")) == 2
+    assert len(slack.messages_in("regionerne")) == 2
     assert desk.rows(channel="slack", kind="reminder")[0].state == "sent"
 
 
@@ -372,9 +368,9 @@ def test_a_sweep_killed_while_sending_leaves_one_unknown_and_nothing_sent_twice(
     process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while not posted_to(slack, "regionerne") and time.monotonic() < deadline and process.poll() is None:
+        while not slack.messages_in("regionerne") and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
-        assert posted_to(slack, "regionerne"), process.communicate(timeout=5)[0].decode()
+        assert slack.messages_in("regionerne"), process.communicate(timeout=5)[0].decode()
         process.send_signal(signal.SIGKILL)
     finally:
         process.kill()
@@ -391,12 +387,12 @@ def test_a_sweep_killed_while_sending_leaves_one_unknown_and_nothing_sent_twice(
     assert len(later.unknown) == 1 and later.messages == 2  # the reminder to #sst, the report to the coordinators
     assert {row.recipient: row.state for row in desk.rows(kind="reminder")} == {"#regionerne": "unknown",
                                                                                 "#sst": "sent"}
-    assert len(posted_to(slack, "regionerne")) == 1 and len(posted_to(slack, "sst")) == 1
-    (problem,) = posted_to(slack, "koordinering")
+    assert len(slack.messages_in("regionerne")) == 1 and len(slack.messages_in("sst")) == 1
+    (problem,) = slack.messages_in("koordinering")
     assert "was being sent when tracker stopped" in problem.text
     for hour in (11, 14):
         assert desk.sweep(at(date(2026, 6, 23), hour)).messages == 0
-    assert len(posted_to(slack, "regionerne")) == 1
+    assert len(slack.messages_in("regionerne")) == 1
 
 
 # -- the commands ------------------------------------------------------------------------------------------------

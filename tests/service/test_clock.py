@@ -211,10 +211,6 @@ def wait_for(condition, seconds: float, process: subprocess.Popen | None = None)
     raise AssertionError("timed out")
 
 
-def posted_to(slack: SlackStandIn, name: str) -> list:
-    (channel,) = [c for c in slack._channels.values() if c.name == name]
-    return slack.messages_in(channel.id)
-
 
 def stop(process: subprocess.Popen) -> tuple[int, str]:
     process.send_signal(signal.SIGTERM)
@@ -230,7 +226,7 @@ def test_sigterm_finishes_the_message_in_flight_and_gives_the_rest_back(deployme
     deployment.slack.script("chat.postMessage", Reply.hang(3, posted=True))  # Slack takes three seconds to answer
     clock = deployment.start("clock")
     try:
-        wait_for(lambda: posted_to(deployment.slack, "regionerne"), 30, clock)
+        wait_for(lambda: deployment.slack.messages_in("regionerne"), 30, clock)
         code, output = stop(clock)
     finally:
         clock.kill()
@@ -239,10 +235,10 @@ def test_sigterm_finishes_the_message_in_flight_and_gives_the_rest_back(deployme
     states = {row.recipient: row.state for row in rows(engine)}
     assert states == {"#regionerne": "sent", "#sst": "pending"}, output  # finished, and given back unsent
     assert meta(engine, LEASE) == ""  # released: the next clock starts at once
-    assert posted_to(deployment.slack, "sst") == []
+    assert deployment.slack.messages_in("sst") == []
     settings = {name: deployment.env[name] for name in ("TRACKER_CONTACTS", "SLACK_BOT_TOKEN", "SLACK_API_URL")}
     assert "Sweep: 1 messages sent" in deployment.tracker.ok("notify", "run", env=settings).output
-    assert len(posted_to(deployment.slack, "regionerne")) == 1 and len(posted_to(deployment.slack, "sst")) == 1
+    assert len(deployment.slack.messages_in("regionerne")) == 1 and len(deployment.slack.messages_in("sst")) == 1
 
 
 def test_a_second_clock_process_exits_at_once_naming_the_first(deployment: Deployment) -> None:
@@ -276,7 +272,7 @@ def test_tracker_run_answers_on_its_port_within_seconds_and_sends_what_is_due(de
             wait_for(healthy, 15, process)
             assert time.monotonic() - started < 15
             wait_for(lambda: client.get("/healthz").json()["clock"]["last_tick"] is not None, 15, process)
-        wait_for(lambda: posted_to(deployment.slack, "regionerne") and posted_to(deployment.slack, "sst"), 15,
+        wait_for(lambda: deployment.slack.messages_in("regionerne") and deployment.slack.messages_in("sst"), 15,
                  process)
         code, output = stop(process)
         assert code == 0, output
@@ -310,7 +306,7 @@ def test_the_procfile_runs_as_a_whole(deployment: Deployment, tmp_path: Path) ->
 
             wait_for(served, 30, processes)
             assert b"BEGIN:VCALENDAR" in client.get(feed_path).content
-        wait_for(lambda: posted_to(deployment.slack, "regionerne") and posted_to(deployment.slack, "sst"), 30,
+        wait_for(lambda: deployment.slack.messages_in("regionerne") and deployment.slack.messages_in("sst"), 30,
                  processes)
         _code, output = stop(processes)  # honcho itself answers SIGTERM with 143
         assert "web.1 stopped (rc=0)" in output and "clock.1 stopped (rc=0)" in output, output
@@ -323,7 +319,7 @@ def test_the_clock_logs_one_json_line_per_event_with_its_keys_and_no_secret(depl
     deployment.prepare()
     clock = deployment.start("--log-format", "json", "clock")
     try:
-        wait_for(lambda: posted_to(deployment.slack, "regionerne") and posted_to(deployment.slack, "sst"), 30, clock)
+        wait_for(lambda: deployment.slack.messages_in("regionerne") and deployment.slack.messages_in("sst"), 30, clock)
         time.sleep(0.5)
         code, output = stop(clock)
     finally:
