@@ -949,6 +949,71 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
     click.echo(ngettext("{count} message.", "{count} messages.", count).format(count=count))
 
 
+@cli.command("report")
+@click.option("--as-of", "as_of_day", type=DATE, metavar="DATE", help="The report's day (default: today).")
+@click.option("--since", type=DATE, metavar="DATE",
+              help="List the changes since this day, the last report's (default: a year before --as-of).")
+@click.option("--format", "report_format", type=click.Choice(["md", "csv", "html"]), default="md",
+              show_default=True, help="Markdown, CSV, or HTML that prints on A4.")
+@click.option("--party", metavar="PARTY", help="Only this responsible party (a party key, e.g. regionerne).")
+@click.option("--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write here instead of printing.")
+@_database_option
+def report_command(as_of_day: date | None, since: date | None, report_format: str, party: str | None,
+                   output: str | None, database_url: str | None) -> None:
+    """The status of every deliverable as of a day: overdue first, by theme and party, slippage, changes.
+
+    For the yearly written status to Sundhedsstyrelsen and the yearly report to
+    the ministry. Statuses and due days are as they were at the end of the
+    day: later changes are undone from the history.
+    """
+    from datetime import time, timedelta
+
+    from sqlmodel import select
+
+    from tracker.clock import plan_zone
+    from tracker.i18n import current_language
+    from tracker.report import RENDERERS, Report, as_of, changes_between
+    from tracker.store.db import read_session
+    from tracker.store.queries import ListFilter, closest_ids, list_occurrences
+    from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
+
+    day = as_of_day or plan_today()
+    if since is None:  # a year before; from a leap day, the 28th of February
+        since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
+    if since > day:
+        raise click.BadParameter(_("--since is after --as-of."), param_hint="--since")
+    zone = plan_zone()
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)  # the end of the report's day
+    engine = _open_existing(database_url)
+    with read_session(engine) as session:
+        parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
+        if party and party not in parties:
+            from tracker.errors import UnknownIdError
+
+            suggestions = closest_ids(party, list(parties))
+            raise UnknownIdError(_("No party has the key {key!r}.").format(key=party) + (
+                _(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions else ""), suggestions)
+        themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
+        views = list_occurrences(session, day, ListFilter(owner=party))
+        history = list(session.exec(select(HistoryRow)))
+    report = Report(as_of=day, since=since, party=parties[party][0] if party else None,
+                    entries=as_of(views, history, end, day),
+                    changes=[change for change in changes_between(
+                        history, datetime.combine(since, time(0), zone), end)
+                        if not party or change.label.split(" ")[0] in {view.id for view in views}],
+                    themes=themes, parties=parties)
+    text = RENDERERS[report_format](report, current_language() == "en")
+    if output:
+        from pathlib import Path
+
+        from tracker.calendar.export import write_atomically
+
+        write_atomically(Path(output), text.encode("utf-8"))
+        click.echo(_("Wrote the report to {path}.").format(path=output), err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 @cli.group()
 def config() -> None:
     """The settings this deployment runs with (from the environment)."""

@@ -1,0 +1,113 @@
+"""`tracker report`: the status as of a day, later changes undone, compared against golden files.
+
+The golden files under tests/golden/ were read by eye; regenerate them with
+UPDATE_GOLDEN=1 after a deliberate change and read the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+
+from tests.conftest import Tracker
+from tracker.report import _csv_cell
+
+GOLDEN = Path(__file__).parent / "golden"
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+@pytest.fixture
+def history(tracker: Tracker) -> Tracker:
+    """The small register through half a year: a status change, a re-plan, and a change after the report's day."""
+    with freeze_time(datetime(2026, 1, 5, 10, tzinfo=CPH)):
+        tracker.ok("sync")
+    with freeze_time(datetime(2026, 3, 2, 14, tzinfo=CPH)):
+        tracker.ok("status", "senfoelgeklinikker", "in_progress", "--note", "Region Nord er i gang.", "--by", "kg")
+    with freeze_time(datetime(2026, 5, 4, 9, tzinfo=CPH)):
+        tracker.ok("replan", "evaluering", "inden udgangen af 2029", "--reason", "Forsøget forlænges.", "--by", "kg")
+    with freeze_time(datetime(2026, 8, 10, 9, tzinfo=CPH)):
+        tracker.ok("status", "regional-status", "done", "--occurrence", "2026", "--note", "Modtaget.", "--by", "kg")
+    return tracker
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8", newline="")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs; UPDATE_GOLDEN=1 shows how"
+
+
+@pytest.mark.parametrize(("report_format", "lang"), [("md", "da"), ("csv", "da"), ("html", "da"), ("md", "en")])
+def test_the_report_as_of_a_day_matches_its_golden_file(history: Tracker, report_format: str, lang: str) -> None:
+    history.lang = lang
+    output = history.ok("report", "--as-of", "2026-07-15", "--since", "2026-01-01", "--format", report_format).output
+    golden(f"report-2026-07-15-{lang}.{report_format}", output)
+
+
+def test_later_changes_are_undone_and_overdue_comes_first(history: Tracker) -> None:
+    rows = list(csv.DictReader(io.StringIO(history.ok(
+        "report", "--as-of", "2026-07-15", "--format", "csv").output)))
+    by_id = {(row["id"], row["occurrence"]): row for row in rows}
+    assert by_id[("regional-status", "2026")]["status"] == "not_started"  # done only on 10 August
+    assert by_id[("regional-status", "2026")]["overdue"] == "yes"
+    assert by_id[("senfoelgeklinikker", "")]["status"] == "in_progress"
+    assert by_id[("evaluering", "")]["slippage_days"] == "365"
+    assert [row["overdue"] for row in rows] == sorted((row["overdue"] for row in rows), reverse=True)
+    later = {(row["id"], row["occurrence"]): row for row in csv.DictReader(io.StringIO(history.ok(
+        "report", "--as-of", "2026-08-10", "--format", "csv").output))}
+    assert later[("regional-status", "2026")]["status"] == "done"
+    before = history.ok("report", "--as-of", "2026-01-04", "--format", "csv").output
+    assert before.strip().count("\n") == 0  # nothing was in the plan yet: the header alone
+
+
+def test_the_html_report_is_well_formed_and_prints_on_a4(history: Tracker, tmp_path: Path) -> None:
+    target = tmp_path / "rapport.html"
+    history.lang = "da"
+    history.ok("report", "--as-of", "2026-07-15", "--format", "html", "--output", str(target))
+    page = target.read_text(encoding="utf-8")
+    assert '<html lang="da">' in page and "@page { size: A4;" in page
+
+    class Checker(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.open: list[str] = []
+            self.headings: list[int] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag not in ("meta", "br", "link"):
+                self.open.append(tag)
+            if tag in ("h1", "h2", "h3"):
+                self.headings.append(int(tag[1]))
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.open and self.open.pop() == tag, f"</{tag}> closes something else"
+
+    checker = Checker()
+    checker.feed(page)
+    assert checker.open == []
+    assert checker.headings[0] == 1 and all(b - a <= 1 for a, b in zip(checker.headings, checker.headings[1:]))
+
+
+def test_one_party_and_bad_input(history: Tracker) -> None:
+    sst = history.ok("report", "--as-of", "2026-07-15", "--party", "sst", "--format", "csv").output
+    assert sst.strip().count("\n") == 0  # sst is co-owner only: nothing of its own
+    regions = history.ok("report", "--as-of", "2026-07-15", "--party", "regionerne").output
+    assert "Regionerne" in regions
+    unknown = history.fails("report", "--party", "regioner")
+    assert "No party has the key 'regioner'" in unknown.output and "regionerne" in unknown.output
+    assert history("report", "--as-of", "2026-01-01", "--since", "2026-02-01").exit_code == 2
+
+
+@pytest.mark.parametrize(("value", "cell"), [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"),
+                                             ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("Senfølger", "Senfølger"),
+                                             (None, ""), (2026, "2026")])
+def test_csv_cells_never_run_as_formulas(value: object, cell: str) -> None:
+    assert _csv_cell(value) == cell

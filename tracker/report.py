@@ -1,0 +1,315 @@
+"""The yearly status report: every deliverable as of a day, overdue first, by theme and by party.
+
+It serves the written status the regions and KL owe Sundhedsstyrelsen each
+year and Sundhedsstyrelsen's yearly report to the ministry. Pure: the
+database's current occurrences and their history come in, and ``as_of``
+replays the history backwards to the end of the report's day (a status or a
+due day changed later is shown as it was then; an occurrence added later is
+left out). Rendering to Markdown, CSV and HTML (printable on A4) escapes
+register text for each format.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from tracker.i18n import _, format_day
+from tracker.model import Status, is_overdue
+from tracker.store.queries import OccurrenceView
+from tracker.store.tables import HistoryRow
+
+# History actions a report lists as "changed since the last report".
+CHANGES = ("status", "replan", "note", "archived", "restored")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One occurrence as it stood at the end of the report's day."""
+
+    view: OccurrenceView  # status and due as they were then
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        return self.view.id if self.view.occurrence is None else f"{self.view.id} {self.view.occurrence}"
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    label: str
+    action: str
+    old: str | None
+    new: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    as_of: date
+    since: date
+    party: str | None
+    entries: list[Entry]
+    changes: list[Change]
+    themes: dict[str, tuple[int, str, str]]  # key → (number, topic, topic_en)
+    parties: dict[str, tuple[str, str]]  # key → (name, name_en)
+
+
+def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment: datetime,
+          day: date) -> list[Entry]:
+    """The occurrences as they stood at ``moment`` (the end of ``day``), undoing every later change."""
+    later = sorted((row for row in history if row.at > moment and row.deliverable_id),
+                   key=lambda row: (row.at, row.id or 0))
+    created_later = {row.deliverable_id for row in later if row.action == "created"}
+    by_occurrence: dict[tuple[str, str], list[HistoryRow]] = defaultdict(list)
+    for row in later:
+        by_occurrence[(row.deliverable_id or "", row.occurrence_key or "")].append(row)
+    entries = []
+    for view in views:
+        rows = by_occurrence.get((view.id, "" if view.occurrence is None else str(view.occurrence)), [])
+        if view.id in created_later or any(row.action == "occurrence_added" for row in rows):
+            continue  # not in the plan yet
+        # The first change of a field after ``moment`` holds, as its old value, what the field was then.
+        first_status = next((row for row in rows if row.field == "status" and row.old_value), None)
+        first_due = next((row for row in rows if row.field == "due" and row.old_value), None)
+        status = Status(first_status.old_value) if first_status else view.status
+        due = date.fromisoformat(first_due.old_value) if first_due else view.due
+        then = replace(view, status=status, due=due)
+        entries.append(Entry(view=then, overdue=is_overdue(due, status, day)))
+    return entries
+
+
+def changes_between(history: Iterable[HistoryRow], start: datetime, end: datetime) -> list[Change]:
+    """The changes people made from ``start`` to ``end``, one line each."""
+    changes = []
+    replanned: set[tuple[datetime, str]] = set()
+    for row in sorted(history, key=lambda r: (r.at, r.id or 0)):
+        if not (start <= row.at <= end) or row.action not in CHANGES or not row.deliverable_id:
+            continue
+        if row.action == "status" and row.actor == "register":
+            continue  # a status the register states is not news
+        if row.action == "replan":
+            # A re-plan records the new deadline, then each occurrence's new due day: one line says it.
+            if (row.at, row.deliverable_id) in replanned:
+                continue
+            replanned.add((row.at, row.deliverable_id))
+        label = row.deliverable_id if not row.occurrence_key else f"{row.deliverable_id} {row.occurrence_key}"
+        changes.append(Change(at=row.at, label=label, action=row.action, old=row.old_value, new=row.new_value,
+                              note=row.note))
+    return changes
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Shared wording
+
+
+def _status(entry: Entry) -> str:
+    label = entry.view.status.label
+    return _("{status}, overdue").format(status=label) if entry.overdue else label
+
+
+def _slippage(entry: Entry) -> str:
+    days = (entry.view.due - entry.view.baseline_due).days
+    return "" if days == 0 else _("{days:+d} days").format(days=days)
+
+
+def _title(entry: Entry, english: bool) -> str:
+    return entry.view.title_en if english else entry.view.title
+
+
+def _counts(entries: list[Entry]) -> list[tuple[str, int]]:
+    counter = Counter("overdue" if entry.overdue else entry.view.status.value for entry in entries)
+    order = [("done", _("done")), ("in_progress", _("in progress")), ("at_risk", _("at risk")),
+             ("overdue", _("overdue")), ("not_started", _("not started")), ("cancelled", _("cancelled"))]
+    return [(label, counter[key]) for key, label in order]
+
+
+def _change_text(change: Change) -> str:
+    if change.action == "status" and change.old and change.new:
+        what = _("status {old} → {new}").format(old=Status(change.old).label, new=Status(change.new).label)
+    elif change.action == "replan":
+        what = _("re-planned {old} → {new}").format(old=change.old or "?", new=change.new or "?")
+    elif change.action == "note":
+        what = _("note")
+    elif change.action == "archived":
+        what = _("removed from the register")
+    else:
+        what = _("back in the register")
+    return f"{what}: {change.note}" if change.note else what
+
+
+def _ordered(report: Report) -> tuple[list[Entry], list[tuple[str, list[Entry]]], list[tuple[str, list[Entry]]]]:
+    """Overdue first; then every entry by theme (in the plan's order) and by party."""
+    key = (lambda e: (e.view.due, e.view.id, e.view.occurrence or 0))
+    overdue = sorted((e for e in report.entries if e.overdue), key=key)
+    by_theme: dict[str, list[Entry]] = {}
+    by_party: dict[str, list[Entry]] = {}
+    for entry in sorted(report.entries, key=key):
+        by_theme.setdefault(entry.view.theme, []).append(entry)
+        by_party.setdefault(entry.view.owner, []).append(entry)
+    themes = sorted(by_theme.items(), key=lambda item: (report.themes.get(item[0], (999, "", ""))[0], item[0]))
+    parties = sorted(by_party.items())
+    return overdue, themes, parties
+
+
+def _theme_name(report: Report, key: str, english: bool) -> str:
+    number, topic, topic_en = report.themes.get(key, (0, key, key))
+    return _("Recommendation {number}: {topic}").format(number=number, topic=topic_en if english else topic) \
+        if number else key
+
+
+def _party_name(report: Report, key: str, english: bool) -> str:
+    name, name_en = report.parties.get(key, (key, key))
+    return name_en if english else name
+
+
+def _heading(report: Report) -> tuple[str, str]:
+    title = _("Cancer Plan V: status as of {day}").format(day=format_day(report.as_of))
+    if report.party:
+        title = _("{title}, {party}").format(title=title, party=report.party)
+    subtitle = _("Changes since {day}. Overdue means the due day has passed and it is neither done nor cancelled.") \
+        .format(day=format_day(report.since))
+    return title, subtitle
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _md(text: str) -> str:
+    """Register text in a Markdown table cell: no line breaks, no cell breaks, no markup."""
+    text = " ".join(str(text).split())
+    for character in "\\|*_`[]<>#":
+        text = text.replace(character, "\\" + character)
+    return text
+
+
+def render_markdown(report: Report, english: bool) -> str:
+    title, subtitle = _heading(report)
+    overdue, themes, parties = _ordered(report)
+    columns = [_("Deliverable"), _("Responsible"), _("Deadline"), _("Due"), _("Status"), _("Slippage")]
+
+    def table(entries: list[Entry]) -> list[str]:
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for entry in entries:
+            cells = [f"{_md(_title(entry, english))} ({_md(entry.label)})", _md(_party_name(report, entry.view.owner,
+                     english)), _md(entry.view.deadline_text), entry.view.due.isoformat(), _md(_status(entry)),
+                     _slippage(entry)]
+            lines.append("| " + " | ".join(cells) + " |")
+        return lines
+
+    lines = [f"# {_md(title)}", "", subtitle, "",
+             " · ".join(f"{label}: {count}" for label, count in _counts(report.entries)), ""]
+    lines += [f"## {_('Overdue')} ({len(overdue)})", ""]
+    lines += table(overdue) if overdue else [_("Nothing is overdue.")]
+    lines += ["", f"## {_('By theme')}", ""]
+    for key, entries in themes:
+        lines += [f"### {_md(_theme_name(report, key, english))}", "", *table(entries), ""]
+    lines += [f"## {_('By responsible party')}", "", "| " + _("Party") + " | " + " | ".join(
+        label for label, _count in _counts([])) + " |", "|" + "---|" * 7]
+    for key, entries in parties:
+        lines.append(f"| {_md(_party_name(report, key, english))} | " + " | ".join(
+            str(count) for _label, count in _counts(entries)) + " |")
+    lines += ["", f"## {_('Changed since {day}').format(day=format_day(report.since))} ({len(report.changes)})", ""]
+    if not report.changes:
+        lines.append(_("No changes."))
+    for change in report.changes:
+        lines.append(f"- {change.at.date().isoformat()} · {_md(change.label)} · {_md(_change_text(change))}")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# CSV
+
+
+def _csv_cell(value: object) -> str:
+    """A cell no spreadsheet will run as a formula (OWASP's CSV injection advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def render_csv(report: Report, english: bool) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
+                     "slippage_days", "status", "overdue"])
+    overdue, themes, _parties = _ordered(report)
+    for entry in overdue + [entry for _key, entries in themes for entry in entries if not entry.overdue]:
+        view = entry.view
+        writer.writerow([_csv_cell(value) for value in (
+            report.as_of.isoformat(), view.id, view.occurrence, _title(entry, english), view.owner, view.theme,
+            view.deadline_text, view.due.isoformat(), view.baseline_due.isoformat(),
+            (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no")])
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# HTML, for the screen and for A4 paper
+
+_CSS = """
+@page { size: A4; margin: 18mm 15mm; }
+body { font-family: system-ui, sans-serif; color: #111; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
+th, td { border-bottom: 1px solid #999; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+.overdue { font-weight: bold; }
+.overdue td:nth-child(5)::before { content: "⚠ "; }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
+"""
+
+
+def _h(text: object) -> str:
+    return html.escape(" ".join(str(text).split()), quote=True)
+
+
+def render_html(report: Report, english: bool) -> str:
+    title, subtitle = _heading(report)
+    overdue, themes, parties = _ordered(report)
+    columns = [_("Deliverable"), _("Responsible"), _("Deadline"), _("Due"), _("Status"), _("Slippage")]
+
+    def table(entries: list[Entry]) -> str:
+        head = "".join(f"<th scope=\"col\">{_h(column)}</th>" for column in columns)
+        rows = []
+        for entry in entries:
+            css = ' class="overdue"' if entry.overdue else ""
+            rows.append(f"<tr{css}><td>{_h(_title(entry, english))} <small>({_h(entry.label)})</small></td>"
+                        f"<td>{_h(_party_name(report, entry.view.owner, english))}</td>"
+                        f"<td>{_h(entry.view.deadline_text)}</td><td>{entry.view.due.isoformat()}</td>"
+                        f"<td>{_h(_status(entry))}</td><td>{_h(_slippage(entry))}</td></tr>")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+    parts = [f"<!doctype html>\n<html lang=\"{'en' if english else 'da'}\">\n<head>\n<meta charset=\"utf-8\">\n"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{_h(title)}</title>\n"
+             f"<style>{_CSS}</style>\n</head>\n<body>\n<h1>{_h(title)}</h1>\n<p>{_h(subtitle)}</p>\n<p>"
+             + " · ".join(f"{_h(label)}: {count}" for label, count in _counts(report.entries)) + "</p>\n"]
+    parts.append(f"<h2>{_h(_('Overdue'))} ({len(overdue)})</h2>\n")
+    parts.append(table(overdue) if overdue else f"<p>{_h(_('Nothing is overdue.'))}</p>")
+    parts.append(f"\n<h2>{_h(_('By theme'))}</h2>\n")
+    for key, entries in themes:
+        parts.append(f"<h3>{_h(_theme_name(report, key, english))}</h3>\n{table(entries)}\n")
+    heads = "".join(f"<th scope=\"col\">{_h(label)}</th>" for label, _count in _counts([]))
+    rows = "".join(f"<tr><th scope=\"row\">{_h(_party_name(report, key, english))}</th>"
+                   + "".join(f"<td>{count}</td>" for _label, count in _counts(entries)) + "</tr>"
+                   for key, entries in parties)
+    parts.append(f"<h2>{_h(_('By responsible party'))}</h2>\n<table><thead><tr><th scope=\"col\">{_h(_('Party'))}"
+                 f"</th>{heads}</tr></thead><tbody>{rows}</tbody></table>\n")
+    parts.append(f"<h2>{_h(_('Changed since {day}').format(day=format_day(report.since)))} "
+                 f"({len(report.changes)})</h2>\n")
+    if report.changes:
+        parts.append("<ul>" + "".join(f"<li>{change.at.date().isoformat()} · {_h(change.label)} · "
+                                      f"{_h(_change_text(change))}</li>" for change in report.changes) + "</ul>\n")
+    else:
+        parts.append(f"<p>{_h(_('No changes.'))}</p>\n")
+    parts.append("</body>\n</html>\n")
+    return "".join(parts)
+
+
+RENDERERS = {"md": render_markdown, "csv": render_csv, "html": render_html}
