@@ -696,11 +696,11 @@ def notify_preview(start: date | None, end: date | None, as_json: bool, contacts
     Slack is used when SLACK_BOT_TOKEN is set, e-mail when SMTP_URL is; with
     neither, messages are printed to the console.
     """
-    import json
     from datetime import timedelta
 
     from tracker.clock import plan_zone
     from tracker.notify.contacts import load_contacts
+    from tracker.notify.message import notice_record
     from tracker.notify.planner import bundle, plan_notices
     from tracker.notify.settings import channel_names
     from tracker.notify.source import load_changes, load_party_names, load_subjects
@@ -724,31 +724,41 @@ def notify_preview(start: date | None, end: date | None, as_json: bool, contacts
         click.echo(_("Warning: {problem}").format(problem=problem), err=True)
     messages = bundle(plan.notices, subjects, changes, names, register.policy, zone, _base_url())
     by_bundle = {(m.channel, m.recipient, m.at.date()): m for m in messages}
-    if as_json:
-        records = []
-        for notice in plan.notices:
-            message = by_bundle[(notice.channel, notice.recipient, notice.day)]
-            records.append({
-                "at": message.at.isoformat(), "key": notice.key, "kind": notice.kind, "step": notice.step,
-                "id": notice.subject.deliverable_id if notice.subject else None,
-                "occurrence": notice.subject.year if notice.subject else None,
-                "channel": notice.channel, "recipient": notice.recipient, "language": notice.language,
-                "reason": notice.reason, "message": message.key, "subject": message.subject, "text": message.text,
-            })
-        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
-        return
-    if not messages:
+    records = []
+    for notice in plan.notices:
+        message = by_bundle[(notice.channel, notice.recipient, notice.day)]
+        subject = notice.subject
+        records.append(notice_record(
+            message.at, message, key=notice.key, kind=notice.kind, step=notice.step,
+            deliverable_id=subject.deliverable_id if subject else None, occurrence=subject.year if subject else None,
+            recipient=notice.recipient, language=notice.language, reason=notice.reason))
+    if not as_json and not messages:
         click.echo(_("No messages from {start} to {end}.").format(start=start, end=end))
         return
-    for message in messages:
-        click.echo(f"{message.at.isoformat(timespec='minutes')}  {message.channel}  {message.recipient}")
-        click.echo(f"  {message.subject}")
-        for notice in (n for n in plan.notices if (n.channel, n.recipient, n.day) ==
-                       (message.channel, message.recipient, message.at.date())):
-            what = (f"{notice.subject.deliverable_id}" + (f" ({notice.subject.year})" if notice.subject.year else "")
-                    if notice.subject else _("the week's overview"))
-            click.echo(f"    {notice.kind:<10} {what}  — {notice.reason}")
-    click.echo(ngettext("{count} message.", "{count} messages.", len(messages)).format(count=len(messages)))
+    _echo_records(records, as_json)
+
+
+def _echo_records(records: list[dict], as_json: bool) -> None:
+    """`notify preview` and `simulate`: the records as JSON, or one block per message with a line per notice."""
+    import json
+
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    by_message: dict[str, list[dict]] = {}
+    for record in records:
+        by_message.setdefault(record["message"], []).append(record)
+    for notices in by_message.values():
+        first = notices[0]
+        at = datetime.fromisoformat(first["at"]).isoformat(timespec="minutes")
+        click.echo(f"{at}  {first['channel']}  {first['recipient']}")
+        click.echo(f"  {first['subject']}")
+        for record in notices:
+            what = (record["id"] + (f" ({record['occurrence']})" if record["occurrence"] else "")
+                    if record["id"] else _("the week's overview"))
+            click.echo(f"    {record['kind']:<10} {what}  — {record['reason']}")
+    count = len(by_message)
+    click.echo(ngettext("{count} message.", "{count} messages.", count).format(count=count))
 
 
 class DateTimeType(click.ParamType):
@@ -917,8 +927,6 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
     console) are replaced by recorders, so nothing is sent. Each message is
     shown with the simulated instant it went out.
     """
-    import json
-
     from tracker.clock import plan_zone
     from tracker.notify.contacts import load_contacts
     from tracker.notify.settings import channel_names
@@ -931,22 +939,7 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
     contacts = load_contacts(contacts_path, set(register.parties))
     notices = simulate(register_path, contacts, channel_names(), start, end, zone=plan_zone(),
                        base_url=_base_url(), restart_every=restart_every)
-    if as_json:
-        click.echo(json.dumps([notice.record() for notice in notices], ensure_ascii=False, indent=2))
-        return
-    shown = None
-    for notice in notices:
-        message = notice.message
-        if message.key != shown:
-            shown = message.key
-            click.echo(f"{notice.at.isoformat(timespec='minutes')}  {message.channel}  {message.recipient}")
-            click.echo(f"  {message.subject}")
-        row = notice.row
-        what = f"{row.deliverable_id}" + (f" ({row.occurrence_year})" if row.occurrence_year else "") \
-            if row.deliverable_id else _("the week's overview")
-        click.echo(f"    {row.kind:<10} {what}")
-    count = len({notice.message.key for notice in notices})
-    click.echo(ngettext("{count} message.", "{count} messages.", count).format(count=count))
+    _echo_records([notice.record() for notice in notices], as_json)
 
 
 @cli.command("report")

@@ -70,6 +70,19 @@ def late_note(message: Message) -> str:
             day=format_day(message.at.date()), time=message.at.strftime("%H:%M"))
 
 
+def notice_record(at: datetime, message: Message, *, key: str, kind: str, step: str, deliverable_id: str | None,
+                  occurrence: int | None, recipient: str, language: str, reason: str) -> dict:
+    """One notice in the message that carries it, as `notify preview --json` and `simulate --json` print it.
+
+    An interface others read: the two commands must print the same objects.
+    """
+    return {
+        "at": at.isoformat(), "key": key, "kind": kind, "step": step, "id": deliverable_id, "occurrence": occurrence,
+        "channel": message.channel, "recipient": recipient, "language": language, "reason": reason,
+        "message": message.key, "subject": message.subject, "text": message.text,
+    }
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What the provider told us about an accepted message."""

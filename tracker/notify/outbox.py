@@ -33,12 +33,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import _
 from tracker.notify.planner import Notice
+from tracker.store.db import upsert_insert
 from tracker.store.queries import closest_ids
 from tracker.store.tables import MetaRow, OutboxRow
 
@@ -171,8 +171,7 @@ def insert_new(session: Session, rows: Sequence[dict]) -> int:
     """Insert the rows whose key is not there yet; return how many were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     # One compiled statement, executed for many parameter sets (SQLAlchemy batches them with RETURNING,
     # which counts what was new: rowcount is not reliable for multi-row inserts on every driver).
     statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(

@@ -29,7 +29,7 @@ import logging
 import threading
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -322,55 +322,58 @@ class Sweeper:
         report.fallbacks += outbox.insert_new(session, new)
         return list(dict.fromkeys(addresses))
 
-    def _coordinator_routes(self, exclude: tuple[str, str]) -> list[tuple[str, str, str]]:
-        return [route for route in routes_for(self.contacts.coordinators, self.routes, "coordinators")
-                if (route[0], route[1]) != exclude]
-
     def _report_problem(self, session, message: Message, error: str, unknown: bool, fallback_to: list[str],
                         now: datetime) -> None:
-        rows = []
-        for channel, recipient, language in self._coordinator_routes((message.channel, message.recipient)):
-            with using_language(language):
-                what = (_("The message “{subject}” to {recipient} ({channel}) may not have arrived: {error}")
-                        if unknown else
-                        _("The message “{subject}” to {recipient} ({channel}) could not be delivered: {error}"))
-                lines = [what.format(subject=message.subject, recipient=message.recipient, channel=message.channel,
-                                     error=error)]
-                if fallback_to:
-                    lines.append(_("It was sent by e-mail to {addresses} instead.").format(
-                        addresses=", ".join(fallback_to)))
-                elif unknown:
-                    lines.append(_("Check with the recipient; if it did not arrive, send it again with "
-                                   "`tracker notify retry {key}`.").format(key=message.key))
-                else:
-                    lines.append(_("Fix the cause, then send it again with `tracker notify retry {key}`.").format(
-                        key=message.key))
-                lines.extend(f"• {item.title}: {item.line}" for item in message.items)
-            rows.append(self._problem_row(message.key, channel, recipient, language, "\n".join(lines), now))
-        outbox.insert_new(session, rows)
+        def text() -> str:
+            what = (_("The message “{subject}” to {recipient} ({channel}) may not have arrived: {error}")
+                    if unknown else
+                    _("The message “{subject}” to {recipient} ({channel}) could not be delivered: {error}"))
+            lines = [what.format(subject=message.subject, recipient=message.recipient, channel=message.channel,
+                                 error=error)]
+            if fallback_to:
+                lines.append(_("It was sent by e-mail to {addresses} instead.").format(
+                    addresses=", ".join(fallback_to)))
+            elif unknown:
+                lines.append(_("Check with the recipient; if it did not arrive, send it again with "
+                               "`tracker notify retry {key}`.").format(key=message.key))
+            else:
+                lines.append(_("Fix the cause, then send it again with `tracker notify retry {key}`.").format(
+                    key=message.key))
+            lines.extend(f"• {item.title}: {item.line}" for item in message.items)
+            return "\n".join(lines)
+
+        self._report(session, message.key, (message.channel, message.recipient), text, now)
 
     def _report_interrupted(self, session, row: OutboxRow, now: datetime) -> None:
         if row.kind == "problem":
             return
         key = row.message_key or row.key
-        rows = []
-        for channel, recipient, language in self._coordinator_routes((row.channel, row.recipient)):
-            with using_language(language):
-                text = _("The message {key} to {recipient} ({channel}) was being sent when tracker stopped, so it "
-                         "may have arrived. Check with the recipient; if it did not arrive, send it again with "
-                         "`tracker notify retry {key}`.").format(key=key, recipient=row.recipient,
-                                                                 channel=row.channel)
-            rows.append(self._problem_row(key, channel, recipient, language, text, now))
-        outbox.insert_new(session, rows)
 
-    def _problem_row(self, message_key: str, channel: str, recipient: str, language: str, text: str,
-                     now: datetime) -> dict:
-        """One report to one coordinator route: one per failed message (the key says which), however often."""
+        def text() -> str:
+            return _("The message {key} to {recipient} ({channel}) was being sent when tracker stopped, so it may "
+                     "have arrived. Check with the recipient; if it did not arrive, send it again with "
+                     "`tracker notify retry {key}`.").format(key=key, recipient=row.recipient, channel=row.channel)
+
+        self._report(session, key, (row.channel, row.recipient), text, now)
+
+    def _report(self, session, message_key: str, failed_route: tuple[str, str], text: Callable[[], str],
+                now: datetime) -> None:
+        """Tell the coordinators, each in their language, on every route but the one that failed.
+
+        One report per failed message (its key says which), however often that message fails.
+        """
         step = hashlib.sha256(message_key.encode()).hexdigest()[:20]
-        notice = Notice(key=f"-/-/problem/{step}/{channel}/{recipient}", kind="problem", step=step,
-                        day=now.astimezone(self.zone).date(), subject=None, channel=channel, recipient=recipient,
-                        language=language, reason="coordinators", detail=text)
-        return outbox.row_values(notice, now, now)
+        rows = []
+        for channel, recipient, language in routes_for(self.contacts.coordinators, self.routes, "coordinators"):
+            if (channel, recipient) == failed_route:
+                continue
+            with using_language(language):
+                detail = text()
+            notice = Notice(key=f"-/-/problem/{step}/{channel}/{recipient}", kind="problem", step=step,
+                            day=now.astimezone(self.zone).date(), subject=None, channel=channel, recipient=recipient,
+                            language=language, reason="coordinators", detail=detail)
+            rows.append(outbox.row_values(notice, now, now))
+        outbox.insert_new(session, rows)
 
 
 def _event(row: OutboxRow, message: Message) -> dict[str, str]:

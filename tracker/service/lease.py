@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from tracker.errors import ClockBusyError
 from tracker.i18n import _
-from tracker.store.db import write_session
+from tracker.store.db import upsert_insert, write_session
 from tracker.store.tables import MetaRow
 
 LEASE = "clock_lease"
@@ -37,8 +36,7 @@ def _locked(session: Session, key: str, now: datetime) -> MetaRow:
     query = select(MetaRow).where(MetaRow.key == key).with_for_update()
     row = session.exec(query).first()
     if row is None:  # the first clock on this database; two at once both insert-or-nothing, then lock
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(insert(MetaRow.__table__).values(key=key, value="", updated_at=now)
+        session.execute(upsert_insert(session)(MetaRow.__table__).values(key=key, value="", updated_at=now)
                         .on_conflict_do_nothing(index_elements=["key"]))
         row = session.exec(query).one()
     return row

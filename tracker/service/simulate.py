@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from tracker.notify.contacts import Contacts
-from tracker.notify.message import Delivery, Message
+from tracker.notify.message import Delivery, Message, notice_record
 from tracker.notify.sweep import Sweeper
 from tracker.register import load_register
 from tracker.service.clock import Clock
@@ -65,12 +65,9 @@ class SimulatedNotice:
 
     def record(self) -> dict:
         row = self.row
-        return {
-            "at": self.at.isoformat(), "key": row.key, "kind": row.kind, "step": row.step,
-            "id": row.deliverable_id, "occurrence": row.occurrence_year, "channel": row.channel,
-            "recipient": row.recipient, "language": row.language, "reason": row.reason,
-            "message": self.message.key, "subject": self.message.subject, "text": self.message.text,
-        }
+        return notice_record(self.at, self.message, key=row.key, kind=row.kind, step=row.step,
+                             deliverable_id=row.deliverable_id, occurrence=row.occurrence_year,
+                             recipient=row.recipient, language=row.language, reason=row.reason)
 
 
 def _ticks(day: date, send_at: time, zone: tzinfo) -> Iterator[datetime]:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -184,3 +185,10 @@ def write_session(engine: Engine) -> Iterator[Session]:
     with translate_errors(engine), Session(immediate) as session:
         with session.begin():
             yield session
+
+
+def upsert_insert(session: Session) -> Any:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing`` on PostgreSQL and SQLite alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
