@@ -53,7 +53,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'tracker.db'}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -91,7 +91,7 @@ def postgres_server() -> Iterator[str]:
         run_as = ["runuser", "-u", "postgres", "--"]
         shutil.chown(base, "postgres", "postgres")
     data = base / "data"
-    port = _free_port()
+    port = free_port()
 
     def run(*args: str) -> None:
         subprocess.run(run_as + list(args), check=True, capture_output=True, timeout=120)

@@ -7,6 +7,8 @@ import string
 from datetime import date
 from pathlib import Path
 
+import jinja2
+import jinja2.nodes
 import pytest
 
 from tracker.i18n import _, format_day, set_language
@@ -24,7 +26,23 @@ def _messages_in_code() -> set[str]:
                 for argument in node.args[:2]:
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                         found.add(argument.value)
+    return found | _messages_in_templates()
+
+
+def _messages_in_templates() -> set[str]:
+    """The dashboard's templates call the same ``_`` and ``ngettext``: read them with Jinja's own parser."""
+    environment = jinja2.Environment()
+    found = set()
+    for path in PACKAGE.rglob("templates/*.html"):
+        for call in environment.parse(path.read_text(encoding="utf-8")).find_all(jinja2.nodes.Call):
+            if isinstance(call.node, jinja2.nodes.Name) and call.node.name in ("_", "ngettext"):
+                found.update(argument.value for argument in call.args[:2]
+                             if isinstance(argument, jinja2.nodes.Const) and isinstance(argument.value, str))
     return found
+
+
+def test_the_templates_are_searched_for_messages() -> None:
+    assert "Only overdue" in _messages_in_templates()
 
 
 def _placeholders(message: str) -> set[str]:

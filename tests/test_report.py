@@ -111,3 +111,30 @@ def test_one_party_and_bad_input(history: Tracker) -> None:
                                              (None, ""), (2026, "2026")])
 def test_csv_cells_never_run_as_formulas(value: object, cell: str) -> None:
     assert _csv_cell(value) == cell
+
+
+def test_the_next_report_lists_the_changes_since_the_last_one_written_out(history: Tracker, tmp_path: Path) -> None:
+    first = tmp_path / "status-2026-07.md"
+    history.ok("report", "--as-of", "2026-07-15", "--output", str(first))
+    assert "2026-03-02 · senfoelgeklinikker" in first.read_text(encoding="utf-8")
+    # Printed only, a report is a look, not an issued report: it does not move the mark.
+    history.ok("report", "--as-of", "2026-09-01", "--party", "regionerne")
+    following = history.ok("report", "--as-of", "2026-12-31")
+    assert "Changes since the last report (as of 2026-07-15)." in following.stderr
+    assert "Changed since 16 July 2026 (1)" in following.stdout
+    assert "2026-08-10 · regional-status 2026" in following.stdout and "2026-03-02" not in following.stdout
+    # Each party's reports have their own mark; the whole plan's is not theirs.
+    regions = history.ok("report", "--as-of", "2026-12-31", "--party", "regionerne")
+    assert "Changed since 31 December 2025" in regions.stdout and "last report" not in regions.stderr
+    # Writing an older report again does not move the mark back.
+    history.ok("report", "--as-of", "2026-03-01", "--output", str(tmp_path / "old.md"))
+    assert "as of 2026-07-15" in history.ok("report", "--as-of", "2026-12-31").stderr
+    # --since still says exactly what to list.
+    assert "Changed since 1 January 2026 (3)" in history.ok("report", "--as-of", "2026-12-31", "--since",
+                                                              "2026-01-01").stdout
+
+
+def test_a_report_that_cannot_be_written_says_where_and_records_nothing(history: Tracker, tmp_path: Path) -> None:
+    result = history.fails("report", "--as-of", "2026-07-15", "--output", str(tmp_path / "missing" / "r.md"))
+    assert "Cannot write the report to" in result.output and "missing" in result.output
+    assert "last report" not in history.ok("report", "--as-of", "2026-12-31").stderr

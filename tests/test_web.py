@@ -10,15 +10,11 @@ server per database; tests that change the plan or the feeds start their own.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -27,107 +23,14 @@ import httpx
 import icalendar
 import pytest
 
-from tests.conftest import FIXTURES, Tracker
+from tests.conftest import Tracker
+from tests.webserver import SMALL_REGISTER, TRACKER, Server, free_port, server_environment, start_server, wait_for
 
-TRACKER = Path(sys.executable).parent / "tracker"
-SMALL_REGISTER = FIXTURES / "register_small.toml"
 CLINICS_UID = "senfoelgeklinikker@kraeftplan-v.tracker"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
-STARTUP_SECONDS = 20.0
-POLL_SECONDS = 0.02
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 10.0) -> object:
-    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL_SECONDS)
-
-
-@dataclass
-class Server:
-    """One `tracker serve` process and where its output goes."""
-
-    process: subprocess.Popen
-    base_url: str
-    stdout: Path
-    stderr: Path
-    client: httpx.Client = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.client = httpx.Client(base_url=self.base_url, timeout=10.0)
-
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.get(path, **kwargs)  # type: ignore[arg-type]
-
-    def head(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.head(path, **kwargs)  # type: ignore[arg-type]
-
-    def log(self) -> str:
-        """Everything the process wrote so far: the access log is on stdout, the rest on stderr."""
-        return self.stdout.read_text(encoding="utf-8", errors="replace") + \
-            self.stderr.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def _server_environment(database_url: str, base_url: str) -> dict[str, str]:
-    environment = {key: value for key, value in os.environ.items()
-                   if key != "DATABASE_URL" and not key.startswith("TRACKER_")}
-    environment.update(DATABASE_URL=database_url, TRACKER_REGISTER=str(SMALL_REGISTER),
-                       TRACKER_BASE_URL=base_url, PYTHONUNBUFFERED="1")
-    return environment
-
-
-def start_server(database_url: str, directory: Path, *extra: str, public_url: str | None = None) -> Server:
-    """Start `tracker serve` on a free loopback port and wait until /healthz answers ok.
-
-    TRACKER_BASE_URL is the server's own address unless ``public_url`` says otherwise.
-    """
-    for _attempt in range(3):  # a free port can be taken between choosing and binding it
-        port = _free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        stdout, stderr = directory / f"serve-{port}.out", directory / f"serve-{port}.err"
-        with stdout.open("wb") as out, stderr.open("wb") as err:
-            process = subprocess.Popen(
-                [str(TRACKER), "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
-                env=_server_environment(database_url, public_url or base_url),
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        server = Server(process, base_url, stdout, stderr)
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                if server.get("/healthz").status_code == 200:
-                    return server
-            except httpx.TransportError:
-                pass
-            time.sleep(POLL_SECONDS)
-        server.stop()
-        if "address already in use" not in server.log().lower():
-            pytest.fail(f"`tracker serve` did not come up (exit {process.returncode}):\n{server.log()}")
-    pytest.fail("`tracker serve` found no free port in three attempts")
 
 
 def create_feed_printing(tracker: Tracker, base_url: str, name: str, *options: str) -> tuple[str, str]:
@@ -558,8 +461,8 @@ def test_export_dir_keeps_the_folder_current(sqlite_url: str, serve: Callable[..
 
 
 def test_serve_refuses_to_start_on_a_database_without_tables(sqlite_url: str) -> None:
-    result = subprocess.run([str(TRACKER), "--lang", "en", "serve", "--port", str(_free_port())],
-                            env=_server_environment(sqlite_url, "https://tracker.example.dk"),
+    result = subprocess.run([str(TRACKER), "--lang", "en", "serve", "--port", str(free_port())],
+                            env=server_environment(sqlite_url, "https://tracker.example.dk", SMALL_REGISTER),
                             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 1, result.stderr
     assert "tracker sync" in result.stderr and "Traceback" not in result.stderr
@@ -567,8 +470,8 @@ def test_serve_refuses_to_start_on_a_database_without_tables(sqlite_url: str) ->
 
 def test_serve_refuses_an_invalid_base_url(sqlite_url: str) -> None:
     Tracker(sqlite_url, SMALL_REGISTER).ok("sync")
-    result = subprocess.run([str(TRACKER), "--lang", "en", "serve", "--port", str(_free_port())],
-                            env=_server_environment(sqlite_url, "tracker.example.dk"),
+    result = subprocess.run([str(TRACKER), "--lang", "en", "serve", "--port", str(free_port())],
+                            env=server_environment(sqlite_url, "tracker.example.dk", SMALL_REGISTER),
                             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2, result.stderr
     assert "TRACKER_BASE_URL='tracker.example.dk' is not an absolute http(s) address" in result.stderr

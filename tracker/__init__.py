@@ -9,7 +9,11 @@ register format (docs/register.md). Modules:
 - ``store``      database tables, migrations, sync and coordinators' changes
 - ``output``     tables, CSV and JSON for the CLI
 - ``calendar``   iCalendar feeds: events, feeds, the cache and the export
-- ``web``        the ASGI app that serves the feeds
+- ``notify``     reminders, alerts, escalations and digests: the policy, the outbox, Slack and e-mail
+- ``service``    the clock (APScheduler), its lease, the simulation, ``config check``
+- ``report``     the yearly status report as of a day (Markdown, CSV, HTML for A4)
+- ``dashboard``  the plan at a glance: counts, the SVG timeline, the table, a page per deliverable
+- ``web``        the ASGI app that serves the feeds and the dashboard
 - ``cli``        the command line; the only place errors become exit codes
 """
 

@@ -228,13 +228,14 @@ def run(register_path: str | None, database_url: str | None, today: date | None,
     _echo_table(upcoming, shown)
     if once or today is not None:
         return
+    access = _dashboard_access()
     _log_events()
     clock = _clock(register, register_path, engine, contacts_path, interval)
     click.echo()
-    click.echo(_("Serving on {url} (feeds: `tracker feed create`), sending what falls due every {interval:g} s. "
-                 "Stop with Ctrl-C.").format(url=_base_url(host, port), interval=interval))
+    click.echo(_("Serving on {url} (the dashboard is at {url}/; feeds: `tracker feed create`), sending what falls "
+                 "due every {interval:g} s. Stop with Ctrl-C.").format(url=_base_url(host, port), interval=interval))
     with _ticking(clock, interval):
-        _serve(engine, host, port)
+        _serve(engine, host, port, access)
 
 
 def _echo_table(views: list[Any], today: date) -> None:
@@ -442,16 +443,26 @@ def _base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
               metavar="SECONDS", help="How often to look for changes to export.")
 @_database_option
 def serve(host: str, port: int, export_dir: str | None, export_interval: float, database_url: str | None) -> None:
-    """Serve the calendar feeds over HTTP (uvicorn) until stopped.
+    """Serve the dashboard and the calendar feeds over HTTP (uvicorn) until stopped.
 
-    Feeds are at /feeds/TOKEN.ics (see `tracker feed create`); /healthz says
-    whether the database answers. Changes made with the CLI show at the next
-    request. Feed tokens never appear in the access log.
+    The dashboard is at / (public without notes, or behind
+    TRACKER_DASHBOARD_AUTH); feeds are at /feeds/TOKEN.ics (see `tracker feed
+    create`); /healthz says whether the database answers. Changes made with
+    the CLI show at the next request. Feed tokens never appear in the access log.
     """
-    _serve(_open_existing(database_url), host, port, export_dir, export_interval)
+    access = _dashboard_access()
+    _serve(_open_existing(database_url), host, port, access, export_dir, export_interval)
 
 
-def _serve(engine: Any, host: str, port: int, export_dir: str | None = None, export_interval: float = 10.0) -> None:
+def _dashboard_access() -> Any:
+    """TRACKER_DASHBOARD_AUTH, read before anything starts: a bad setting stops the command."""
+    from tracker.dashboard.access import VARIABLE, parse_access
+
+    return parse_access(os.environ.get(VARIABLE))
+
+
+def _serve(engine: Any, host: str, port: int, access: Any, export_dir: str | None = None,
+           export_interval: float = 10.0) -> None:
     """Run the web process in this thread until SIGTERM or Ctrl-C (uvicorn handles both)."""
     import signal
     from pathlib import Path
@@ -463,7 +474,8 @@ def _serve(engine: Any, host: str, port: int, export_dir: str | None = None, exp
 
     service = FeedService(engine, _base_url(host, port))
     service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
-    app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval)
+    app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval,
+                     access=access)
     # uvicorn shuts down gracefully on SIGTERM and Ctrl-C, then raises the signal again with the handler it
     # found installed. Found the default, that kills the process before the clock (in `run`) can finish its
     # message and give its lease up; found these, the caller's clean-up runs and the exit is 0.
@@ -945,11 +957,14 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
 @cli.command("report")
 @click.option("--as-of", "as_of_day", type=DATE, metavar="DATE", help="The report's day (default: today).")
 @click.option("--since", type=DATE, metavar="DATE",
-              help="List the changes since this day, the last report's (default: a year before --as-of).")
+              help="List the changes since this day (default: the day after the last report written with "
+                   "--output for the same party, else a year before --as-of).")
 @click.option("--format", "report_format", type=click.Choice(["md", "csv", "html"]), default="md",
               show_default=True, help="Markdown, CSV, or HTML that prints on A4.")
 @click.option("--party", metavar="PARTY", help="Only this responsible party (a party key, e.g. regionerne).")
-@click.option("--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write here instead of printing.")
+@click.option("--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write here instead of printing; the report then counts as issued: the next one lists the "
+                   "changes since.")
 @_database_option
 def report_command(as_of_day: date | None, since: date | None, report_format: str, party: str | None,
                    output: str | None, database_url: str | None) -> None:
@@ -968,12 +983,11 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
     from tracker.report import RENDERERS, Report, as_of, changes_between
     from tracker.store.db import read_session
     from tracker.store.queries import ListFilter, closest_ids, list_occurrences
+    from tracker.store.reports import last_report_day, record_report
     from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
 
     day = as_of_day or plan_today()
-    if since is None:  # a year before; from a leap day, the 28th of February
-        since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
-    if since > day:
+    if since is not None and since > day:
         raise click.BadParameter(_("--since is after --as-of."), param_hint="--since")
     zone = plan_zone()
     end = datetime.combine(day + timedelta(days=1), time(0), zone)  # the end of the report's day
@@ -986,6 +1000,13 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
             suggestions = closest_ids(party, list(parties))
             raise UnknownIdError(_("No party has the key {key!r}.").format(key=party) + (
                 _(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions else ""), suggestions)
+        if since is None:
+            last = last_report_day(session, party)
+            if last is not None and last < day:
+                since = last + timedelta(days=1)  # the last report showed its own day to the end
+                click.echo(_("Changes since the last report (as of {day}).").format(day=last.isoformat()), err=True)
+            else:  # a year before; from a leap day, the 28th of February
+                since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
         themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
         views = list_occurrences(session, day, ListFilter(owner=party))
         history = list(session.exec(select(HistoryRow)))
@@ -1001,7 +1022,16 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
 
         from tracker.calendar.export import write_atomically
 
-        write_atomically(Path(output), text.encode("utf-8"))
+        from tracker.store.db import write_session
+
+        try:
+            write_atomically(Path(output), text.encode("utf-8"))
+        except OSError as error:
+            raise click.ClickException(_("Cannot write the report to {path}: {error}. Check that the folder exists "
+                                         "and that you may write to it; nothing was written.")
+                                       .format(path=output, error=error.strerror or error)) from None
+        with write_session(engine) as session:
+            record_report(session, party, day, datetime.now(timezone.utc))
         click.echo(_("Wrote the report to {path}.").format(path=output), err=True)
     else:
         click.echo(text, nl=False)

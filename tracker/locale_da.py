@@ -386,10 +386,10 @@ CATALOGUE: dict[str, str] = {
     "stop that one, or if it is gone, start this one again after its lease ends.":
         "Der kører allerede et ur mod {url}: {holder}, og dets lejemål løber til {until}. Kun ét ur må køre; "
         "stop det, eller start dette igen, når lejemålet er udløbet, hvis det andet er væk.",
-    "Serving on {url} (feeds: `tracker feed create`), sending what falls due every {interval:g} s. Stop with "
-    "Ctrl-C.":
-        "Kører på {url} (kalendere: `tracker feed create`) og sender det, der forfalder, hvert {interval:g}. "
-        "sekund. Stop med Ctrl-C.",
+    "Serving on {url} (the dashboard is at {url}/; feeds: `tracker feed create`), sending what falls due every "
+    "{interval:g} s. Stop with Ctrl-C.":
+        "Kører på {url} (overblikket er på {url}/; kalendere: `tracker feed create`) og sender det, der forfalder, "
+        "hvert {interval:g}. sekund. Stop med Ctrl-C.",
     "The clock runs against {url} every {interval:g} s. Stop it with Ctrl-C or SIGTERM.":
         "Uret kører mod {url} hvert {interval:g}. sekund. Stop det med Ctrl-C eller SIGTERM.",
     "The clock stopped.": "Uret er stoppet.",
@@ -452,4 +452,152 @@ CATALOGUE: dict[str, str] = {
     "status {old} → {new}": "status {old} → {new}",
     "{days:+d} days": "{days:+d} dage",
     "{title}, {party}": "{title}, {party}",
+    'All parties':
+        'Alle parter',
+    'All statuses':
+        'Alle statusser',
+    'All themes':
+        'Alle temaer',
+    'Back to the overview':
+        'Tilbage til overblikket',
+    'Calendars':
+        'Kalendere',
+    'Cancer Plan V: deadlines and deliverables':
+        'Kræftplan V: frister og leverancer',
+    'Change':
+        'Ændring',
+    'Deadlines':
+        'Frister',
+    'Deadlines by responsible party and status':
+        'Frister efter ansvarlig part og status',
+    'Deadlines by theme and status':
+        'Frister efter tema og status',
+    'Deadlines, earliest first':
+        'Frister, tidligste først',
+    'Did you mean:':
+        'Mente du:',
+    'Every deadline in the implementation agreement, as the task force follows it up. Overdue means the due day has passed and the deliverable is neither done nor cancelled.':
+        'Alle frister i implementeringsaftalen, som task forcen følger dem op. Forsinket betyder, at fristen er passeret, og at leverancen hverken er færdig eller aflyst.',
+    'Filter':
+        'Filtrér',
+    'First planned':
+        'Oprindelig frist',
+    'History':
+        'Historik',
+    'In all':
+        'I alt',
+    'No changes yet.':
+        'Ingen ændringer endnu.',
+    'No deadline matches the filter.':
+        'Ingen frister passer til filteret.',
+    'No longer in the register: kept here with its history.':
+        'Ikke længere i registret: vist her med sin historik.',
+    'No party has the key {key!r}. Choose one from the list, or all parties.':
+        'Ingen part har nøglen {key!r}. Vælg en fra listen, eller alle parter.',
+    'No theme has the key {key!r}. Choose one from the list, or all themes.':
+        'Intet tema har nøglen {key!r}. Vælg et fra listen, eller alle temaer.',
+    'Not found':
+        'Ikke fundet',
+    'Notes are not shown on the public dashboard.':
+        'Noter vises ikke i det offentlige overblik.',
+    'Occurrence':
+        'Forekomst',
+    'One row per deliverable, from its first deadline. The table below has the same deadlines as text.':
+        'Én række pr. leverance, efter første frist. Tabellen nedenfor har de samme frister som tekst.',
+    'Only overdue':
+        'Kun forsinkede',
+    'Overview':
+        'Overblik',
+    'Responsible party':
+        'Ansvarlig part',
+    'Show all':
+        'Vis alle',
+    'Showing {shown} of {count} deadlines.':
+        'Viser {shown} af {count} frister.',
+    'Shown {time}, Danish time. Read-only: coordinators update the status with the tracker command line.':
+        'Vist {time}, dansk tid. Kun til visning: koordinatorerne opdaterer status med tracker-kommandolinjen.',
+    'Skip to the content':
+        'Gå til indholdet',
+    'Source':
+        'Kilde',
+    'Status as of {day}':
+        'Status pr. {day}',
+    'Subscribe in your calendar app to follow these deadlines; the address stays the same and the calendar updates itself.':
+        'Abonnér i din kalender-app for at følge disse frister; adressen er den samme, og kalenderen opdaterer sig selv.',
+    'Subscribe: {name}':
+        'Abonnér: {name}',
+    'The dashboard is unavailable for a moment (the database does not answer); try again later.':
+        'Overblikket er utilgængeligt et øjeblik (databasen svarer ikke); prøv igen senere.',
+    "The dashboard needs the task force's user name and password (or token).":
+        'Overblikket kræver task forcens brugernavn og adgangskode (eller token).',
+    'The secret in {variable} is shorter than {minimum} characters: use a longer one, e.g. from `python -c "import secrets; print(secrets.token_urlsafe())"`.':
+        'Hemmeligheden i {variable} er kortere end {minimum} tegn: brug en længere, fx fra `python -c "import secrets; print(secrets.token_urlsafe())"`.',
+    'There is no status {status!r}. Choose one of: {choices}.':
+        'Der er ingen status {status!r}. Vælg en af: {choices}.',
+    'Timeline {start}–{end}':
+        'Tidslinje {start}–{end}',
+    'When':
+        'Hvornår',
+    'Who':
+        'Hvem',
+    'Window':
+        'Vindue',
+    'added from the register':
+        'tilføjet fra registret',
+    'address to copy':
+        'adresse til at kopiere',
+    'as planned':
+        'som planlagt',
+    'deadline added':
+        'frist tilføjet',
+    'deadline back':
+        'frist tilbage',
+    'deadline removed':
+        'frist fjernet',
+    'due day':
+        'frist',
+    'evidence':
+        'dokumentation',
+    'first planned due day, where it was re-planned':
+        'oprindelig frist, hvor den er omplanlagt',
+    'first planned {day}':
+        'oprindelig frist {day}',
+    'overdue by {days} days':
+        'forsinket {days} dage',
+    'overdue=1 shows only overdue deadlines; leave it out to show all.':
+        'overdue=1 viser kun forsinkede frister; udelad den for at vise alle.',
+    'status {new}':
+        'status {new}',
+    'the dashboard and its calendars need the credential; notes are shown':
+        'overblikket og dets kalendere kræver adgangsoplysningerne; noter vises',
+    'the dashboard is public and shows no notes: set it to basic:USER:PASSWORD or token:SECRET to require them':
+        'overblikket er offentligt og viser ingen noter: sæt den til basic:BRUGER:ADGANGSKODE eller token:HEMMELIGHED for at kræve adgang',
+    'today':
+        'i dag',
+    'window of a fuzzy deadline (e.g. a quarter)':
+        'vindue for en upræcis frist (fx et kvartal)',
+    '{count} deadline in all, for {deliverables} deliverables.':
+        '{count} frist i alt, for {deliverables} leverancer.',
+    '{count} deadline is overdue.':
+        '{count} frist er forsinket.',
+    '{count} deadlines are overdue.':
+        '{count} frister er forsinkede.',
+    '{count} deadlines in all, for {deliverables} deliverables.':
+        '{count} frister i alt, for {deliverables} leverancer.',
+    '{field} changed in the register':
+        '{field} ændret i registret',
+    '{file}, section {section}':
+        '{file}, afsnit {section}',
+    '{variable} is token: with no secret after it. Set it to token:SECRET.':
+        '{variable} er token: uden en hemmelighed efter. Sæt den til token:HEMMELIGHED.',
+    '{variable} must be basic:USER:PASSWORD or token:SECRET; the basic form needs a user name and a password after it, each not empty.':
+        '{variable} skal være basic:BRUGER:ADGANGSKODE eller token:HEMMELIGHED; basic-formen skal have et brugernavn og en adgangskode efter, ingen af dem tomme.',
+    '{variable} must start with basic: or token: (e.g. basic:taskforce:PASSWORD); unset it for a public dashboard without notes.':
+        '{variable} skal begynde med basic: eller token: (fx basic:taskforce:ADGANGSKODE); fjern den for et offentligt overblik uden noter.',
+    'By responsible party and theme':
+        'Efter ansvarlig part og tema',
+    'Changes since the last report (as of {day}).':
+        'Ændringer siden sidste rapport (pr. {day}).',
+    'Cannot write the report to {path}: {error}. Check that the folder exists and that you may write to it; nothing was written.':
+        'Kan ikke skrive rapporten til {path}: {error}. Tjek, at mappen findes, og at du må skrive i den; intet er skrevet.',
 }

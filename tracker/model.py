@@ -88,6 +88,21 @@ def is_overdue(due: date, status: Status, today: date) -> bool:
     return today > due and not status.is_closed
 
 
+# Where an occurrence stands, as the report and the dashboard count it: its
+# status, except that open work past its due day counts as overdue.
+STANDINGS = ("done", "in_progress", "at_risk", "overdue", "not_started", "cancelled")
+
+
+def standing(status: Status, overdue: bool) -> str:
+    return "overdue" if overdue else status.value
+
+
+def standing_label(key: str) -> str:
+    from tracker.i18n import _
+
+    return _("overdue") if key == "overdue" else Status(key).label
+
+
 @dataclass(frozen=True)
 class Party:
     key: str

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from tracker.i18n import _, format_day
-from tracker.model import Status, is_overdue
+from tracker.model import STANDINGS, Status, is_overdue, standing, standing_label
 from tracker.store.queries import OccurrenceView
 from tracker.store.tables import HistoryRow
 
@@ -124,10 +124,8 @@ def _title(entry: Entry, english: bool) -> str:
 
 
 def _counts(entries: list[Entry]) -> list[tuple[str, int]]:
-    counter = Counter("overdue" if entry.overdue else entry.view.status.value for entry in entries)
-    order = [("done", _("done")), ("in_progress", _("in progress")), ("at_risk", _("at risk")),
-             ("overdue", _("overdue")), ("not_started", _("not started")), ("cancelled", _("cancelled"))]
-    return [(label, counter[key]) for key, label in order]
+    counter = Counter(standing(entry.view.status, entry.overdue) for entry in entries)
+    return [(standing_label(key), counter[key]) for key in STANDINGS]
 
 
 def _change_text(change: Change) -> str:

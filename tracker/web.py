@@ -1,4 +1,8 @@
-"""The web process: an ASGI app (Starlette, run by uvicorn) that serves the calendar feeds.
+"""The web process: an ASGI app (Starlette, run by uvicorn) that serves the calendar feeds and the dashboard.
+
+The dashboard's pages (``tracker.dashboard``) are at ``/`` and
+``/deliverables/ID``, and a party's or theme's calendar, guarded as the
+dashboard is, at ``/calendar/party/KEY.ics`` and ``/calendar/theme/KEY.ics``.
 
 ``GET /feeds/<token>.ics`` answers with the feed the token opens, or with the
 same 404 as any path that does not exist: an unknown, revoked or malformed
@@ -30,9 +34,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tracker.calendar.feeds import FeedSelection
 from tracker.calendar.renderer import RenderedFeed
 from tracker.calendar.service import FeedService
 from tracker.clock import utc_now
+from tracker.dashboard.access import Access
+from tracker.dashboard.pages import Dashboard, Viewer, guard
 from tracker.errors import StoreError, TrackerError
 from tracker.i18n import _
 
@@ -71,8 +78,12 @@ def is_not_modified(headers: Any, rendered: RenderedFeed) -> bool:
 
 
 def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
-               export_dir: Path | None = None, poll_seconds: float = 10.0) -> Starlette:
-    """The ASGI app. With ``export_dir``, it also keeps that folder's .ics files current."""
+               export_dir: Path | None = None, poll_seconds: float = 10.0, access: Access | None = None) -> Starlette:
+    """The ASGI app. With ``export_dir``, it also keeps that folder's .ics files current.
+
+    ``access`` guards the dashboard and its calendars (``tracker.dashboard.access``);
+    the token feeds and /healthz are never behind it.
+    """
 
     async def feed(request: Request) -> Response:
         filename: str = request.path_params["filename"]
@@ -90,16 +101,24 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
                                      status_code=503, headers={"Retry-After": "60"})
         if rendered is None:
             return _not_found()
-        headers = {
-            "ETag": rendered.etag,
-            "Last-Modified": _http_date(rendered.last_modified),
-            # Revalidate every time: a 304 is cheap, a stale deadline is not.
-            "Cache-Control": "private, no-cache",
-            "X-Content-Type-Options": "nosniff",
-        }
-        if is_not_modified(request.headers, rendered):
-            return Response(status_code=304, headers=headers)
-        return Response(rendered.body, media_type="text/calendar; charset=utf-8", headers=headers)
+        return _feed_response(request, rendered)
+
+    async def calendar(request: Request) -> Response:
+        """A party's or a theme's deadlines, linked from the dashboard and guarded as it is."""
+        viewer = guard(request, access)
+        if isinstance(viewer, Response):
+            return viewer
+        kind, filename = request.path_params["kind"], request.path_params["filename"]
+        key = filename.removesuffix(".ics")
+        if kind not in ("party", "theme") or key == filename:
+            return _not_found()
+        try:
+            rendered = await run_in_threadpool(_public_feed, service, kind, key, viewer, clock())
+        except StoreError as error:
+            log.error("cannot serve a calendar: %s", error.message)
+            return PlainTextResponse(_("The calendar is unavailable for a moment; try again later.") + "\n",
+                                     status_code=503, headers={"Retry-After": "60"})
+        return _not_found() if rendered is None else _feed_response(request, rendered)
 
     async def healthz(_request: Request) -> Response:
         """200 when the database answers, with when the clock last ticked; 503 when it does not.
@@ -132,13 +151,39 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    dashboard = Dashboard(service.engine, access=access, base_url=service.renderer.base_url, clock=clock)
     return Starlette(
         routes=[
             Route("/feeds/{filename}", feed, methods=["GET", "HEAD"]),
+            Route("/calendar/{kind}/{filename}", calendar, methods=["GET", "HEAD"]),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            *dashboard.routes(),
         ],
         lifespan=lifespan,
     )
+
+
+def _feed_response(request: Request, rendered: RenderedFeed) -> Response:
+    headers = {
+        "ETag": rendered.etag,
+        "Last-Modified": _http_date(rendered.last_modified),
+        # Revalidate every time: a 304 is cheap, a stale deadline is not.
+        "Cache-Control": "private, no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if is_not_modified(request.headers, rendered):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def _public_feed(service: FeedService, kind: str, key: str, viewer: Viewer, now: datetime) -> RenderedFeed | None:
+    """The calendar of one known party or theme (None for any other key); notes only for the task force."""
+    service.refresh(now)
+    names = service.renderer.names
+    if key not in (names.parties if kind == "party" else names.themes):
+        return None
+    selection = FeedSelection(parties=frozenset({key})) if kind == "party" else FeedSelection(themes=frozenset({key}))
+    return service.public_feed(selection, viewer.language, not viewer.public, now)
 
 
 def _last_beat(service: FeedService) -> datetime | None:

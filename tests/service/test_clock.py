@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ import pytest
 from freezegun import freeze_time
 from sqlmodel import Session, select
 
-from tests.conftest import Tracker
+from tests.conftest import Tracker, free_port
 from tests.notify.slack_standin import Reply, SlackStandIn
 from tracker.errors import ClockBusyError
 from tracker.notify.console import ConsoleChannel
@@ -150,12 +149,6 @@ def test_a_clock_picks_up_a_changed_register_at_its_next_tick(synced_engine, sma
 
 
 # -- processes -----------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class Deployment:
     """A prepared database, contacts, a Slack stand-in and the environment a platform would give."""

@@ -108,8 +108,11 @@ def summary(content: EventContent, language: str) -> str:
         return title
 
 
-def description(content: EventContent, language: str, base_url: str) -> str:
-    """The event's notes: who, the deadline in the source's words and as a day, status, source."""
+def description(content: EventContent, language: str, base_url: str, notes: bool = True) -> str:
+    """The event's notes: who, the deadline in the source's words and as a day, status, source.
+
+    Without ``notes``, the coordinators' latest note is left out (the public calendars).
+    """
     with using_language(language):
         english = language == "en"
         owner = content.owner_name_en if english else content.owner_name
@@ -127,7 +130,7 @@ def description(content: EventContent, language: str, base_url: str) -> str:
         if content.withdrawn:
             status = _("{status}, no longer in the register").format(status=status)
         lines.append(_("Status: {status}").format(status=status))
-        if content.note:
+        if content.note and notes:
             lines.append(_("Latest note: {note}").format(note=content.note))
         lines.append("")
         lines.append(_("Source, {section}: “{quote}”").format(section=content.source_section,
@@ -174,11 +177,11 @@ def parse_alarm(text: str) -> Alarm:
 
 
 def render_event(content: EventContent, state: EventState, *, language: str, base_url: str,
-                 alarm: Alarm | None = None) -> str:
+                 alarm: Alarm | None = None, notes: bool = True) -> str:
     """The VEVENT as folded, CRLF-terminated physical lines."""
     event = ics.Event(
         name=rfc5545.clean_text(summary(content, language)),
-        description=rfc5545.clean_text(description(content, language, base_url)),
+        description=rfc5545.clean_text(description(content, language, base_url, notes)),
         uid=content.uid,
         created=state.changed_at,
         last_modified=state.changed_at,

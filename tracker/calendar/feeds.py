@@ -49,6 +49,8 @@ class FeedDefinition:
     language: str = "da"
     alarm: str | None = None
     created_at: datetime | None = None
+    # Coordinators' notes are in every token feed; the dashboard's public calendars leave them out.
+    notes: bool = True
 
     @property
     def export_filename(self) -> str:

@@ -43,7 +43,7 @@ class FeedRenderer:
         self._states: dict[str, EventState] = {}
         self._order: list[str] = []
         self._names = PlanNames()
-        self._texts: dict[tuple[str, str, Alarm | None], bytes] = {}
+        self._texts: dict[tuple[str, str, Alarm | None, bool], bytes] = {}
         self._feeds: dict[tuple[FeedDefinition, Alarm | None], RenderedFeed] = {}
         self._last_change: datetime | None = None
         self._alarms: OrderedDict[Alarm, None] = OrderedDict()
@@ -81,6 +81,10 @@ class FeedRenderer:
         self._feeds.clear()
         return changed
 
+    @property
+    def names(self) -> PlanNames:
+        return self._names
+
     def render(self, feed: FeedDefinition, alarm: Alarm | None = None) -> RenderedFeed:
         """The feed's bytes, joined from cached event text; rendered again only after a change."""
         if alarm is None and feed.alarm:
@@ -90,7 +94,7 @@ class FeedRenderer:
         cached = self._feeds.get((feed, alarm))
         if cached is not None:
             return cached
-        texts = [self._event_text(uid, feed.language, alarm)
+        texts = [self._event_text(uid, feed.language, alarm, feed.notes)
                  for uid in self._order if feed.selection.admits(self._events[uid])]
         body = render_calendar(feed, self._names, texts)
         # Any change anywhere in the plan moves Last-Modified: an event that
@@ -115,11 +119,11 @@ class FeedRenderer:
             for key in [key for key in self._feeds if key[1] == evicted]:
                 del self._feeds[key]
 
-    def _event_text(self, uid: str, language: str, alarm: Alarm | None) -> bytes:
-        key = (uid, language, alarm)
+    def _event_text(self, uid: str, language: str, alarm: Alarm | None, notes: bool) -> bytes:
+        key = (uid, language, alarm, notes)
         text = self._texts.get(key)
         if text is None:
             text = render_event(self._events[uid], self._states[uid], language=language, base_url=self.base_url,
-                                alarm=alarm).encode("utf-8")
+                                alarm=alarm, notes=notes).encode("utf-8")
             self._texts[key] = text
         return text

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from tracker.calendar.events import Alarm, parse_alarm
 from tracker.calendar.export import ExportReport, export
-from tracker.calendar.feeds import FeedDefinition
+from tracker.calendar.feeds import FeedDefinition, FeedSelection
 from tracker.calendar.renderer import FeedRenderer, RenderedFeed
 from tracker.calendar.source import definition, load_feeds, load_plan, reconcile
 from tracker.clock import plan_today
@@ -110,6 +110,13 @@ class FeedService:
         if feed is None:
             return None
         return self.render(feed, parse_alarm(alarm) if alarm else None)
+
+    def public_feed(self, selection: FeedSelection, language: str, notes: bool, now: datetime) -> RenderedFeed:
+        """Refresh, then a feed of one party's or one theme's deadlines, as the dashboard links to it."""
+        self.refresh(now)
+        name = "-".join(sorted(selection.parties | selection.themes)) or "plan"
+        return self.render(FeedDefinition(name=name, token_hash="", selection=selection, language=language,
+                                          notes=notes))
 
     def export(self, directory: Path, now: datetime) -> ExportReport:
         """Write every live feed to ``directory`` and remove revoked feeds' files."""

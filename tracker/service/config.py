@@ -130,6 +130,18 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
     else:
         add("TRACKER_BASE_URL", MISSING, "", _("links point at http://127.0.0.1:8000: set it to the public address "
                                               "before anyone subscribes"))
+    from tracker.dashboard.access import VARIABLE, parse_access
+
+    try:
+        access = parse_access(value(VARIABLE))
+        if access is None:
+            add(VARIABLE, MISSING, "", _("the dashboard is public and shows no notes: set it to basic:USER:PASSWORD "
+                                         "or token:SECRET to require them"))
+        else:
+            add(VARIABLE, OK, f"{access.scheme}:…", _("the dashboard and its calendars need the credential; "
+                                                     "notes are shown"))
+    except TrackerError as error:
+        add(VARIABLE, PROBLEM, "", error.message)
     for name, default, low in (("PORT", "8000", 1), ("TRACKER_CLOCK_INTERVAL", "60", 1)):
         text = value(name)
         if not text:

@@ -1,0 +1,262 @@
+"""The dashboard's pages: the plan at a glance at ``/``, one page per deliverable at ``/deliverables/ID``.
+
+Rendered on the server from Jinja templates (HTML autoescaping on, so
+register text is escaped wherever it lands, SVG included) with one local
+stylesheet and no script: the page works offline and on a locked-down wall
+screen, and the Content-Security-Policy says so. Read-only: every route is
+GET or HEAD. Danish unless ``?lang=en``; the choice is carried in every link.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tracker.clock import plan_today, plan_zone
+from tracker.dashboard.access import REALM, Access
+from tracker.dashboard.views import FilterError, Filters, Names, parse_filters, tally, tally_by, timeline
+from tracker.errors import TrackerError, UnknownIdError
+from tracker.i18n import LANGUAGES, _, format_day, ngettext, using_language
+from tracker.model import STANDINGS, Status, standing, standing_label
+from tracker.store.db import read_session
+from tracker.store.queries import OccurrenceView, list_occurrences, show_deliverable
+from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
+
+log = logging.getLogger("tracker.web")
+
+# No script, no frames, nothing from elsewhere: the policy enforces in the browser what the templates promise.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # Statuses change during a meeting: revalidate every time. Vary, because the view depends on who asks.
+    "Cache-Control": "private, no-cache",
+    "Vary": "Authorization",
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: the public sees no notes, evidence or names of who changed what."""
+
+    public: bool
+    language: str
+
+    @property
+    def english(self) -> bool:
+        return self.language == "en"
+
+
+def guard(request: Request, access: Access | None) -> Viewer | Response:
+    """The viewer, or the 401 that makes a browser ask for the credential."""
+    language = request.query_params.get("lang", "da")
+    language = language if language in LANGUAGES else "da"
+    if access is None:
+        return Viewer(public=True, language=language)
+    if access.admits(request.headers.get("authorization")):
+        return Viewer(public=False, language=language)
+    with using_language(language):
+        text = _("The dashboard needs the task force's user name and password (or token).")
+    return PlainTextResponse(text + "\n", status_code=401, headers={
+        "WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"', **SECURITY_HEADERS})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    views: list[OccurrenceView]
+    names: Names
+
+
+def load_snapshot(engine: Engine, today: date) -> Snapshot:
+    with read_session(engine) as session:
+        parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
+        themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
+        views = list_occurrences(session, today)
+    return Snapshot(views=views, names=Names(parties=parties, themes=themes))
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("tracker.dashboard", "templates"),
+        autoescape=True,  # every template is HTML (with inline SVG): escape everything not marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, standing_label=standing_label,
+                               STANDINGS=STANDINGS, Status=Status)
+    return environment
+
+
+class Dashboard:
+    def __init__(self, engine: Engine, *, access: Access | None, base_url: str,
+                 clock: Callable[[], datetime]):
+        self.engine = engine
+        self.access = access
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+        self.templates = _environment()
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.board, methods=["GET", "HEAD"]),
+            Route("/deliverables/{ident}", self.deliverable, methods=["GET", "HEAD"]),
+            Mount("/static", app=StaticFiles(packages=[("tracker.dashboard", "static")]), name="static"),
+        ]
+
+    # -- rendering ---------------------------------------------------------------------------------------------------
+
+    def _render(self, template: str, viewer: Viewer, request: Request, **context: Any) -> str:
+        def link(path: str, **query: Any) -> str:
+            """A link within the dashboard that keeps the language."""
+            params = {key: value for key, value in query.items() if value not in (None, "", False)}
+            if viewer.english:
+                params["lang"] = "en"
+            return path + ("?" + urlencode(params) if params else "")
+
+        other = "da" if viewer.english else "en"
+        switch = dict(request.query_params)
+        switch.pop("lang", None)
+        if other == "en":
+            switch["lang"] = "en"
+        now = self.clock().astimezone(plan_zone())
+        with using_language(viewer.language):
+            return self.templates.get_template(template).render(
+                viewer=viewer, link=link, now=now,
+                switch_url=request.url.path + ("?" + urlencode(switch) if switch else ""),
+                switch_label="English" if other == "en" else "Dansk", switch_language=other,
+                status_cell=_status_cell, change_text=_change_text, web_url=_web_url, zone=plan_zone(), **context)
+
+    def calendar_urls(self, kind: str, key: str, viewer: Viewer) -> tuple[str, str]:
+        """A party's or theme's calendar: its http(s) address and the webcal:// twin calendar apps subscribe to."""
+        url = f"{self.base_url}/calendar/{kind}/{key}.ics" + ("?lang=en" if viewer.english else "")
+        return url, "webcal://" + url.split("://", 1)[1]
+
+    def _page(self, body: str, status_code: int = 200) -> Response:
+        return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
+
+    def _unavailable(self, error: TrackerError, viewer: Viewer) -> Response:
+        log.error("cannot show the dashboard: %s", error.message)
+        with using_language(viewer.language):
+            text = _("The dashboard is unavailable for a moment (the database does not answer); try again later.")
+        return PlainTextResponse(text + "\n", status_code=503, headers={"Retry-After": "60", **SECURITY_HEADERS})
+
+    # -- routes ------------------------------------------------------------------------------------------------------
+
+    async def board(self, request: Request) -> Response:
+        viewer = guard(request, self.access)
+        if isinstance(viewer, Response):
+            return viewer
+        now = self.clock()
+        today = plan_today(now)
+        try:
+            snapshot = await run_in_threadpool(load_snapshot, self.engine, today)
+        except TrackerError as error:
+            return self._unavailable(error, viewer)
+        return self._page(*await run_in_threadpool(self._board_body, request, viewer, snapshot, today))
+
+    def _board_body(self, request: Request, viewer: Viewer, snapshot: Snapshot, today: date) -> tuple[str, int]:
+        names = snapshot.names
+        error = None
+        with using_language(viewer.language):
+            try:
+                filters = parse_filters(request.query_params, names)
+            except FilterError as problem:
+                filters, error = Filters(), str(problem)
+        shown = [view for view in snapshot.views if filters.admits(view)]
+        status_code = 400 if error else 200
+        body = self._render(
+            "board.html", viewer, request,
+            today=today, names=names, filters=filters, error=error,
+            total=tally(snapshot.views),
+            by_party=tally_by(snapshot.views, "owner", lambda key: names.party(key, viewer.english).lower()),
+            by_theme=tally_by(snapshot.views, "theme", names.theme_order),
+            timeline=timeline(shown, today, viewer.english),
+            shown=shown, all_count=len(snapshot.views), deliverable_count=len({view.id for view in snapshot.views}),
+            party_name=lambda key: names.party(key, viewer.english),
+            theme_name=lambda key: names.theme(key, viewer.english),
+            party_choices=sorted(((key, names.party(key, viewer.english)) for key in names.parties),
+                                 key=lambda choice: choice[1].lower()),
+            theme_choices=[(key, names.theme(key, viewer.english)) for key in sorted(names.themes,
+                                                                                    key=names.theme_order)],
+            status_choices=[(status.value, status.label) for status in Status],
+        )
+        return body, status_code
+
+    async def deliverable(self, request: Request) -> Response:
+        viewer = guard(request, self.access)
+        if isinstance(viewer, Response):
+            return viewer
+        ident = request.path_params["ident"]
+        today = plan_today(self.clock())
+
+        def load() -> tuple[Any, Snapshot]:
+            with read_session(self.engine) as session:
+                detail = show_deliverable(session, ident, today)
+            return detail, load_snapshot(self.engine, today)
+
+        try:
+            detail, snapshot = await run_in_threadpool(load)
+        except UnknownIdError as unknown:
+            with using_language(viewer.language):
+                message = _("No deliverable has the id {id!r}.").format(id=ident)
+            body = await run_in_threadpool(self._render, "missing.html", viewer, request, message=message,
+                                           suggestions=unknown.suggestions)
+            return self._page(body, 404)
+        except TrackerError as error:
+            return self._unavailable(error, viewer)
+        row = detail.deliverable
+        names = snapshot.names
+        calendars = [(names.party(key, viewer.english), "party", key) for key in [row.owner, *row.co_owners]]
+        calendars.append((names.theme(row.theme, viewer.english), "theme", row.theme))
+        feeds = [(label, *self.calendar_urls(kind, key, viewer)) for label, kind, key in calendars]
+        body = await run_in_threadpool(self._render, "deliverable.html", viewer, request, detail=detail, row=row,
+                                       today=today, names=names, feeds=feeds, standing=standing)
+        return self._page(body)
+
+
+def _change_text(entry: HistoryRow) -> str:
+    """One history row in words, without its note (the template shows that only to the task force)."""
+    occurrence = f" ({entry.occurrence_key})" if entry.occurrence_key else ""
+    if entry.action == "status" and entry.old_value and entry.new_value:
+        what = _("status {old} → {new}").format(old=Status(entry.old_value).label, new=Status(entry.new_value).label)
+    elif entry.action == "status" and entry.new_value:
+        what = _("status {new}").format(new=Status(entry.new_value).label)
+    elif entry.action == "replan":
+        what = _("re-planned {old} → {new}").format(old=entry.old_value or "?", new=entry.new_value or "?")
+    elif entry.action == "register_update":
+        what = _("{field} changed in the register").format(field=entry.field or "?")
+    else:
+        what = {
+            "created": _("added from the register"), "note": _("note"), "archived": _("removed from the register"),
+            "restored": _("back in the register"), "occurrence_added": _("deadline added"),
+            "occurrence_archived": _("deadline removed"), "occurrence_restored": _("deadline back"),
+        }.get(entry.action, entry.action)
+    return what + occurrence
+
+
+def _web_url(url: str | None) -> bool:
+    """Only http(s) links are made clickable: a javascript: URL in the history must stay text."""
+    return bool(url) and urlsplit(url).scheme in ("http", "https")
+
+
+def _status_cell(view: OccurrenceView, today: date) -> str:
+    """The status as `tracker list` shows it: overdue says by how many days."""
+    if view.overdue:
+        days = (today - view.due).days
+        return _("overdue by {days} days").format(days=days) + f" ({view.status.label})"
+    return view.status.label

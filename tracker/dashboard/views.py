@@ -1,0 +1,200 @@
+"""What the dashboard shows, computed from the plan's occurrences: counts, filters and the timeline's geometry.
+
+Pure: occurrences, names and today come in; plain values the templates draw
+go out. Nothing here knows about HTTP or HTML (the templates escape).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from tracker.i18n import _
+from tracker.model import STANDINGS, Status, standing
+from tracker.store.queries import OccurrenceView
+
+# The timeline spans the plan's years: the agreement's deliverables fall due from 2025 to 2030.
+TIMELINE_START = date(2025, 1, 1)
+TIMELINE_END = date(2031, 1, 1)  # exclusive: the end of 2030
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names of parties and themes, in both languages, from the database."""
+
+    parties: Mapping[str, tuple[str, str]]  # key → (name, name_en)
+    themes: Mapping[str, tuple[int, str, str]]  # key → (number, topic, topic_en)
+
+    def party(self, key: str, english: bool) -> str:
+        name, name_en = self.parties.get(key, (key, key))
+        return name_en if english else name
+
+    def theme(self, key: str, english: bool) -> str:
+        number, topic, topic_en = self.themes.get(key, (0, key, key))
+        if not number:
+            return key
+        return _("Recommendation {number}: {topic}").format(number=number, topic=topic_en if english else topic)
+
+    def theme_order(self, key: str) -> tuple[int, str]:
+        return (self.themes.get(key, (999, "", ""))[0], key)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Counts
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many occurrences stand where, in ``STANDINGS`` order."""
+
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _key, count in self.counts)
+
+    def __getitem__(self, key: str) -> int:
+        return dict(self.counts)[key]
+
+
+def tally(views: Iterable[OccurrenceView]) -> Tally:
+    counter = Counter(standing(view.status, view.overdue) for view in views)
+    return Tally(tuple((key, counter[key]) for key in STANDINGS))
+
+
+def tally_by(views: list[OccurrenceView], key: str, order: Callable[[str], object] | None = None
+             ) -> list[tuple[str, Tally]]:
+    """One tally per value of ``key`` ("owner" or "theme"), in ``order`` (by default the key's)."""
+    groups: dict[str, list[OccurrenceView]] = {}
+    for view in views:
+        groups.setdefault(getattr(view, key), []).append(view)
+    return [(group, tally(groups[group])) for group in sorted(groups, key=order or (lambda k: k))]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Filters
+
+
+class FilterError(ValueError):
+    """A filter value the plan does not know; the message names the parameter and the choices."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    party: str = ""
+    theme: str = ""
+    status: str = ""
+    overdue: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.party or self.theme or self.status or self.overdue)
+
+    def admits(self, view: OccurrenceView) -> bool:
+        # A party's work includes what it shares as co-owner: the same rule as its calendar feed.
+        if self.party and self.party != view.owner and self.party not in view.co_owners:
+            return False
+        if self.theme and view.theme != self.theme:
+            return False
+        if self.status and view.status.value != self.status:
+            return False
+        return not self.overdue or view.overdue
+
+
+def parse_filters(query: Mapping[str, str], names: Names) -> Filters:
+    """The filters in a query string; FilterError for a value that is not in the plan.
+
+    Empty values mean "all", as a form submits them.
+    """
+    party = query.get("party", "").strip()
+    theme = query.get("theme", "").strip()
+    status = query.get("status", "").strip()
+    overdue = query.get("overdue", "").strip()
+    if party and party not in names.parties:
+        raise FilterError(_("No party has the key {key!r}. Choose one from the list, or all parties.")
+                          .format(key=party))
+    if theme and theme not in names.themes:
+        raise FilterError(_("No theme has the key {key!r}. Choose one from the list, or all themes.")
+                          .format(key=theme))
+    if status and status not in {s.value for s in Status}:
+        raise FilterError(_("There is no status {status!r}. Choose one of: {choices}.")
+                          .format(status=status, choices=", ".join(s.value for s in Status)))
+    if overdue not in ("", "1", "on", "yes", "true"):
+        raise FilterError(_("overdue=1 shows only overdue deadlines; leave it out to show all."))
+    return Filters(party=party, theme=theme, status=status, overdue=bool(overdue))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The timeline
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One occurrence on its deliverable's row; x positions are fractions of the plotted span (0–1)."""
+
+    view: OccurrenceView
+    window_start: float  # where the deadline's window opens (equals ``due`` for a day deadline)
+    due: float
+    baseline: float | None  # the first planned due day, where a re-plan moved it
+    standing: str
+    clipped: bool  # the due day lies outside the plotted years
+
+    @property
+    def has_window(self) -> bool:
+        return self.due - self.window_start > 0.0005
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    title: str
+    marks: tuple[Mark, ...]
+
+    @property
+    def overdue(self) -> bool:
+        return any(mark.standing == "overdue" for mark in self.marks)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    rows: tuple[Row, ...]
+    years: tuple[tuple[int, float], ...]  # each year and where it starts
+    today: float | None  # None when today is outside the plotted years
+    start: date = TIMELINE_START
+    end: date = TIMELINE_END
+
+
+def _position(day: date, start: date, end: date) -> float:
+    span = (end - start).days
+    return min(1.0, max(0.0, (day - start).days / span))
+
+
+def timeline(views: Iterable[OccurrenceView], today: date, english: bool,
+             start: date = TIMELINE_START, end: date = TIMELINE_END) -> Timeline:
+    """One row per deliverable, ordered by its first due day; a mark per occurrence."""
+    by_id: dict[str, list[OccurrenceView]] = {}
+    for view in views:
+        by_id.setdefault(view.id, []).append(view)
+    rows = []
+    for ident, occurrences in by_id.items():
+        occurrences.sort(key=lambda v: (v.due, v.occurrence or 0))
+        marks = []
+        for view in occurrences:
+            # The window ends with the due day, so a quarter's bar covers the whole quarter.
+            marks.append(Mark(
+                view=view,
+                window_start=_position(view.window_start, start, end),
+                due=_position(view.due, start, end),
+                baseline=_position(view.baseline_due, start, end) if view.baseline_due != view.due else None,
+                standing=standing(view.status, view.overdue),
+                clipped=not start <= view.due < end,
+            ))
+        first = occurrences[0]
+        rows.append(Row(id=ident, title=first.title_en if english else first.title, marks=tuple(marks)))
+    rows.sort(key=lambda row: (row.marks[0].view.due, row.id))
+    years = tuple((year, _position(date(year, 1, 1), start, end)) for year in range(start.year, end.year))
+    today_at = _position(today, start, end) if start <= today < end else None
+    return Timeline(rows=tuple(rows), years=years, today=today_at, start=start, end=end)
+
