@@ -117,6 +117,12 @@ def test_the_next_report_lists_the_changes_since_the_last_one_written_out(histor
     first = tmp_path / "status-2026-07.md"
     history.ok("report", "--as-of", "2026-07-15", "--output", str(first))
     assert "2026-03-02 · senfoelgeklinikker" in first.read_text(encoding="utf-8")
+    # The same report again, in another format, lists the same changes: not none, not a year's.
+    printable = tmp_path / "status-2026-07.html"
+    again = history.ok("report", "--as-of", "2026-07-15", "--format", "html", "--output", str(printable))
+    assert "Changes as in the report already written as of 2026-07-15." in again.stderr
+    html = printable.read_text(encoding="utf-8")
+    assert "Changed since 16 July 2025" not in html and "2026-03-02" in html
     # Printed only, a report is a look, not an issued report: it does not move the mark.
     history.ok("report", "--as-of", "2026-09-01", "--party", "regionerne")
     following = history.ok("report", "--as-of", "2026-12-31")

@@ -983,7 +983,7 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
     from tracker.report import RENDERERS, Report, as_of, changes_between
     from tracker.store.db import read_session
     from tracker.store.queries import ListFilter, closest_ids, list_occurrences
-    from tracker.store.reports import last_report_day, record_report
+    from tracker.store.reports import last_report, record_report
     from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
 
     day = as_of_day or plan_today()
@@ -1001,10 +1001,15 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
             raise UnknownIdError(_("No party has the key {key!r}.").format(key=party) + (
                 _(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions else ""), suggestions)
         if since is None:
-            last = last_report_day(session, party)
-            if last is not None and last < day:
-                since = last + timedelta(days=1)  # the last report showed its own day to the end
-                click.echo(_("Changes since the last report (as of {day}).").format(day=last.isoformat()), err=True)
+            last = last_report(session, party)
+            if last is not None and last.day < day:
+                since = last.day + timedelta(days=1)  # the last report showed its own day to the end
+                click.echo(_("Changes since the last report (as of {day}).").format(day=last.day.isoformat()),
+                           err=True)
+            elif last is not None and last.day == day and last.since is not None:
+                since = last.since  # the same report again, in another format: the same changes
+                click.echo(_("Changes as in the report already written as of {day}.").format(day=day.isoformat()),
+                           err=True)
             else:  # a year before; from a leap day, the 28th of February
                 since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
         themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
@@ -1031,7 +1036,7 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
                                          "and that you may write to it; nothing was written.")
                                        .format(path=output, error=error.strerror or error)) from None
         with write_session(engine) as session:
-            record_report(session, party, day, datetime.now(timezone.utc))
+            record_report(session, party, day, since, datetime.now(timezone.utc))
         click.echo(_("Wrote the report to {path}.").format(path=output), err=True)
     else:
         click.echo(text, nl=False)

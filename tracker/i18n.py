@@ -68,6 +68,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _(singular if count == 1 else plural)
 
 
+def signed_days(days: int) -> str:
+    """A shift in days with its sign, as slippage against the baseline is shown: "+1 day", "-30 days"."""
+    return ngettext("{days:+d} day", "{days:+d} days", abs(days)).format(days=days)
+
+
 _MONTHS = {
     "da": (
         "januar", "februar", "marts", "april", "maj", "juni",

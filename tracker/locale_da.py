@@ -167,7 +167,7 @@ CATALOGUE: dict[str, str] = {
         "Påmindelsen {alarm!r} kan ikke læses: skriv et tal og en enhed, fx 7d (dage), 2w (uger) eller 12h "
         "(timer).",
     "Cancer Plan V": "Kræftplan V",
-    "every deliverable in the implementation agreement": "alle leverancer i implementeringsaftalen",
+    "every deliverable in the implementation agreement": "alle leverancer i udmøntningsaftalen",
     "Deadlines and status for {scope}, kept current by the Cancer Plan V task force.":
         "Frister og status for {scope}, holdt ajour af taskforcen for Kræftplan V.",
     "{name} (overdue)": "{name} (forsinkede)",
@@ -468,8 +468,6 @@ CATALOGUE: dict[str, str] = {
         'Ændring',
     'Deadlines':
         'Frister',
-    'Deadlines by responsible party and status':
-        'Frister efter ansvarlig part og status',
     'Deadlines by theme and status':
         'Frister efter tema og status',
     'Deadlines, earliest first':
@@ -477,7 +475,7 @@ CATALOGUE: dict[str, str] = {
     'Did you mean:':
         'Mente du:',
     'Every deadline in the implementation agreement, as the task force follows it up. Overdue means the due day has passed and the deliverable is neither done nor cancelled.':
-        'Alle frister i implementeringsaftalen, som task forcen følger dem op. Forsinket betyder, at fristen er passeret, og at leverancen hverken er færdig eller aflyst.',
+        'Alle frister i udmøntningsaftalen, sådan som taskforcen følger op på dem. Forsinket betyder, at fristen er passeret, og at leverancen hverken er færdig eller aflyst.',
     'Filter':
         'Filtrér',
     'First planned':
@@ -529,7 +527,7 @@ CATALOGUE: dict[str, str] = {
     'The dashboard is unavailable for a moment (the database does not answer); try again later.':
         'Overblikket er utilgængeligt et øjeblik (databasen svarer ikke); prøv igen senere.',
     "The dashboard needs the task force's user name and password (or token).":
-        'Overblikket kræver task forcens brugernavn og adgangskode (eller token).',
+        'Overblikket kræver taskforcens brugernavn og adgangskode (eller token).',
     'The secret in {variable} is shorter than {minimum} characters: use a longer one, e.g. from `python -c "import secrets; print(secrets.token_urlsafe())"`.':
         'Hemmeligheden i {variable} er kortere end {minimum} tegn: brug en længere, fx fra `python -c "import secrets; print(secrets.token_urlsafe())"`.',
     'There is no status {status!r}. Choose one of: {choices}.':
@@ -545,7 +543,7 @@ CATALOGUE: dict[str, str] = {
     'added from the register':
         'tilføjet fra registret',
     'address to copy':
-        'adresse til at kopiere',
+        'kopiér adressen',
     'as planned':
         'som planlagt',
     'deadline added':
@@ -559,13 +557,11 @@ CATALOGUE: dict[str, str] = {
     'evidence':
         'dokumentation',
     'first planned due day, where it was re-planned':
-        'oprindelig frist, hvor den er omplanlagt',
+        'oprindelig frist, når den er omplanlagt',
     'first planned {day}':
         'oprindelig frist {day}',
     'overdue by {days} days':
         'forsinket {days} dage',
-    'overdue=1 shows only overdue deadlines; leave it out to show all.':
-        'overdue=1 viser kun forsinkede frister; udelad den for at vise alle.',
     'status {new}':
         'status {new}',
     'the dashboard and its calendars need the credential; notes are shown':
@@ -576,14 +572,10 @@ CATALOGUE: dict[str, str] = {
         'i dag',
     'window of a fuzzy deadline (e.g. a quarter)':
         'vindue for en upræcis frist (fx et kvartal)',
-    '{count} deadline in all, for {deliverables} deliverables.':
-        '{count} frist i alt, for {deliverables} leverancer.',
     '{count} deadline is overdue.':
         '{count} frist er forsinket.',
     '{count} deadlines are overdue.':
         '{count} frister er forsinkede.',
-    '{count} deadlines in all, for {deliverables} deliverables.':
-        '{count} frister i alt, for {deliverables} leverancer.',
     '{field} changed in the register':
         '{field} ændret i registret',
     '{file}, section {section}':
@@ -600,4 +592,29 @@ CATALOGUE: dict[str, str] = {
         'Ændringer siden sidste rapport (pr. {day}).',
     'Cannot write the report to {path}: {error}. Check that the folder exists and that you may write to it; nothing was written.':
         'Kan ikke skrive rapporten til {path}: {error}. Tjek, at mappen findes, og at du må skrive i den; intet er skrevet.',
+    "overdue by {days} day": "forsinket {days} dag",
+    "{days:+d} day": "{days:+d} dag",
+    "Overdue or not": "Forsinket eller ej",
+    "Not overdue": "Ikke forsinket",
+    "due after the timeline's end": "frist efter tidslinjens slutning",
+    "A deadline that parties share counts for each of them, as in their calendars, so the rows add up to more "
+    "than the total.":
+        "En frist, som flere parter deler, tæller med hos hver af dem ligesom i deres kalendere, så rækkerne "
+        "tilsammen giver mere end det samlede antal.",
+    "Deadlines by responsible party and status, shared deadlines included":
+        "Frister efter ansvarlig part og status, delte frister medregnet",
+    "{count} deadline in all": "{count} frist i alt",
+    "{count} deadlines in all": "{count} frister i alt",
+    ", for {count} deliverable.": ", fordelt på {count} leverance.",
+    ", for {count} deliverables.": ", fordelt på {count} leverancer.",
+    "overdue=1 shows only overdue deadlines and overdue=0 only those that are not; leave it out to show all.":
+        "overdue=1 viser kun forsinkede frister og overdue=0 kun dem, der ikke er forsinkede; udelad den for at "
+        "se alle.",
+    "product": "produkt",
+    "milestone": "milepæl",
+    "start": "igangsættelse",
+    "report": "rapport",
+    "decision": "beslutning",
+    "Changes as in the report already written as of {day}.":
+        "Ændringer som i rapporten, der allerede er skrevet pr. {day}.",
 }

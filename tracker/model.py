@@ -103,6 +103,16 @@ def standing_label(key: str) -> str:
     return _("overdue") if key == "overdue" else Status(key).label
 
 
+def kind_label(kind: str) -> str:
+    """What kind of deliverable it is, in words (the register's key where it is one this version does not know)."""
+    from tracker.i18n import _
+
+    return {
+        "product": _("product"), "milestone": _("milestone"), "start": _("start"), "report": _("report"),
+        "decision": _("decision"),
+    }.get(kind, kind)
+
+
 @dataclass(frozen=True)
 class Party:
     key: str

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from tracker.i18n import _, format_day
+from tracker.i18n import _, format_day, signed_days
 from tracker.model import STANDINGS, Status, is_overdue, standing, standing_label
 from tracker.store.queries import OccurrenceView
 from tracker.store.tables import HistoryRow
@@ -116,7 +116,7 @@ def _status(entry: Entry) -> str:
 
 def _slippage(entry: Entry) -> str:
     days = (entry.view.due - entry.view.baseline_due).days
-    return "" if days == 0 else _("{days:+d} days").format(days=days)
+    return "" if days == 0 else signed_days(days)
 
 
 def _title(entry: Entry, english: bool) -> str:

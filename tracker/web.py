@@ -41,7 +41,7 @@ from tracker.clock import utc_now
 from tracker.dashboard.access import Access
 from tracker.dashboard.pages import Dashboard, Viewer, guard
 from tracker.errors import StoreError, TrackerError
-from tracker.i18n import _
+from tracker.i18n import _, using_language
 
 log = logging.getLogger("tracker.web")
 
@@ -116,8 +116,9 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
             rendered = await run_in_threadpool(_public_feed, service, kind, key, viewer, clock())
         except StoreError as error:
             log.error("cannot serve a calendar: %s", error.message)
-            return PlainTextResponse(_("The calendar is unavailable for a moment; try again later.") + "\n",
-                                     status_code=503, headers={"Retry-After": "60"})
+            with using_language(viewer.language):
+                text = _("The calendar is unavailable for a moment; try again later.")
+            return PlainTextResponse(text + "\n", status_code=503, headers={"Retry-After": "60"})
         return _not_found() if rendered is None else _feed_response(request, rendered)
 
     async def healthz(_request: Request) -> Response:

@@ -319,7 +319,7 @@ def test_overdue_only_narrows_any_selection() -> None:
 
 @pytest.mark.parametrize(("selection", "language", "name", "description"), [
     (FeedSelection(), "da", "Kræftplan V",
-     "Frister og status for alle leverancer i implementeringsaftalen, holdt ajour af taskforcen for Kræftplan V."),
+     "Frister og status for alle leverancer i udmøntningsaftalen, holdt ajour af taskforcen for Kræftplan V."),
     (FeedSelection(parties=frozenset({"sst"})), "da", "Kræftplan V – Sundhedsstyrelsen",
      ("Frister og status for de leverancer, Sundhedsstyrelsen er ansvarlig for, holdt ajour af taskforcen for "
       "Kræftplan V.")),
@@ -331,7 +331,7 @@ def test_overdue_only_narrows_any_selection() -> None:
      ("Frister og status for leverancerne for KL; Sundhedsstyrelsen; Anbefaling 9: Data, holdt ajour af "
       "taskforcen for Kræftplan V.")),
     (FeedSelection(overdue_only=True), "da", "Kræftplan V (forsinkede)",
-     ("Frister og status for de forsinkede blandt alle leverancer i implementeringsaftalen, holdt ajour af "
+     ("Frister og status for de forsinkede blandt alle leverancer i udmøntningsaftalen, holdt ajour af "
       "taskforcen for Kræftplan V.")),
     (FeedSelection(overdue_only=True), "en", "Cancer Plan V (overdue)",
      ("Deadlines and status for overdue among every deliverable in the implementation agreement, kept current "

@@ -9,6 +9,7 @@ regional status (due in the first quarter) are overdue.
 from __future__ import annotations
 
 import base64
+import html
 import re
 from html.parser import HTMLParser
 
@@ -128,6 +129,40 @@ def test_filters_narrow_the_table_and_the_timeline(board: str) -> None:
     assert nothing.rows == [] and nothing.timeline_rows == []
     assert "Ingen frister passer til filteret." in nothing.all_text
     assert [row["data-id"] for row in co_owner.rows] == ["senfoelgeklinikker"]  # sst shares it as co-owner
+
+
+def test_every_count_leads_to_as_many_deadlines(board: str) -> None:
+    """A number on the board and the list its link opens must agree: the tiles, and each party's and theme's row."""
+    with serving(board, MEETING) as base:
+        body = get(base, "/").text
+        tiles = re.findall(r'<li class="count \w+"><a href="([^"]+)"><span class="number">(\d+)</span>', body)
+        rows = re.findall(r'<tr><th scope="row"><a href="([^"]+)">[^<]*</a></th>.*?<td>(\d+)</td></tr>', body)
+        # A party that only shares work as co-owner has its row too (sst co-owns the clinics).
+        assert [href for href, _count in rows] == ["/?party=regionerne#deadlines", "/?party=sst#deadlines",
+                                                   "/?theme=anbefaling-7#deadlines"]
+        assert len(tiles) == 5
+        for href, count in tiles + rows:
+            shown = Page(get(base, html.unescape(href).split("#")[0]).text).rows
+            assert len(shown) == int(count), href
+
+
+def test_labels_follow_the_page_language_not_the_process(board: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_LANG", "en")  # the process speaks English; the page asked for is Danish
+    with serving(board, MEETING) as base:
+        danish = Page(get(base, "/").text).all_text
+        english = Page(get(base, "/?lang=en").text).all_text
+    assert "ikke påbegyndt" in danish and "Anbefaling 7: Senfølger" in danish
+    assert "not started" not in danish and "Recommendation 7" not in danish
+    assert "not started" in english and "Recommendation 7: Late effects" in english
+    assert "ikke påbegyndt" not in english and "Anbefaling" not in english
+
+
+def test_overdue_days_and_slippage_are_counted_in_words_that_agree(board: str) -> None:
+    day_after = MEETING.replace(month=4, day=1)  # the 2026 regional status fell due on 31 March
+    with serving(board, day_after) as base:
+        danish = Page(get(base, "/deliverables/regional-status").text).all_text
+        english = Page(get(base, "/deliverables/regional-status?lang=en").text).all_text
+    assert "forsinket 1 dag (i gang)" in danish and "overdue by 1 day (in progress)" in english
 
 
 @pytest.mark.parametrize(("query", "named"), [

@@ -88,7 +88,7 @@ def test_every_mark_is_on_the_plot_in_the_order_of_its_days(days: list[date], to
     marks = [mark for row in drawn.rows for mark in row.marks]
     assert len(drawn.rows) == len(days)
     assert all(0.0 <= mark.window_start <= mark.due <= 1.0 for mark in marks)
-    assert all(mark.clipped == (not TIMELINE_START <= mark.view.due < TIMELINE_END) for mark in marks)
+    assert all(mark.past_end == (mark.view.due >= TIMELINE_END) for mark in marks)
     by_day = sorted(marks, key=lambda mark: mark.view.due)
     assert all(a.due <= b.due for a, b in zip(by_day, by_day[1:], strict=False))
     assert (drawn.today is None) == (not TIMELINE_START <= today < TIMELINE_END)

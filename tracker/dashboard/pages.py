@@ -27,10 +27,11 @@ from starlette.staticfiles import StaticFiles
 
 from tracker.clock import plan_today, plan_zone
 from tracker.dashboard.access import REALM, Access
-from tracker.dashboard.views import FilterError, Filters, Names, parse_filters, tally, tally_by, timeline
+from tracker.dashboard.views import (FilterError, Filters, Names, parse_filters, parties_of, tally, tally_by,
+                                    theme_of, timeline)
 from tracker.errors import TrackerError, UnknownIdError
-from tracker.i18n import LANGUAGES, _, format_day, ngettext, using_language
-from tracker.model import STANDINGS, Status, standing, standing_label
+from tracker.i18n import LANGUAGES, _, format_day, ngettext, signed_days, using_language
+from tracker.model import STANDINGS, Status, kind_label, standing, standing_label
 from tracker.store.db import read_session
 from tracker.store.queries import OccurrenceView, list_occurrences, show_deliverable
 from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
@@ -97,7 +98,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, standing_label=standing_label,
+    environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, signed_days=signed_days,
+                               standing_label=standing_label, kind_label=kind_label,
                                STANDINGS=STANDINGS, Status=Status)
     return environment
 
@@ -171,31 +173,34 @@ class Dashboard:
 
     def _board_body(self, request: Request, viewer: Viewer, snapshot: Snapshot, today: date) -> tuple[str, int]:
         names = snapshot.names
+        english = viewer.english
         error = None
+        # Labels built here (statuses, themes) are text the page shows: in the viewer's language, not the process's.
         with using_language(viewer.language):
             try:
                 filters = parse_filters(request.query_params, names)
             except FilterError as problem:
                 filters, error = Filters(), str(problem)
-        shown = [view for view in snapshot.views if filters.admits(view)]
-        status_code = 400 if error else 200
-        body = self._render(
-            "board.html", viewer, request,
-            today=today, names=names, filters=filters, error=error,
-            total=tally(snapshot.views),
-            by_party=tally_by(snapshot.views, "owner", lambda key: names.party(key, viewer.english).lower()),
-            by_theme=tally_by(snapshot.views, "theme", names.theme_order),
-            timeline=timeline(shown, today, viewer.english),
-            shown=shown, all_count=len(snapshot.views), deliverable_count=len({view.id for view in snapshot.views}),
-            party_name=lambda key: names.party(key, viewer.english),
-            theme_name=lambda key: names.theme(key, viewer.english),
-            party_choices=sorted(((key, names.party(key, viewer.english)) for key in names.parties),
-                                 key=lambda choice: choice[1].lower()),
-            theme_choices=[(key, names.theme(key, viewer.english)) for key in sorted(names.themes,
-                                                                                    key=names.theme_order)],
-            status_choices=[(status.value, status.label) for status in Status],
-        )
-        return body, status_code
+            shown = [view for view in snapshot.views if filters.admits(view)]
+            context = dict(
+                today=today, names=names, filters=filters, error=error,
+                total=tally(snapshot.views),
+                by_party=tally_by(snapshot.views, parties_of, lambda key: names.party(key, english).lower()),
+                by_theme=tally_by(snapshot.views, theme_of, names.theme_order),
+                timeline=timeline(shown, today, english),
+                shown=shown, all_count=len(snapshot.views),
+                deliverable_count=len({view.id for view in snapshot.views}),
+                party_name=lambda key: names.party(key, english),
+                theme_name=lambda key: names.theme(key, english),
+                party_choices=sorted(((key, names.party(key, english)) for key in names.parties),
+                                     key=lambda choice: choice[1].lower()),
+                theme_choices=[(key, names.theme(key, english)) for key in sorted(names.themes,
+                                                                                  key=names.theme_order)],
+                status_choices=[(status.value, status.label) for status in Status],
+                overdue_choices=[("1", _("Only overdue")), ("0", _("Not overdue"))],
+                overdue_chosen={None: "", True: "1", False: "0"}[filters.overdue],
+            )
+        return self._render("board.html", viewer, request, **context), 400 if error else 200
 
     async def deliverable(self, request: Request) -> Response:
         viewer = guard(request, self.access)
@@ -221,8 +226,9 @@ class Dashboard:
             return self._unavailable(error, viewer)
         row = detail.deliverable
         names = snapshot.names
-        calendars = [(names.party(key, viewer.english), "party", key) for key in [row.owner, *row.co_owners]]
-        calendars.append((names.theme(row.theme, viewer.english), "theme", row.theme))
+        with using_language(viewer.language):
+            calendars = [(names.party(key, viewer.english), "party", key) for key in [row.owner, *row.co_owners]]
+            calendars.append((names.theme(row.theme, viewer.english), "theme", row.theme))
         feeds = [(label, *self.calendar_urls(kind, key, viewer)) for label, kind, key in calendars]
         body = await run_in_threadpool(self._render, "deliverable.html", viewer, request, detail=detail, row=row,
                                        today=today, names=names, feeds=feeds, standing=standing)
@@ -258,5 +264,6 @@ def _status_cell(view: OccurrenceView, today: date) -> str:
     """The status as `tracker list` shows it: overdue says by how many days."""
     if view.overdue:
         days = (today - view.due).days
-        return _("overdue by {days} days").format(days=days) + f" ({view.status.label})"
+        return ngettext("overdue by {days} day", "overdue by {days} days", days).format(days=days) + \
+            f" ({view.status.label})"
     return view.status.label

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from tracker.i18n import _
 from tracker.model import STANDINGS, Status, standing
@@ -64,13 +65,23 @@ def tally(views: Iterable[OccurrenceView]) -> Tally:
     return Tally(tuple((key, counter[key]) for key in STANDINGS))
 
 
-def tally_by(views: list[OccurrenceView], key: str, order: Callable[[str], object] | None = None
-             ) -> list[tuple[str, Tally]]:
-    """One tally per value of ``key`` ("owner" or "theme"), in ``order`` (by default the key's)."""
-    groups: dict[str, list[OccurrenceView]] = {}
+def tally_by(views: list[OccurrenceView], groups: Callable[[OccurrenceView], Iterable[str]],
+             order: Callable[[str], Any] | None = None) -> list[tuple[str, Tally]]:
+    """One tally per group, in ``order`` (by default the group's key); a view counts in every group it names."""
+    members: dict[str, list[OccurrenceView]] = {}
     for view in views:
-        groups.setdefault(getattr(view, key), []).append(view)
-    return [(group, tally(groups[group])) for group in sorted(groups, key=order or (lambda k: k))]
+        for group in dict.fromkeys(groups(view)):  # once per group, in case the register names a party twice
+            members.setdefault(group, []).append(view)
+    return [(group, tally(members[group])) for group in sorted(members, key=order or (lambda k: k))]
+
+
+def parties_of(view: OccurrenceView) -> tuple[str, ...]:
+    """The parties whose work this is: the owner and the co-owners, the rule of the party filter and feeds."""
+    return (view.owner, *view.co_owners)
+
+
+def theme_of(view: OccurrenceView) -> tuple[str]:
+    return (view.theme,)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -86,21 +97,21 @@ class Filters:
     party: str = ""
     theme: str = ""
     status: str = ""
-    overdue: bool = False
+    overdue: bool | None = None  # None: overdue or not; True: only overdue; False: only what is not overdue
 
     @property
     def active(self) -> bool:
-        return bool(self.party or self.theme or self.status or self.overdue)
+        return bool(self.party or self.theme or self.status or self.overdue is not None)
 
     def admits(self, view: OccurrenceView) -> bool:
         # A party's work includes what it shares as co-owner: the same rule as its calendar feed.
-        if self.party and self.party != view.owner and self.party not in view.co_owners:
+        if self.party and self.party not in parties_of(view):
             return False
         if self.theme and view.theme != self.theme:
             return False
         if self.status and view.status.value != self.status:
             return False
-        return not self.overdue or view.overdue
+        return self.overdue is None or self.overdue == view.overdue
 
 
 def parse_filters(query: Mapping[str, str], names: Names) -> Filters:
@@ -121,9 +132,15 @@ def parse_filters(query: Mapping[str, str], names: Names) -> Filters:
     if status and status not in {s.value for s in Status}:
         raise FilterError(_("There is no status {status!r}. Choose one of: {choices}.")
                           .format(status=status, choices=", ".join(s.value for s in Status)))
-    if overdue not in ("", "1", "on", "yes", "true"):
-        raise FilterError(_("overdue=1 shows only overdue deadlines; leave it out to show all."))
-    return Filters(party=party, theme=theme, status=status, overdue=bool(overdue))
+    if overdue.lower() not in _YES_NO:
+        raise FilterError(_("overdue=1 shows only overdue deadlines and overdue=0 only those that are not; "
+                            "leave it out to show all."))
+    return Filters(party=party, theme=theme, status=status, overdue=_YES_NO[overdue.lower()])
+
+
+# What a form, a bookmark or a hand-typed address may say for the overdue filter.
+_YES_NO: dict[str, bool | None] = {"": None, **dict.fromkeys(("1", "on", "yes", "true"), True),
+                                   **dict.fromkeys(("0", "off", "no", "false"), False)}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -139,7 +156,7 @@ class Mark:
     due: float
     baseline: float | None  # the first planned due day, where a re-plan moved it
     standing: str
-    clipped: bool  # the due day lies outside the plotted years
+    past_end: bool  # due after the plotted years: drawn at the right edge, pointing on
 
     @property
     def has_window(self) -> bool:
@@ -189,7 +206,7 @@ def timeline(views: Iterable[OccurrenceView], today: date, english: bool,
                 due=_position(view.due, start, end),
                 baseline=_position(view.baseline_due, start, end) if view.baseline_due != view.due else None,
                 standing=standing(view.status, view.overdue),
-                clipped=not start <= view.due < end,
+                past_end=view.due >= end,
             ))
         first = occurrences[0]
         rows.append(Row(id=ident, title=first.title_en if english else first.title, marks=tuple(marks)))
