@@ -27,8 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from tracker.clock import plan_today, plan_zone
 from tracker.dashboard.access import REALM, Access
-from tracker.dashboard.views import (FilterError, Filters, Names, parse_filters, parties_of, tally, tally_by,
-                                    theme_of, timeline)
+from tracker.dashboard.views import FilterError, Filters, Names, parse_filters, tally, tally_by, timeline
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import LANGUAGES, _, format_day, ngettext, signed_days, using_language
 from tracker.model import STANDINGS, Status, kind_label, standing, standing_label
@@ -185,8 +184,9 @@ class Dashboard:
             context = dict(
                 today=today, names=names, filters=filters, error=error,
                 total=tally(snapshot.views),
-                by_party=tally_by(snapshot.views, parties_of, lambda key: names.party(key, english).lower()),
-                by_theme=tally_by(snapshot.views, theme_of, names.theme_order),
+                by_party=tally_by(snapshot.views, lambda view: view.parties,
+                                  lambda key: names.party(key, english).lower()),
+                by_theme=tally_by(snapshot.views, lambda view: (view.theme,), names.theme_order),
                 timeline=timeline(shown, today, english),
                 shown=shown, all_count=len(snapshot.views),
                 deliverable_count=len({view.id for view in snapshot.views}),

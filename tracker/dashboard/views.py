@@ -75,15 +75,6 @@ def tally_by(views: list[OccurrenceView], groups: Callable[[OccurrenceView], Ite
     return [(group, tally(members[group])) for group in sorted(members, key=order or (lambda k: k))]
 
 
-def parties_of(view: OccurrenceView) -> tuple[str, ...]:
-    """The parties whose work this is: the owner and the co-owners, the rule of the party filter and feeds."""
-    return (view.owner, *view.co_owners)
-
-
-def theme_of(view: OccurrenceView) -> tuple[str]:
-    return (view.theme,)
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Filters
 
@@ -105,7 +96,7 @@ class Filters:
 
     def admits(self, view: OccurrenceView) -> bool:
         # A party's work includes what it shares as co-owner: the same rule as its calendar feed.
-        if self.party and self.party not in parties_of(view):
+        if self.party and self.party not in view.parties:
             return False
         if self.theme and view.theme != self.theme:
             return False

@@ -45,6 +45,11 @@ class OccurrenceView:
     def slippage_days(self) -> int:
         return (self.due - self.baseline_due).days
 
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """Whose work this is: the owner and the co-owners (the rule of party calendars and dashboard filters)."""
+        return (self.owner, *self.co_owners)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "title": self.title, "title_en": self.title_en, "kind": self.kind,
