@@ -65,7 +65,32 @@ def test_later_changes_are_undone_and_overdue_comes_first(history: Tracker) -> N
         "report", "--as-of", "2026-08-10", "--format", "csv").output))}
     assert later[("regional-status", "2026")]["status"] == "done"
     before = history.ok("report", "--as-of", "2026-01-04", "--format", "csv").output
-    assert before.strip().count("\n") == 0  # nothing was in the plan yet: the header alone
+    assert before.strip().count("\n") == 5  # before the first load: the plan as first loaded, not an empty one
+
+
+def test_before_the_records_begin_the_plan_is_as_first_loaded_and_later_additions_are_absent(
+        tracker: Tracker, small_register: Path, tmp_path: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    first = tmp_path / "first.toml"
+    first.write_text(text[: text.index('[[deliverable]]\nid = "evaluering"')], encoding="utf-8")
+    with freeze_time(datetime(2026, 11, 29, 10, tzinfo=CPH)):  # a deployment that starts late in the year
+        Tracker(tracker.database_url, first).ok("sync")
+    with freeze_time(datetime(2026, 12, 3, 10, tzinfo=CPH)):  # the register gains a deliverable
+        tracker.ok("sync")
+
+    def report(day: str) -> tuple[set[tuple[str, str]], str]:
+        rows = csv.DictReader(io.StringIO(tracker.ok("report", "--as-of", day, "--format", "csv").output))
+        overdue = {(row["id"], row["occurrence"]) for row in rows if row["overdue"] == "yes"}
+        return overdue, tracker.ok("report", "--as-of", day).output
+
+    midsummer, text_then = report("2026-07-15")
+    # Both were overdue in July, though the tracker only learnt of them in November.
+    assert midsummer == {("regional-status", "2026"), ("senfoelgeklinikker", "")}
+    assert "The tracker's records begin on 29 November 2026" in text_then
+    assert "evaluering" not in text_then  # added to the register on 3 December
+    assert "evaluering" not in report("2026-12-02")[1]
+    later = report("2026-12-03")[1]
+    assert "evaluering" in later and "records begin" not in later
 
 
 def test_the_html_report_is_well_formed_and_prints_on_a4(history: Tracker, tmp_path: Path) -> None:

@@ -980,7 +980,7 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
 
     from tracker.clock import plan_zone
     from tracker.i18n import current_language
-    from tracker.report import RENDERERS, Report, as_of, changes_between
+    from tracker.report import RENDERERS, Report, as_of, changes_between, history_begins
     from tracker.store.db import read_session
     from tracker.store.queries import ListFilter, closest_ids, list_occurrences
     from tracker.store.reports import last_report, record_report
@@ -1015,7 +1015,9 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
         themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
         views = list_occurrences(session, day, ListFilter(owner=party))
         history = list(session.exec(select(HistoryRow)))
+    begins = history_begins(history)
     report = Report(as_of=day, since=since, party=parties[party][0] if party else None,
+                    history_begins=begins.astimezone(zone).date() if begins else None,
                     entries=as_of(views, history, end, day),
                     changes=[change for change in changes_between(
                         history, datetime.combine(since, time(0), zone), end)

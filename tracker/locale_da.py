@@ -617,4 +617,7 @@ CATALOGUE: dict[str, str] = {
     "decision": "beslutning",
     "Changes as in the report already written as of {day}.":
         "Ændringer som i rapporten, der allerede er skrevet pr. {day}.",
+    "The tracker's records begin on {day}: until then, each deliverable is shown as the register first stated "
+    "it.":
+        "Trackerens optegnelser begynder {day}: indtil da vises hver leverance, som registret først angav den.",
 }

@@ -59,12 +59,20 @@ class Report:
     changes: list[Change]
     themes: dict[str, tuple[int, str, str]]  # key → (number, topic, topic_en)
     parties: dict[str, tuple[str, str]]  # key → (name, name_en)
+    history_begins: date | None = None  # the day the register was first loaded into this database
 
 
 def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment: datetime,
           day: date) -> list[Entry]:
-    """The occurrences as they stood at ``moment`` (the end of ``day``), undoing every later change."""
-    later = sorted((row for row in history if row.at > moment and row.deliverable_id),
+    """The occurrences as they stood at ``moment`` (the end of ``day``), undoing every later change.
+
+    The first load of the register is where the history begins, not a change
+    to the plan: before it, the plan is shown as first loaded (every
+    deliverable in it, with the status the register stated), never as empty.
+    """
+    history = list(history)
+    cutoff = max(moment, history_begins(history) or moment)
+    later = sorted((row for row in history if row.at > cutoff and row.deliverable_id),
                    key=lambda row: (row.at, row.id or 0))
     created_later = {row.deliverable_id for row in later if row.action == "created"}
     by_occurrence: dict[tuple[str, str], list[HistoryRow]] = defaultdict(list)
@@ -83,6 +91,11 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
         then = replace(view, status=status, due=due)
         entries.append(Entry(view=then, overdue=is_overdue(due, status, day)))
     return entries
+
+
+def history_begins(history: Iterable[HistoryRow]) -> datetime | None:
+    """When the register was first loaded: every row of that load carries its moment."""
+    return min((row.at for row in history), default=None)
 
 
 def changes_between(history: Iterable[HistoryRow], start: datetime, end: datetime) -> list[Change]:
@@ -173,6 +186,9 @@ def _heading(report: Report) -> tuple[str, str]:
         title = _("{title}, {party}").format(title=title, party=report.party)
     subtitle = _("Changes since {day}. Overdue means the due day has passed and it is neither done nor cancelled.") \
         .format(day=format_day(report.since))
+    if report.history_begins is not None and report.as_of < report.history_begins:
+        subtitle += " " + _("The tracker's records begin on {day}: until then, each deliverable is shown as the "
+                            "register first stated it.").format(day=format_day(report.history_begins))
     return title, subtitle
 
 
