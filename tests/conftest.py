@@ -43,6 +43,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
 
 
 @pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English for the test's duration (``pytestmark = pytest.mark.usefixtures("english")``)."""
+    set_language("en")
+    yield
+    set_language(None)
+
+
+@pytest.fixture
 def small_register() -> Path:
     """A small register with a one-off, a recurring and a dependent deliverable."""
     return FIXTURES / "register_small.toml"

@@ -1,19 +1,32 @@
-"""A real `tracker serve` on a loopback port, for the tests of the web process and the dashboard."""
+"""The web process on a loopback port, for its tests: a real `tracker serve` process, or its app in a thread.
+
+``start_server`` runs `tracker serve` as a user would; ``serving`` runs the
+same app (``tracker.web.create_app``) under uvicorn in a thread of the test
+process, with the clock fixed where the test says, fetched over real HTTP.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
 from tests.conftest import FIXTURES, free_port
+from tracker.calendar.service import FeedService
+from tracker.dashboard.access import Access
+from tracker.store.db import open_engine
+from tracker.web import create_app
 
 TRACKER = Path(sys.executable).parent / "tracker"
 SMALL_REGISTER = FIXTURES / "register_small.toml"
@@ -105,3 +118,28 @@ def start_server(database_url: str, directory: Path, *extra: str, public_url: st
         if "address already in use" not in server.log().lower():
             pytest.fail(f"`tracker serve` did not come up (exit {process.returncode}):\n{server.log()}")
     pytest.fail("`tracker serve` found no free port in three attempts")
+
+
+@contextmanager
+def serving(database_url: str, now: datetime, access: Access | None = None,
+            base_url: str | None = None) -> Iterator[str]:
+    """uvicorn on a free loopback port serving the web app; yields its base URL."""
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    engine = open_engine(database_url)
+    service = FeedService(engine, base_url or address)
+    app = create_app(service, clock=lambda: now, access=access)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield address
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()

@@ -8,54 +8,22 @@ real HTTP.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 
-from tests.conftest import FIXTURES, Tracker, free_port
-from tracker.calendar.service import FeedService
-from tracker.dashboard.access import Access
-from tracker.store.db import open_engine
-from tracker.web import create_app
+from tests.conftest import FIXTURES, Tracker
+from tests.webserver import serving
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 # A day with overdue work in the small register: the clinics were due by the end of June 2026.
 MEETING = datetime(2026, 11, 23, 10, 0, tzinfo=COPENHAGEN)
 HOSTILE_TITLE = 'Evaluering <script>alert("x")</script> & <b>co</b>'
 INTERNAL_NOTE = "Intern note: <i>budget</i> & tidsplan ændret"
-
-
-@contextmanager
-def serving(database_url: str, now: datetime, access: Access | None = None,
-            base_url: str | None = None) -> Iterator[str]:
-    """uvicorn on a free loopback port serving the web app; yields its base URL."""
-    port = free_port()
-    address = f"http://127.0.0.1:{port}"
-    engine = open_engine(database_url)
-    service = FeedService(engine, base_url or address)
-    app = create_app(service, clock=lambda: now, access=access)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield address
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.dispose()
 
 
 @pytest.fixture
