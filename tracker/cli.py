@@ -52,6 +52,15 @@ class TrackerGroup(click.Group):
             if ctx.find_root().params.get("debug"):
                 raise
             raise click.ClickException(error.message) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:  # a bug: say so in one line, never a traceback unless asked for
+            if ctx.find_root().params.get("debug"):
+                raise
+            raise click.ClickException(_(
+                "tracker failed unexpectedly ({error}); a change in progress was not saved. This is a bug: run the "
+                "command again with --debug for the details, and report them."
+            ).format(error=f"{type(error).__name__}: {error}"[:300])) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order they are defined, which is the order of a day's work
@@ -142,7 +151,8 @@ def validate(path: str | None) -> None:
         parties=len(register.parties), themes=len(register.themes)))
 
 
-def _sync(register_path: str | None, database_url: str | None, actor: str) -> tuple[Any, Any, Any]:
+def _sync(register_path: str | None, database_url: str | None, actor: str,
+          allow_removals: bool = False) -> tuple[Any, Any, Any]:
     """Validate, migrate and sync; returns (register, engine, report)."""
     from tracker.register import load_register
     from tracker.store.db import open_engine, write_session
@@ -153,34 +163,45 @@ def _sync(register_path: str | None, database_url: str | None, actor: str) -> tu
     engine = open_engine(database_url)
     upgrade(engine)
     with write_session(engine) as session:
-        report = sync_register(session, register, now=datetime.now(timezone.utc), actor=actor)
+        report = sync_register(session, register, now=datetime.now(timezone.utc), actor=actor,
+                               allow_removals=allow_removals)
     return register, engine, report
 
 
 def _echo_sync_report(report: Any, engine: Any) -> None:
     where = engine.url.render_as_string(hide_password=True)
+    for warning in report.warnings:
+        click.echo(_("Warning: {problem}").format(problem=warning), err=True)
     if not report.changed:
         click.echo(_("The database {url} already matches the register; nothing changed.").format(url=where))
         return
     click.echo(_("Synced the register into {url}: {added} added, {updated} updated, {replanned} re-planned, "
-                 "{archived} archived, {restored} restored, {unchanged} unchanged.").format(
+                 "{archived} archived, {restored} restored, {renamed} renamed, {unchanged} unchanged; "
+                 "{parties} parties and {themes} themes changed; {history} changes in the history.").format(
         url=where, added=len(report.added), updated=len(report.updated), replanned=len(report.replanned),
-        archived=len(report.archived), restored=len(report.restored), unchanged=report.unchanged))
+        archived=len(report.archived), restored=len(report.restored), renamed=len(report.renamed),
+        unchanged=report.unchanged, parties=report.parties, themes=report.themes, history=report.history))
 
 
 @cli.command()
 @_register_option
 @_database_option
 @_by_option
-def sync(register_path: str | None, database_url: str | None, actor: str | None) -> None:
+@click.option("--allow-removals", is_flag=True,
+              help="Archive however many deliverables the register no longer has (else more than 3, or a tenth "
+                   "of the plan, at once is refused as a register cut off).")
+def sync(register_path: str | None, database_url: str | None, actor: str | None, allow_removals: bool) -> None:
     """Load the register into the database.
 
     Idempotent: running it twice changes nothing. Atomic: a register with any
     problem changes nothing. Keeps status and history; a changed due day is a
     re-plan (the baseline stays); a deliverable gone from the register is
-    archived, not deleted.
+    archived, not deleted, and one with renamed_from keeps the old one's
+    status and history. A sync that would archive more than 3 deliverables
+    (or a tenth of the plan) at once is refused unless --allow-removals.
     """
-    _register, engine, report = _sync(register_path, database_url, _actor(actor) if actor else "register")
+    _register, engine, report = _sync(register_path, database_url, _actor(actor) if actor else "register",
+                                      allow_removals)
     _echo_sync_report(report, engine)
 
 
@@ -821,6 +842,8 @@ def _echo_sweep(report: Any) -> None:
         click.echo(_("Failed: {line}").format(line=line), err=True)
     for line in report.unknown:
         click.echo(_("Unknown (may have arrived): {line}").format(line=line), err=True)
+    for line in report.undeliverable:
+        click.echo(_("Reached nobody, and the coordinators could not be told: {line}").format(line=line), err=True)
 
 
 @notify.command("run")

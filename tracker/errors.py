@@ -12,13 +12,19 @@ exit codes; nothing else in the package knows about exit codes.
     ├── UnknownIdError           no deliverable, party or theme with that id
     ├── TransitionError          a status change that makes no sense
     ├── OccurrenceError          a recurring deliverable needs --occurrence, or has no such one
-    └── StoreError               the database cannot be used as asked
-        ├── DatabaseLockedError  another process (the service) holds the write lock
-        └── SchemaError          the database is missing or not at this version's schema
+    ├── SyncRefusedError         a sync that would lose part of the plan: refused, nothing written
+    ├── StoreError               the database cannot be used as asked
+    │   ├── DatabaseLockedError  another process (the service) holds the write lock
+    │   └── SchemaError          the database is missing or not at this version's schema
+    ├── FeedError                a calendar feed cannot be created, found or written as asked
+    ├── ClockBusyError           another clock holds the database's clock lease
+    └── SendError                a message was not (known to be) delivered (tracker.notify.message)
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -30,6 +36,9 @@ class TrackerError(Exception):
         return str(self.args[0]) if self.args else self.__class__.__name__
 
 
+_PARTICULARS = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in a register: where it is, what is wrong, what would be accepted."""
@@ -38,6 +47,11 @@ class Problem:
     path: str
     message: str
 
+    @property
+    def kind(self) -> str:
+        """The problem without its particulars (quoted values, numbers), first sentence only: for counting."""
+        return _PARTICULARS.sub("…", self.message).split(". ")[0].rstrip(".")
+
     def describe(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename
         location = f" [{self.path}]" if self.path else ""
@@ -45,7 +59,13 @@ class Problem:
 
 
 class RegisterError(TrackerError):
-    """The register has one or more problems; all of them are in ``problems``."""
+    """The register has one or more problems; all of them are in ``problems``.
+
+    The message lists the first ``SHOWN`` of them and counts the rest by kind,
+    so a register with a million problems prints a page, not a flood.
+    """
+
+    SHOWN = 100
 
     def __init__(self, filename: str, problems: list[Problem]):
         self.filename = filename
@@ -66,9 +86,22 @@ class RegisterError(TrackerError):
 
         return _("Fix them and run `tracker validate` again. The format is described in docs/register.md.")
 
+    def rest(self, hidden: list[Problem]) -> str:
+        from tracker.i18n import ngettext
+
+        kinds = Counter(problem.kind for problem in hidden)
+        top = ", ".join(f"{kind}: {count}" for kind, count in kinds.most_common(5))
+        if len(kinds) > 5:
+            top += ", …"
+        return ngettext("… and {count} more problem ({kinds}).", "… and {count} more problems ({kinds}).",
+                        len(hidden)).format(count=len(hidden), kinds=top)
+
     @property
     def message(self) -> str:
-        lines = [self.heading()] + [f"  - {p.describe(self.filename)}" for p in self.problems]
+        shown, hidden = self.problems[: self.SHOWN], self.problems[self.SHOWN:]
+        lines = [self.heading()] + [f"  - {p.describe(self.filename)}" for p in shown]
+        if hidden:
+            lines.append("  " + self.rest(hidden))
         lines.append(self.advice())
         return "\n".join(lines)
 
@@ -91,6 +124,11 @@ class TransitionError(TrackerError):
 
 class OccurrenceError(TrackerError):
     """A recurring deliverable was addressed without (or with a wrong) occurrence."""
+
+
+class SyncRefusedError(TrackerError):
+    """A sync refused before writing anything: it would archive more of the plan than one sync may unasked
+    (a register cut off or half saved), or reuse the id of a renamed deliverable."""
 
 
 class StoreError(TrackerError):

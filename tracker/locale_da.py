@@ -21,9 +21,11 @@ CATALOGUE: dict[str, str] = {
         "Registret {path} er gyldigt: {deliverables} leverancer ({occurrences} forekomster), {parties} parter, "
         "{themes} temaer.",
     "Synced the register into {url}: {added} added, {updated} updated, {replanned} re-planned, {archived} archived, "
-    "{restored} restored, {unchanged} unchanged.":
+    "{restored} restored, {renamed} renamed, {unchanged} unchanged; {parties} parties and {themes} themes changed; "
+    "{history} changes in the history.":
         "Registret er indlæst i {url}: {added} tilføjet, {updated} opdateret, {replanned} omplanlagt, "
-        "{archived} arkiveret, {restored} genoprettet, {unchanged} uændret.",
+        "{archived} arkiveret, {restored} genoprettet, {renamed} omdøbt, {unchanged} uændret; {parties} parter og "
+        "{themes} temaer ændret; {history} ændringer i historikken.",
     "Overdue as of {day} ({count}):": "Overskredet pr. {day} ({count}):",
     "Due in the next {days} days ({count}):": "Forfalder inden for {days} dage ({count}):",
     "{label} is now {status}.": "{label} er nu {status}.",
@@ -620,4 +622,34 @@ CATALOGUE: dict[str, str] = {
     "The tracker's records begin on {day}: until then, each deliverable is shown as the register first stated "
     "it.":
         "Trackerens optegnelser begynder {day}: indtil da vises hver leverance, som registret først angav den.",
+    # Reliability: what a sync refuses, what a report says, what reached nobody
+    " and {count} more": " og {count} flere",
+    "The register would archive {count} of the plan's {active} deliverables at once ({ids}); at most {limit} are "
+    "archived without being asked. A register cut off or half saved looks like this: check that the file is "
+    "whole, and nothing was changed. If they really are gone, run `tracker sync --allow-removals`.":
+        "Registret ville arkivere {count} af planens {active} leverancer på én gang ({ids}); højst {limit} "
+        "arkiveres uden at blive bedt om det. Sådan ser et register ud, der er afskåret eller halvt gemt: tjek, at "
+        "filen er hel; intet er ændret. Er de virkelig væk, så kør `tracker sync --allow-removals`.",
+    "The deliverable {id} would reuse the id that {other} had before it was renamed; calendars and messages know "
+    "that id as {other}. Give the new deliverable another id.":
+        "Leverancen {id} ville genbruge det id, {other} havde, før den blev omdøbt; kalendere og beskeder kender "
+        "det id som {other}. Giv den nye leverance et andet id.",
+    "{gone} left the register and {added} came in with nearly the same quote: renamed? Then add renamed_from = "
+    "\"{gone}\" to {added} and sync again, so it keeps its status and history.":
+        "{gone} forsvandt fra registret, og {added} kom til med næsten samme citat: omdøbt? Så tilføj "
+        "renamed_from = \"{gone}\" til {added} og indlæs igen, så den beholder sin status og historik.",
+    "… and {count} more problem ({kinds}).": "… og {count} problem mere ({kinds}).",
+    "… and {count} more problems ({kinds}).": "… og {count} problemer mere ({kinds}).",
+    "Cancer Plan V: {count} message may not have arrived": "Kræftplan V: {count} besked er måske ikke nået frem",
+    "Cancer Plan V: {count} messages may not have arrived": "Kræftplan V: {count} beskeder er måske ikke nået frem",
+    "Cancer Plan V: {failed} not delivered, {uncertain} may not have arrived":
+        "Kræftplan V: {failed} ikke leveret, {uncertain} måske ikke nået frem",
+    "It was about:": "Den handlede om:",
+    "It was the task force's weekly overview.": "Det var taskforcens ugentlige overblik.",
+    "tracker failed unexpectedly ({error}); a change in progress was not saved. This is a bug: run the command "
+    "again with --debug for the details, and report them.":
+        "tracker fejlede uventet ({error}); en ændring undervejs blev ikke gemt. Det er en fejl i tracker: kør "
+        "kommandoen igen med --debug for detaljerne, og indrapportér dem.",
+    "Reached nobody, and the coordinators could not be told: {line}":
+        "Nåede ingen, og koordinatorerne kunne ikke få besked: {line}",
 }

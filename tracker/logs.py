@@ -3,15 +3,20 @@
 ``--log-format json`` (or ``TRACKER_LOG_FORMAT=json``) writes one JSON object
 per line, for platforms that collect logs: ``time`` (UTC, ISO 8601),
 ``level``, ``logger``, ``message``, and the event's fields when it has them
-(``outbox_key``, ``occurrence``, ``message_key``). Feed tokens are redacted
-from every record by ``tracker.web.RedactFeedTokens``, whatever the format;
-tokens and passwords are never put in a log call in the first place.
+(``outbox_key``, ``occurrence``, ``message_key``). Tokens are redacted from
+every record by ``RedactTokens``, whatever the logger and the format: the
+whole secret part of a feed or answer address (``/feeds/[token]``, in any
+case), and any path segment or query value shaped like a token. Tokens and
+passwords are never put in a log call in the first place; this is the net
+under that rule, for what clients send (a token in the wrong place, a path in
+capitals).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import datetime, timezone
 from typing import Any
@@ -38,17 +43,45 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# Everything after /feeds/ or /answer/ up to the query: "/feeds//TOKEN.ics" and "/FEEDS/TOKEN" must not slip
+# through either (a proxy may fold the case, the router may not match, the token is still live).
+_SECRET_PATH = re.compile(r"(?i)(/(?:feeds|answer)/)[^?#\s\"']*")
+# What a token looks like: 128 bits or more of URL-safe base64 (secrets.token_urlsafe) as a path segment or a
+# query value. The plan's own ids are slugs (lower case, single hyphens) and stay readable.
+_TOKEN_SHAPED = re.compile(r"(?<=[/=])[A-Za-z0-9_-]{22,}")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+REDACTED = "[token]"
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret address part and every token-shaped segment or value replaced by [token]."""
+    text = _SECRET_PATH.sub(lambda match: match.group(1) + REDACTED, text)
+    return _TOKEN_SHAPED.sub(lambda match: match.group() if _SLUG.fullmatch(match.group()) else REDACTED, text)
+
+
+class RedactTokens(logging.Filter):
+    """Redacts tokens (``redact``) in every record's message and arguments, whatever logger or format carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: redact(value) if isinstance(value, str) else value
+                           for key, value in record.args.items()}
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
 def formatter(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
 def configure(log_format: str) -> None:
-    """Log INFO and above to standard error in ``log_format``, feed tokens redacted."""
-    from tracker.web import RedactFeedTokens
-
+    """Log INFO and above to standard error in ``log_format``, tokens redacted."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(log_format))
-    handler.addFilter(RedactFeedTokens())
+    handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

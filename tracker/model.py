@@ -168,6 +168,7 @@ class Deliverable:
     funding: str | None = None
     status: Status = Status.NOT_STARTED
     depends_on: tuple[str, ...] = ()
+    renamed_from: str | None = None  # the id this deliverable had before: its state and history come along
 
     def occurrences(self) -> list[Occurrence]:
         from tracker.deadlines import occurrences_of

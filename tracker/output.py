@@ -5,14 +5,13 @@ Pure functions from views to strings; the CLI only echoes what they return.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.i18n import _, current_language, format_day
 from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
+from tracker.text import write_csv
 
 _PLAN_TIMEZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -68,16 +67,14 @@ def render_grid(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def render_csv(views: list[OccurrenceView]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    rows = []
     for view in views:
         record = view.as_json()
         source = record.pop("source")
         record.update({"source_file": source["file"], "source_section": source["section"],
                        "source_quote": source["quote"], "co_owners": " ".join(record["co_owners"])})
-        writer.writerow(record)
-    return buffer.getvalue()
+        rows.append([record[name] for name in CSV_FIELDS])
+    return write_csv(CSV_FIELDS, rows)
 
 
 def detail_as_json(detail: DeliverableDetail) -> dict[str, Any]:

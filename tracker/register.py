@@ -21,7 +21,7 @@ from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
 from tracker.notify.policy import parse_policy
-from tracker.toml_lines import KeyLines
+from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
 PARTY_KINDS = ("government", "ministry", "agency", "regions", "region", "municipalities",
                "association", "organisation", "forum")
@@ -74,13 +74,14 @@ _DELIVERABLE_FIELDS = _fields(
     interpreted_as=_OPTIONAL_TEXT, reading=_OPTIONAL_TEXT, window_start=_Field(date), due=_Field(date),
     theme=_TEXT, initiative=_OPTIONAL_TEXT, funding=_OPTIONAL_TEXT,
     status=_Field(str, choices=tuple(s.value for s in Status)), depends_on=_Field(list, list_of=str),
-    source=_Field(dict, required=True),
+    renamed_from=_Field(str, slug=True), source=_Field(dict, required=True),
 )
 _TOP_LEVEL = _fields(
     register=_Field(dict, required=True), party=_Field(list, list_of=dict), theme=_Field(list, list_of=dict),
     deliverable=_Field(list, list_of=dict), policy=_Field(dict),
 )
 
+_BOM = "\ufeff"
 _TOML_ERROR_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
 
 
@@ -129,8 +130,19 @@ def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise RegisterError(filename, [Problem(line, "", "the file is not valid UTF-8; save it as UTF-8.")]) from None
+    if text.startswith(_BOM):
+        raise RegisterError(filename, [Problem(1, "", (
+            "the file starts with a byte-order mark (BOM, the bytes EF BB BF), which TOML does not allow. Save it "
+            "as UTF-8 without a BOM: in VS Code click 'UTF-8 with BOM' in the status bar and choose 'Save with "
+            "Encoding' → 'UTF-8'; in Notepad choose 'Save as' with the encoding 'UTF-8', not 'UTF-8 with BOM'."))])
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses once per level of nesting; find the line only now (a valid register never pays for it).
+        raise RegisterError(filename, [Problem(nesting_deeper_than(text, MAX_NESTING), "", (
+            f"values are nested more than {MAX_NESTING} levels deep ([ ] and {{ }} inside each other). The "
+            "register needs at most three: check this line for brackets that are opened and never closed."))]) \
+            from None
     except tomllib.TOMLDecodeError as error:
         position = _TOML_ERROR_POSITION.search(str(error))
         line = int(position.group(1)) if position and position.group(1) else text.count("\n") + 1
@@ -163,7 +175,10 @@ def _check_table(table: Any, fields: dict[str, _Field], path: tuple[str | int, .
             expected = spec.kind.__name__ if isinstance(spec.kind, type) else "value"
             if spec.list_of:
                 expected = f"list of {spec.list_of.__name__}"
-            collector.add(path + (key,), f"expected {_article(expected)}, found {_describe(value)}.")
+            hint = ""
+            if spec.kind is date and isinstance(value, str) and _is_iso_date(value):
+                hint = f" A date is written without quotes: {key} = {value.strip()}"
+            collector.add(path + (key,), f"expected {_article(expected)}, found {_describe(value)}.{hint}")
             usable = False
             continue
         if spec.choices and value not in spec.choices:
@@ -193,6 +208,14 @@ def _value_fits(value: Any, spec: _Field) -> bool:
         return False
     if spec.list_of is not None:
         return all(isinstance(item, spec.list_of) for item in value)
+    return True
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
     return True
 
 
@@ -234,13 +257,16 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     if not deliverables and not collector.problems:
         collector.add(("register",), "the register has no [[deliverable]] entries.")
 
-    tables = [t for t in data.get("deliverable", []) if isinstance(t, dict)] \
-        if isinstance(data.get("deliverable"), list) else []
-    known_ids = {t.get("id") for t in tables}
+    tables = _tables(data, "deliverable")
+    known_ids = _declared(tables, "id")
+    # A party or theme that is declared but broken has its own problem; what refers to it is not wrong too.
+    declared_parties = _declared(_tables(data, "party"), "key")
+    declared_themes = _declared(_tables(data, "theme"), "key")
     for index, table in enumerate(tables):
-        _check_references(table, ("deliverable", index), parties, themes, known_ids, collector)
+        _check_references(table, ("deliverable", index), declared_parties, declared_themes, known_ids, collector)
+    _check_renames(tables, known_ids, collector)
     _check_cycles(tables, collector)
-    policy = parse_policy(data.get("policy"), set(parties), {t.get("id") for t in tables}, collector.add)
+    policy = parse_policy(data.get("policy"), declared_parties, known_ids, collector.add)
 
     if not meta_ok or collector.problems:
         return None
@@ -250,6 +276,18 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
         sources={key: dict(value) for key, value in meta.get("sources", {}).items()},
         policy=policy,
     )
+
+
+def _tables(data: dict[str, Any], array: str) -> list[dict[str, Any]]:
+    """The tables of an array of tables, at their indexes (anything else in the array counts as empty)."""
+    items = data.get(array)
+    if not isinstance(items, list):
+        return []
+    return [item if isinstance(item, dict) else {} for item in items]
+
+
+def _declared(tables: list[dict[str, Any]], id_key: str) -> set[str]:
+    return {table[id_key] for table in tables if isinstance(table.get(id_key), str)}
 
 
 def _check_timezone(name: str, collector: _Collector) -> None:
@@ -337,7 +375,7 @@ def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector
         interpreted_as=table.get("interpreted_as"), reading=table.get("reading"),
         initiative=table.get("initiative"), funding=table.get("funding"),
         status=Status(table.get("status", Status.NOT_STARTED.value)),
-        depends_on=tuple(table.get("depends_on", ())),
+        depends_on=tuple(table.get("depends_on", ())), renamed_from=table.get("renamed_from"),
     )
 
 
@@ -369,7 +407,7 @@ def _check_references(table: dict[str, Any], path: tuple, parties: dict, themes:
     """Check what a deliverable refers to, even when other fields of it are broken."""
     def check_party(key: Any, where: tuple) -> None:
         if isinstance(key, str) and key not in parties:
-            close = _closest(key, parties)
+            close = _closest(key, sorted(parties))
             hint = f" Did you mean {close!r}?" if close else " Add it as a [[party]]."
             collector.add(where, f"unknown party {key!r}.{hint}")
 
@@ -380,21 +418,48 @@ def _check_references(table: dict[str, Any], path: tuple, parties: dict, themes:
     check_party(table.get("recipient"), path + ("recipient",))
     theme = table.get("theme")
     if isinstance(theme, str) and theme not in themes:
-        close = _closest(theme, themes)
-        hint = f" Did you mean {close!r}?" if close else f" Known themes: {', '.join(themes) or 'none'}."
+        close = _closest(theme, sorted(themes))
+        hint = f" Did you mean {close!r}?" if close else f" Known themes: {', '.join(sorted(themes)) or 'none'}."
         collector.add(path + ("theme",), f"unknown theme {theme!r}.{hint}")
     depends_on = table.get("depends_on", [])
     for key in depends_on if isinstance(depends_on, list) else []:
+        if not isinstance(key, str):
+            continue  # the list's type is reported with the table
         if key == table.get("id"):
             collector.add(path + ("depends_on",), "a deliverable cannot depend on itself.")
         elif key not in known_ids:
-            close = _closest(key, [k for k in known_ids if isinstance(k, str)])
+            close = _closest(key, sorted(known_ids))
             hint = f" Did you mean {close!r}?" if close else ""
             collector.add(path + ("depends_on",), f"depends on unknown deliverable {key!r}.{hint}")
 
 
+def _check_renames(tables: list[dict[str, Any]], known_ids: set[str], collector: _Collector) -> None:
+    """``renamed_from`` names an id the register no longer has, and no two deliverables claim the same one."""
+    claimed: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        old = table.get("renamed_from")
+        if not isinstance(old, str):
+            continue
+        where = ("deliverable", index, "renamed_from")
+        if old == table.get("id"):
+            collector.add(where, "renamed_from is this deliverable's own id; remove it.")
+        elif old in known_ids:
+            collector.add(where, (
+                f"{old!r} is still a deliverable in the register: renamed_from names the id a deliverable had "
+                "before, which the register no longer has."))
+        elif old in claimed:
+            line = collector.lines.line_of(("deliverable", claimed[old]))
+            collector.add(where, f"{old!r} is already renamed to another deliverable on line {line}.")
+        else:
+            claimed[old] = index
+
+
 def _check_cycles(tables: list[dict[str, Any]], collector: _Collector) -> None:
-    """Report each dependency cycle once, at the deliverable where it is first met."""
+    """Report each dependency cycle once, at the deliverable where it is first met.
+
+    Iterative (a depth-first search with its own stack): a hostile register
+    with a chain of thousands of dependencies must not exhaust Python's stack.
+    """
     graph: dict[str, list[str]] = {}
     index_of: dict[str, int] = {}
     for index, table in enumerate(tables):
@@ -405,11 +470,19 @@ def _check_cycles(tables: list[dict[str, Any]], collector: _Collector) -> None:
             index_of[identifier] = index
     state: dict[str, str] = {}
     reported: set[frozenset[str]] = set()
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = "open"
-        for nxt in graph[node]:
-            if nxt not in graph or nxt == node:
+    for root in graph:
+        if root in state:
+            continue
+        trail = [root]
+        state[root] = "open"
+        stack = [iter(graph[root])]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[trail.pop()] = "done"
+                stack.pop()
+                continue
+            if nxt not in graph or nxt == trail[-1]:
                 continue
             if state.get(nxt) == "open":
                 cycle = trail[trail.index(nxt):] + [nxt]
@@ -418,9 +491,6 @@ def _check_cycles(tables: list[dict[str, Any]], collector: _Collector) -> None:
                     collector.add(("deliverable", index_of[nxt], "depends_on"),
                                   f"dependency cycle: {' → '.join(cycle)}. Remove one of these depends_on entries.")
             elif nxt not in state:
-                visit(nxt, trail + [nxt])
-        state[node] = "done"
-
-    for node in graph:
-        if node not in state:
-            visit(node, [node])
+                state[nxt] = "open"
+                trail.append(nxt)
+                stack.append(iter(graph[nxt]))

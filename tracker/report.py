@@ -11,9 +11,7 @@ register text for each format.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -23,6 +21,7 @@ from tracker.i18n import _, format_day, signed_days
 from tracker.model import STANDINGS, Status, is_overdue, standing, standing_label
 from tracker.store.queries import OccurrenceView
 from tracker.store.tables import HistoryRow
+from tracker.text import write_csv
 
 # History actions a report lists as "changed since the last report".
 CHANGES = ("status", "replan", "note", "archived", "restored")
@@ -242,25 +241,17 @@ def render_markdown(report: Report, english: bool) -> str:
 # CSV
 
 
-def _csv_cell(value: object) -> str:
-    """A cell no spreadsheet will run as a formula (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def render_csv(report: Report, english: bool) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
-                     "slippage_days", "status", "overdue"])
     overdue, themes, _parties = _ordered(report)
+    rows = []
     for entry in overdue + [entry for _key, entries in themes for entry in entries if not entry.overdue]:
         view = entry.view
-        writer.writerow([_csv_cell(value) for value in (
+        rows.append((
             report.as_of.isoformat(), view.id, view.occurrence, _title(entry, english), view.owner, view.theme,
             view.deadline_text, view.due.isoformat(), view.baseline_due.isoformat(),
-            (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no")])
-    return buffer.getvalue()
+            (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no"))
+    return write_csv(("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
+                      "slippage_days", "status", "overdue"), rows)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -2,12 +2,17 @@
 
 Every format tracker writes (iCalendar, Slack, e-mail, the console) refuses
 or misreads control characters, so they are removed in one way everywhere.
-Each format then escapes what is special to it.
+Each format then escapes what is special to it. CSV is written here too, by
+one writer that every CSV output uses, so no cell can carry a spreadsheet
+formula.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Iterable, Sequence
 
 # Every C0 and C1 control except TAB and LF, DEL, and lone surrogates (which
 # cannot be encoded as UTF-8 at all). CR is handled first, as a line break.
@@ -17,3 +22,30 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 def clean_text(text: str) -> str:
     """``text`` with CRLF and CR as LF, and every control character other than TAB and LF removed."""
     return _UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# A cell that starts with one of these is run as a formula by Excel, LibreOffice
+# and Google Sheets (OWASP, "CSV Injection"); a leading apostrophe makes it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """``value`` as a CSV cell no spreadsheet will run: text that could start a formula gets a leading '.
+
+    Numbers stay numbers (``-3`` is a count of days, not a formula); None is an empty cell.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """The one CSV writer: a header, then the rows, every cell through ``csv_cell``; LF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([csv_cell(name) for name in header])
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue()

@@ -18,6 +18,10 @@ import re
 
 Path = tuple[str | int, ...]
 
+# The register nests arrays and inline tables three levels deep. A file that nests deeper than Python's
+# recursion limit lets tomllib go is reported on the first line deeper than this.
+MAX_NESTING = 64
+_PREFIX_DEPTH = 16
 _HEADER = re.compile(r"^\s*(\[\[?)\s*(?P<name>[^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"""^\s*(?P<key>(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
 
@@ -66,19 +70,27 @@ class KeyLines:
                     table = array_path + (index,)
                 else:
                     table = parent + (names[-1],)
-                self._lines.setdefault(table, number)
+                self._record(table, number)
                 continue
             key = _KEY.match(line)
             if not key:
                 continue
             path = table + tuple(_split_dotted(key["key"]))
-            self._lines.setdefault(path, number)
+            self._record(path, number)
             value = line[key.end():]
             for quotes in ('"""', "'''"):
                 if value.count(quotes) % 2 == 1:
                     open_string = quotes
             if open_string is None:
                 depth = _bracket_balance(value)
+
+    def _record(self, path: Path, number: int) -> None:
+        """``path`` and every table it creates on the way (``[a.b.c]`` creates ``a`` and ``a.b``) start here,
+        unless an earlier line defined them. Only the first few levels and the whole path: a hostile header
+        thousands of levels deep must not cost quadratic time."""
+        for end in range(1, min(len(path), _PREFIX_DEPTH) + 1):
+            self._lines.setdefault(path[:end], number)
+        self._lines.setdefault(path, number)
 
     def _resolve(self, names: list[str], array_counts: dict[Path, int]) -> Path:
         """The path of a parent table, with the current index of any array of tables in it."""
@@ -113,3 +125,45 @@ def _bracket_balance(value: str) -> int:
         elif char in "]}":
             balance -= 1
     return balance
+
+
+def nesting_deeper_than(text: str, limit: int) -> int | None:
+    """The first line on which arrays and inline tables are nested more than ``limit`` deep, or None.
+
+    One pass over the characters, outside strings and comments. Table
+    headers (``[a.b]``, ``[[a]]``) open and close on their own line, so they
+    never count deeper than two.
+    """
+    depth = 0
+    line = 1
+    quote: str | None = None  # the delimiter of the string we are in: ", ', \"\"\" or '''
+    index, end = 0, len(text)
+    while index < end:
+        char = text[index]
+        if char == "\n":
+            line += 1
+            if quote in ('"', "'"):
+                quote = None  # a one-line string cannot span lines; tomllib reports it
+        elif quote is not None:
+            if char == "\\" and quote in ('"', '"""'):
+                index += 1  # the escaped character, whatever it is
+                if index < end and text[index] == "\n":
+                    line += 1
+            elif text.startswith(quote, index):
+                index += len(quote) - 1
+                quote = None
+        elif char in "\"'":
+            triple = char * 3
+            quote = triple if text.startswith(triple, index) else char
+            index += len(quote) - 1
+        elif char == "#":
+            newline = text.find("\n", index)
+            index = end if newline < 0 else newline - 1
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        index += 1
+    return None

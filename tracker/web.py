@@ -11,8 +11,8 @@ token is indistinguishable from a typo. Responses carry ``ETag`` and
 what calendar clients send. The database is read once per request (the change
 markers); feeds are rendered only when the plan changed.
 
-Tokens never reach a log: uvicorn's access log goes through
-``RedactFeedTokens``, and nothing here logs a path.
+Tokens never reach a log: uvicorn's access and error logs go through
+``tracker.logs.RedactTokens``, and nothing here logs a path.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import copy
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -44,10 +43,6 @@ from tracker.errors import StoreError, TrackerError
 from tracker.i18n import _, using_language
 
 log = logging.getLogger("tracker.web")
-
-# Everything after /feeds/ up to the query: "/feeds//TOKEN.ics" must not slip through either.
-FEED_PATH = re.compile(r"/feeds/[^?#\s\"]*")
-REDACTED_PATH = "/feeds/[token]"
 
 
 def _not_found() -> Response:
@@ -132,6 +127,7 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
         try:
             await run_in_threadpool(service.refresh, now)
             beat = await run_in_threadpool(_last_beat, service)
+            notify = await run_in_threadpool(_notify_health, service, now)
         except TrackerError as error:
             log.error("health check failed: %s", error.message)
             return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
@@ -139,6 +135,7 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
             "status": "ok", "database": "ok",
             "clock": {"last_tick": beat.isoformat() if beat else None,
                       "age_seconds": round((now - beat).total_seconds()) if beat else None},
+            "notify": notify,
         })
 
     @contextlib.asynccontextmanager
@@ -195,6 +192,14 @@ def _last_beat(service: FeedService) -> datetime | None:
         return last_beat(connection)
 
 
+def _notify_health(service: FeedService, now: datetime) -> dict[str, object]:
+    from tracker.notify.outbox import health
+    from tracker.store.db import read_session
+
+    with read_session(service.engine) as session:
+        return health(session, now)
+
+
 async def _keep_exported(service: FeedService, directory: Path, clock: Callable[[], datetime],
                          poll_seconds: float) -> None:
     """Rewrite the export folder whenever the plan, the day or the feeds changed."""
@@ -214,24 +219,12 @@ async def _keep_exported(service: FeedService, directory: Path, clock: Callable[
         await asyncio.sleep(poll_seconds)
 
 
-class RedactFeedTokens(logging.Filter):
-    """Replaces the token in every logged feed path, whatever logger or format carries it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(FEED_PATH.sub(REDACTED_PATH, arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
-        if isinstance(record.msg, str):
-            record.msg = FEED_PATH.sub(REDACTED_PATH, record.msg)
-        return True
-
-
 def log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration with the token filter on its access and error logs; JSON lines if asked."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactFeedTokens}
+    config.setdefault("filters", {})["redact_tokens"] = {"()": "tracker.logs.RedactTokens"}
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).append("redact_tokens")
     if log_format == "json":

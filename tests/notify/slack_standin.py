@@ -21,7 +21,8 @@ It answers like Slack: the bot token in ``Authorization: Bearer`` (else
 50 blocks, and other malformed blocks).
 
 Per-method scripts (``Reply``), used once each in order before normal
-answers resume: an ``ok: false`` error, 429 with ``Retry-After``, any HTTP
+answers resume (``outage(method, reply)`` answers every request with one
+until it is lifted): an ``ok: false`` error, 429 with ``Retry-After``, any HTTP
 status and body (a 500 from a gateway), dropping the connection after reading
 the request, or hanging past the client's timeout; the last two either before
 or after the message is recorded (``posted=True``: the client cannot tell).
@@ -228,6 +229,7 @@ class SlackStandIn:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self._outages: dict[str, Reply] = {}
         self._requests: list[Request] = []
         self._messages: list[Posted] = []
         self._channels: dict[str, Channel] = {}  # id → channel
@@ -340,8 +342,19 @@ class SlackStandIn:
         name = reference.lstrip("#")
         return next((c for c in self._channels.values() if c.name == name and c.user is None), None)
 
+    def outage(self, method: str, reply: Reply | None) -> None:
+        """Answer every request to ``method`` with ``reply`` from now on (an outage of hours), until
+        ``outage(method, None)``; scripted replies wait behind it."""
+        with self._lock:
+            if reply is None:
+                self._outages.pop(method, None)
+            else:
+                self._outages[method] = reply
+
     def _next_script(self, method: str) -> Reply | None:
         with self._lock:
+            if method in self._outages:
+                return self._outages[method]
             queue = self._scripts.get(method)
             return queue.popleft() if queue else None
 

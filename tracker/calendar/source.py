@@ -40,7 +40,7 @@ def load_plan(session: Session, today: date) -> Plan:
         owner_name, owner_name_en = parties.get(deliverable.owner, (deliverable.owner, deliverable.owner))
         co_owners = list(deliverable.co_owners)
         events.append(EventContent(
-            uid=event_uid(deliverable.id, occurrence.year),
+            uid=event_uid(deliverable.calendar_id, occurrence.year),
             deliverable_id=deliverable.id,
             year=occurrence.year,
             title=deliverable.title,

@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import Problem, RegisterError
-from tracker.toml_lines import KeyLines
+from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
+
+# The audiences that are not parties, as an outbox row names whom it reaches (its ``party``), so a message to
+# them falls back to their e-mail as a party's does. Not slugs, so never a party key.
+COORDINATORS = "@coordinators"
+TASKFORCE = "@taskforce"
 
 EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,})$")
@@ -79,6 +84,11 @@ class Contacts:
     path: str | None = None
 
     def reach(self, party: str) -> Reach:
+        """Where ``party`` is reached; ``COORDINATORS`` and ``TASKFORCE`` name those two audiences."""
+        if party == COORDINATORS:
+            return self.coordinators
+        if party == TASKFORCE:
+            return self.taskforce
         return self.parties.get(party, Reach(language=self.language))
 
 
@@ -98,10 +108,18 @@ def load_contacts(path: str | Path | None = None, known_parties: set[str] | None
 
 
 def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: set[str] | None = None) -> Contacts:
+    if text.startswith("\ufeff"):
+        raise ContactsError(filename, [Problem(1, "", (
+            "the file starts with a byte-order mark (BOM), which TOML does not allow; save it as UTF-8 without "
+            "a BOM."))])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ContactsError(filename, [Problem(None, "", f"TOML syntax error: {error}.")]) from None
+    except RecursionError:
+        raise ContactsError(filename, [Problem(nesting_deeper_than(text, MAX_NESTING), "", (
+            f"values are nested more than {MAX_NESTING} levels deep; the contacts file needs two at most."))]) \
+            from None
     lines = KeyLines(text)
     problems: list[Problem] = []
 

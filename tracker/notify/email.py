@@ -392,7 +392,8 @@ class EmailChannel:
         message = message.format(server=self.server, address=address, reply=text)
         if 400 <= code < 500:
             return TransientSendError(message)
-        return PermanentSendError(message, f"smtp_{code}" if 500 <= code < 600 else "smtp_protocol")
+        return PermanentSendError(message, f"smtp_{code}" if 500 <= code < 600 else "smtp_protocol",
+                                  whole_channel=what in ("connection", "sender"))
 
     def _open(self) -> smtplib.SMTP:
         """A session that has greeted the server, is encrypted as SMTP_URL asks, and is logged in."""
@@ -418,7 +419,8 @@ class EmailChannel:
 
     def _certificate(self, error: ssl.SSLCertVerificationError) -> PermanentSendError:
         return PermanentSendError(_("The TLS certificate of the SMTP server {server} cannot be verified: {error}")
-                                  .format(server=self.server, error=error.verify_message or error), "tls_certificate")
+                                  .format(server=self.server, error=error.verify_message or error), "tls_certificate",
+                                  whole_channel=True)
 
     def _prepare(self, session: smtplib.SMTP) -> None:
         settings = self.settings
@@ -429,7 +431,7 @@ class EmailChannel:
                     raise PermanentSendError(_(
                         "The SMTP server {server} does not offer STARTTLS, which SMTP_URL asks for; "
                         "nothing was sent unencrypted."
-                    ).format(server=self.server), "starttls_unsupported")
+                    ).format(server=self.server), "starttls_unsupported", whole_channel=True)
                 code, reply = session.starttls(context=self._context())
                 if code != 220:
                     raise self._refused("connection", code, reply)
@@ -451,7 +453,7 @@ class EmailChannel:
                                          .format(server=self.server, reply=reply)) from None
             raise PermanentSendError(_(
                 "The SMTP server {server} did not accept the user name and password in SMTP_URL: {reply}"
-            ).format(server=self.server, reply=reply), "smtp_auth") from None
+            ).format(server=self.server, reply=reply), "smtp_auth", whole_channel=True) from None
         except smtplib.SMTPResponseException as error:
             raise self._refused("connection", error.smtp_code, error.smtp_error) from None
         except smtplib.SMTPServerDisconnected as error:
@@ -460,7 +462,8 @@ class EmailChannel:
             raise PermanentSendError(_(
                 "The SMTP server {server} does not let tracker log in ({error}); check SMTP_URL: most servers "
                 "take a password only over smtp+starttls:// or smtps://."
-            ).format(server=self.server, error=self._scrub(str(error))), "smtp_auth_unsupported") from None
+            ).format(server=self.server, error=self._scrub(str(error))), "smtp_auth_unsupported",
+                whole_channel=True) from None
         except OSError as error:
             raise self._unreachable(error) from None
 

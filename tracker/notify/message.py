@@ -102,9 +102,13 @@ class TransientSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    def __init__(self, message: str, code: str):
+    """Never deliverable as addressed. ``whole_channel``: nothing gets through this channel at all (a refused
+    token or password, a missing permission), so what reports the failure must go another way."""
+
+    def __init__(self, message: str, code: str, *, whole_channel: bool = False):
         super().__init__(message)
         self.code = code
+        self.whole_channel = whole_channel
 
 
 class UnknownOutcomeError(SendError):

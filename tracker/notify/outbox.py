@@ -21,13 +21,20 @@ in a transaction of their own just before that message goes out. A process
 that dies leaves at most one message ``sending`` (the provider may have it)
 and the rest ``claimed`` (certainly not sent). After ``LEASE`` the next sweep
 marks the one ``unknown`` and gives the rest back to ``pending``: at most one
-unknown, never a silent duplicate.
+unknown, never a silent duplicate. A clock that takes over a dead clock's
+lease does the same at once for the rows that clock claimed (``claimed_by``):
+one crash does not make the rest of the day's messages wait out the lease.
+
+``health`` says what a platform's health check should alert on: messages
+that reached nobody, messages that may not have arrived, messages waiting
+for a retry.
 
 The rules for what still makes sense after downtime (``triage``) are pure.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -40,6 +47,7 @@ from tracker.i18n import _
 from tracker.notify.planner import Notice
 from tracker.store.db import upsert_insert
 from tracker.store.queries import closest_ids
+from tracker.store.sync import RESTORED
 from tracker.store.tables import MetaRow, OutboxRow
 
 PENDING, CLAIMED, SENDING = "pending", "claimed", "sending"
@@ -162,6 +170,33 @@ def write_planned_through(session: Session, day: date, now: datetime) -> None:
                                                                                  updated_at=now))
 
 
+def restored_since(session: Session, *, lock: bool = False) -> dict[str, date]:
+    """Deliverables back in the register that the sweep has not planned again: id → the day each left."""
+    query = select(MetaRow).where(MetaRow.key == RESTORED)
+    row = session.exec(query.with_for_update() if lock else query).first()
+    if row is None or not row.value:
+        return {}
+    return {key: date.fromisoformat(day) for key, day in json.loads(row.value).items()}
+
+
+def replan_restored(session: Session, restored: dict[str, date], now: datetime) -> None:
+    """Give the restored deliverables' skipped-while-away rows back to the queue, and forget them as restored
+    (in the caller's transaction, which holds the meta row's lock from ``restored_since(lock=True)``).
+
+    A row planned before the deliverable left and skipped while it was away
+    ("no longer called for") is called for again; ``triage`` decides at the
+    claim whether it is still useful, superseded or too late.
+    """
+    for deliverable_id, day in restored.items():
+        session.execute(update(OutboxRow).where(
+            OutboxRow.deliverable_id == deliverable_id, OutboxRow.state == SKIPPED,
+            OutboxRow.error_code == NOT_CALLED_FOR, OutboxRow.day >= day).values(
+            state=PENDING, error_code=None, updated_at=now))
+    left = {key: day.isoformat() for key, day in restored_since(session, lock=True).items() if key not in restored}
+    session.execute(update(MetaRow).where(MetaRow.key == RESTORED).values(
+        value=json.dumps(left, sort_keys=True) if left else "", updated_at=now))
+
+
 def earliest_waiting_day(session: Session) -> date | None:
     """The earliest day of a row still waiting to go out (a retry), so the plan can be checked back to it."""
     return session.exec(select(func.min(OutboxRow.day)).where(OutboxRow.state == PENDING)).first()
@@ -196,18 +231,21 @@ def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object)
     return values
 
 
-def expire_leases(session: Session, now: datetime, message: str) -> list[OutboxRow]:
+def expire_leases(session: Session, now: datetime, message: str, *, holder: str | None = None) -> list[OutboxRow]:
     """Clean up after sweeps that stopped: their claimed rows back to pending, their sending rows unknown.
 
+    Without ``holder``, the rows whose claim is older than ``LEASE``; with it,
+    every row that process claimed, however recently (it is known to be dead).
     Returns the rows now ``unknown`` (``message`` is their error).
     """
-    stale = list(session.exec(select(OutboxRow).where(OutboxRow.state.in_((CLAIMED, SENDING)),
-                                                      OutboxRow.claimed_at < now - LEASE).with_for_update(
-        skip_locked=True)))
+    held = OutboxRow.state.in_((CLAIMED, SENDING))
+    query = select(OutboxRow).where(held, OutboxRow.claimed_by == holder) if holder is not None else \
+        select(OutboxRow).where(held, OutboxRow.claimed_at < now - LEASE)
+    stale = list(session.exec(query.order_by(OutboxRow.id).with_for_update(skip_locked=True)))
     unknown = []
     for row in stale:
         if row.state == CLAIMED:  # never handed to a provider: safe to send
-            row.state, row.claim_token, row.claimed_at = PENDING, None, None
+            row.state, row.claim_token, row.claimed_at, row.claimed_by = PENDING, None, None, None
         else:
             row.state, row.error, row.error_code = UNKNOWN, message, INTERRUPTED
             unknown.append(row)
@@ -232,8 +270,8 @@ def release(session: Session, ids: Sequence[int], token: str, now: datetime) -> 
     """Give claimed rows back to ``pending`` (a sweep that stops before sending them); their attempt is undone."""
     session.execute(update(OutboxRow)
                     .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == CLAIMED, OutboxRow.claim_token == token)
-                    .values(state=PENDING, claim_token=None, claimed_at=None, attempts=OutboxRow.attempts - 1,
-                            updated_at=now))
+                    .values(state=PENDING, claim_token=None, claimed_at=None, claimed_by=None,
+                            attempts=OutboxRow.attempts - 1, updated_at=now))
 
 
 def claimable(session: Session, now: datetime) -> list[OutboxRow]:
@@ -262,6 +300,35 @@ def in_flight(session: Session) -> int:
     """Rows another sweep holds right now."""
     return session.exec(select(func.count()).select_from(OutboxRow).where(
         OutboxRow.state.in_((CLAIMED, SENDING)))).one()
+
+
+# How far back /healthz counts failures: long enough for a weekend, short enough that an old failure the
+# coordinators have dealt with (by retrying, or deciding not to) stops raising the alarm by itself.
+HEALTH_WINDOW = timedelta(days=7)
+
+
+def undeliverable(session: Session, since: datetime) -> Sequence[OutboxRow]:
+    """Failed rows since ``since`` that nothing replaced: no e-mail fallback of theirs was sent."""
+    fallback = OutboxRow.__table__.alias("fallback")
+    replaced = select(fallback.c.id).where(fallback.c.replaces == OutboxRow.key, fallback.c.state == SENT).exists()
+    return list(session.exec(select(OutboxRow).where(OutboxRow.state == FAILED, OutboxRow.updated_at >= since,
+                                                     ~replaced).order_by(OutboxRow.id)))
+
+
+def health(session: Session, now: datetime) -> dict[str, object]:
+    """The notification state for /healthz: what reached nobody and what may not have arrived, in the last week,
+    and what waits for a retry."""
+    since = now - HEALTH_WINDOW
+
+    def count(*where: object) -> int:
+        return session.exec(select(func.count()).select_from(OutboxRow).where(*where)).one()
+
+    return {
+        "undeliverable": len(undeliverable(session, since)),
+        "unknown": count(OutboxRow.state == UNKNOWN, OutboxRow.updated_at >= since),
+        "retrying": count(OutboxRow.state == PENDING, OutboxRow.attempts > 0),
+        "window_days": HEALTH_WINDOW.days,
+    }
 
 
 def recent(session: Session, *, problems_only: bool = False, limit: int = 50) -> list[OutboxRow]:
@@ -294,7 +361,7 @@ def retry(session: Session, key: str, now: datetime) -> list[OutboxRow]:
                            .format(key=key, states=states))
     for row in retryable:
         row.state, row.attempts, row.next_attempt_at, row.updated_at = PENDING, 0, None, now
-        row.claimed_at = row.claim_token = None
+        row.claimed_at = row.claim_token = row.claimed_by = None
         row.error = row.error_code = None
         session.add(row)
     return retryable

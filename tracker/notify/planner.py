@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from tracker.calendar.events import deliverable_url
 from tracker.i18n import _, format_day, ngettext, using_language
 from tracker.model import Status
-from tracker.notify.contacts import Contacts, Reach
+from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
 from tracker.notify.policy import PolicySet
 from tracker.notify.workdays import on_or_after, on_or_before
@@ -92,7 +92,8 @@ class Notice:
     recipient: str
     language: str
     reason: str  # why this recipient (e.g. "responsible party sst", "coordinators")
-    party: str | None = None  # the party this route reaches, for a fallback to its e-mail
+    # Whom this route reaches, for a fallback to their e-mail: a party's key, or COORDINATORS or TASKFORCE.
+    party: str | None = None
     detail: str | None = None  # a problem notice's text (what failed, and what was done about it)
 
 
@@ -204,7 +205,8 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
             if not start <= day <= end:
                 continue
             if kind == "escalation":
-                targets = [(*route, "coordinators", None) for route in coordinators + taskforce]
+                targets = [(*route, "coordinators", COORDINATORS) for route in coordinators]
+                targets += [(*route, "coordinators", TASKFORCE) for route in taskforce]
             else:
                 targets = []
                 for party in (subject.owner, *subject.co_owners):
@@ -217,7 +219,7 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
                         targets.extend((*route, reason, party) for route in party_routes)
                     else:  # the console routes as Slack and e-mail would: to the coordinators
                         unreachable[party] += 1
-                        targets.extend((*route, f"coordinators, for {party} (no contact)", None)
+                        targets.extend((*route, f"coordinators, for {party} (no contact)", COORDINATORS)
                                        for route in coordinators)
             seen = set()
             for channel, recipient, language, reason, party in targets:
@@ -237,7 +239,8 @@ def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: C
         for channel, recipient, language in taskforce:
             result.notices.append(Notice(
                 key=notice_key(None, "digest", step, channel, recipient), kind="digest", step=step,
-                day=day, subject=None, channel=channel, recipient=recipient, language=language, reason="task force"))
+                day=day, subject=None, channel=channel, recipient=recipient, language=language, reason="task force",
+                party=TASKFORCE))
     for party, count in sorted(unreachable.items()):
         result.problems.append(f"{party}: no contact for the configured channels; {count} notice(s) go to the "
                                "coordinators instead. Add [party." + party + "] to the contacts file.")
@@ -357,6 +360,14 @@ def _subject_line(group: list[Notice], day: date) -> str:
     for notice in group:
         counts[notice.kind] += 1
     if counts["problem"]:
+        # A report's step says whether the message failed or may have arrived (tracker.notify.sweep).
+        uncertain = sum(1 for notice in group if notice.step.startswith("unknown-"))
+        if uncertain == counts["problem"]:
+            return ngettext("Cancer Plan V: {count} message may not have arrived",
+                            "Cancer Plan V: {count} messages may not have arrived", uncertain).format(count=uncertain)
+        if uncertain:
+            return _("Cancer Plan V: {failed} not delivered, {uncertain} may not have arrived").format(
+                failed=counts["problem"] - uncertain, uncertain=uncertain)
         return ngettext("Cancer Plan V: {count} message could not be delivered",
                         "Cancer Plan V: {count} messages could not be delivered", counts["problem"]).format(
             count=counts["problem"])

@@ -555,4 +555,5 @@ class SlackChannel:
         detail = ": " + "; ".join(dict.fromkeys(details)) if details else ""
         scope = str(data.get("needed") or "?")
         return PermanentSendError(text.format(recipient=recipient, code=code, method=method, scope=scope,
-                                              detail=_plain(detail, 500)), code)
+                                              detail=_plain(detail, 500)), code,
+                                  whole_channel=code in _TOKEN or code in _SCOPE)

@@ -16,10 +16,16 @@
    outcome: ``sent``; a transient error back to ``pending`` with a backoff;
    ``failed`` or ``unknown`` with the provider's words.
 
-A permanent Slack failure sends the party's rows by e-mail instead when the
-party has an address and e-mail is configured; every failed or unknown
-message is reported to the coordinators in a message of its own (a failed
-report is only logged: problems about problems would never end).
+When Slack fails for good (a permanent refusal, or a transient one that
+outlasts every retry), the message's rows go by e-mail instead to whomever
+they were for, when they have an address and e-mail is configured: a party,
+the coordinators (escalations, and the reports below) or the task force (the
+digest). Every failed or unknown message is reported to the coordinators in a
+message of its own, by a route other than the one that failed (by e-mail when
+the whole of Slack refused). A report that cannot be delivered either falls
+back the same way; one that reaches nobody is logged at ERROR and counted
+(``SweepReport.undeliverable``, and ``/healthz``): problems about problems
+would never end.
 """
 
 from __future__ import annotations
@@ -40,9 +46,9 @@ from tracker.calendar.events import EventState, render_event
 from tracker.calendar.feeds import render_attachment
 from tracker.calendar.source import load_plan
 from tracker.clock import plan_zone
-from tracker.i18n import _, using_language
+from tracker.i18n import _, current_language, using_language
 from tracker.notify import outbox
-from tracker.notify.contacts import Contacts
+from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.message import (
     Channel,
     Delivery,
@@ -56,14 +62,18 @@ from tracker.notify.planner import CHANNELS, Change, Notice, Subject, bundle, pl
 from tracker.notify.policy import PolicySet
 from tracker.notify.source import load_changes, load_party_names, load_subjects
 from tracker.store import revision
-from tracker.store.db import read_session, write_session
-from tracker.store.tables import CalendarEventRow, OutboxRow
+from tracker.store.db import read_session, this_process, write_session
+from tracker.store.tables import CalendarEventRow, DeliverableRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
-# A sweep sends, then sends what its failures called for (e-mail fallbacks,
-# reports to the coordinators), then the reports on those; never more.
-_PASSES = 3
+# A sweep sends, then what its failures called for (e-mail fallbacks,
+# reports to the coordinators), then those reports' own fallbacks: in the
+# worst case (Slack refuses the token and every e-mail bounces) a party's
+# message, its fallback, the report on that, and the report's fallback.
+# A pass that claims nothing ends the sweep; the bound stops a loop that a
+# bug could make endless.
+_PASSES = 5
 
 
 @dataclass
@@ -79,6 +89,7 @@ class SweepReport:
     fallbacks: int = 0  # rows re-sent by e-mail after a permanent Slack failure
     failed: list[str] = field(default_factory=list)  # one line per failed message
     unknown: list[str] = field(default_factory=list)  # one line per message that may have arrived
+    undeliverable: list[str] = field(default_factory=list)  # messages that reached nobody, and nobody was told
     in_flight: int = 0  # rows another sweep is sending right now
     problems: list[str] = field(default_factory=list)  # the planner's (parties nobody can be reached at)
 
@@ -111,9 +122,13 @@ class _Context:
 
 class Sweeper:
     def __init__(self, engine: Engine, policy: PolicySet, contacts: Contacts, channels: Mapping[str, Channel], *,
-                 base_url: str, zone: tzinfo | None = None):
-        """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default)."""
+                 base_url: str, zone: tzinfo | None = None, holder: str | None = None):
+        """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default).
+
+        ``holder`` names this process in its claims (``host:pid`` by default; the clock's lease uses the same).
+        """
         self.engine = engine
+        self.holder = holder or this_process()
         self.policy = policy
         self.contacts = contacts
         self.channels = dict(channels)
@@ -146,6 +161,19 @@ class Sweeper:
         """Finish the message being sent, give the rest back, and end the sweep (from any thread)."""
         self.stopping.set()
 
+    def recover(self, holder: str, now: datetime) -> SweepReport:
+        """Clean up at once after ``holder``, a process known to be dead (its clock lease ran out unreleased).
+
+        Its claimed rows go back to pending, to be sent by the next sweep; its
+        one message in flight is unknown and reported to the coordinators.
+        """
+        report = SweepReport()
+        with write_session(self.engine) as session:
+            rows = outbox.expire_leases(session, now, _("tracker stopped while sending this message, so it may "
+                                                        "have arrived."), holder=holder)
+            self._interrupted(session, rows, now, report)
+        return report
+
     def _release(self, claimed: list[_Claimed], now: datetime) -> None:
         with write_session(self.engine) as session:
             for item in claimed:
@@ -161,11 +189,13 @@ class Sweeper:
         with read_session(self.engine) as session:
             planned_through = outbox.read_planned_through(session)
             first_new = planned_through + timedelta(days=1) if planned_through else today
-            if first_new > end and not outbox.has_work(session, now):
+            if first_new > end and not outbox.has_work(session, now) and not outbox.restored_since(session):
                 return None
             waiting = outbox.earliest_waiting_day(session)
-            # Back to the earliest retry too: whether it is still called for is judged against the plan.
-            start = min(day for day in (first_new, waiting, end) if day is not None)
+            restored = outbox.restored_since(session)
+            # Back to the earliest retry too: whether it is still called for is judged against the plan. And back
+            # to the day a deliverable now in the register again left it: what it missed while away.
+            start = min(day for day in (first_new, waiting, end, *restored.values()) if day is not None)
             subjects, names = self._subjects(session)
             changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(),
                                                              self.zone))
@@ -175,9 +205,21 @@ class Sweeper:
             # Under the lock: another sweep may have planned these days since the read above.
             locked = outbox.read_planned_through(session, lock=True)
             first_new = locked + timedelta(days=1) if locked else today
+            # Only what the plan above was made for: a deliverable restored since waits for the next sweep.
+            restored = {key: day for key, day in outbox.restored_since(session, lock=True).items()
+                        if restored.get(key) == day}
+
+            def new(notice: Notice) -> bool:
+                if first_new <= notice.day <= end:
+                    return True
+                away_from = restored.get(notice.subject.deliverable_id) if notice.subject else None
+                return away_from is not None and away_from <= notice.day <= end
+
             rows = [outbox.row_values(notice, send_time(notice.day, self.policy, self.zone), now)
-                    for notice in plan.notices if first_new <= notice.day <= end]
+                    for notice in plan.notices if new(notice)]
             report.planned = outbox.insert_new(session, rows)
+            if restored:
+                outbox.replan_restored(session, restored, now)
             if locked is None or end > locked:
                 outbox.write_planned_through(session, end, now)
         return _Context(today=today, notices={notice.key: notice for notice in plan.notices}, subjects=subjects,
@@ -194,11 +236,9 @@ class Sweeper:
 
     def _claim(self, now: datetime, context: _Context, report: SweepReport) -> list[_Claimed]:
         with write_session(self.engine) as session:
-            for row in outbox.expire_leases(session, now, _("tracker stopped while sending this message, so it "
-                                                            "may have arrived.")):
-                report.unknown.append(_describe(row.message_key or row.key, row.channel, row.recipient,
-                                                row.error or ""))
-                self._report_interrupted(session, row, now)
+            expired = outbox.expire_leases(session, now, _("tracker stopped while sending this message, so it may "
+                                                           "have arrived."))
+            self._interrupted(session, expired, now, report)
             verdict = outbox.triage(outbox.claimable(session, now), context.notices, context.today)
             for row, reason in verdict.skip:
                 row.state, row.error_code, row.error, row.updated_at = outbox.SKIPPED, reason, None, now
@@ -215,6 +255,7 @@ class Sweeper:
                 message = self._message(pairs, context, now, events)
                 for row, _notice in pairs:
                     row.state, row.claimed_at, row.claim_token = outbox.CLAIMED, now, token
+                    row.claimed_by = self.holder
                     row.message_key, row.updated_at = message.key, now
                     row.attempts += 1
                     session.add(row)
@@ -261,7 +302,7 @@ class Sweeper:
                 for row in rows:
                     row.state, row.sent_at, row.provider_id, row.late = outbox.SENT, now, outcome.provider_id, \
                         message.late
-                    row.error = row.error_code = row.next_attempt_at = row.claim_token = None
+                    row.error = row.error_code = row.next_attempt_at = row.claim_token = row.claimed_by = None
                 report.messages += 1
                 report.sent += len(rows)
                 report.late += len(rows) if message.late else 0
@@ -272,7 +313,7 @@ class Sweeper:
                 for row in rows:
                     row.state, row.next_attempt_at, row.error, row.error_code = outbox.PENDING, now + wait, \
                         str(outcome), "transient"
-                    row.claim_token = None
+                    row.claim_token = row.claimed_by = None
                 report.retrying += len(rows)
                 log.warning("%s: %s; trying again in %s", message.key, outcome, wait)
             else:
@@ -284,8 +325,9 @@ class Sweeper:
     def _record_failure(self, session, rows: list[OutboxRow], message: Message, error: SendError,
                         now: datetime, report: SweepReport) -> None:
         unknown = isinstance(error, UnknownOutcomeError)
+        gave_up = isinstance(error, TransientSendError)
         text = str(error)
-        if isinstance(error, TransientSendError):
+        if gave_up:
             text = _("gave up after {count} attempts: {error}").format(count=max(row.attempts for row in rows),
                                                                        error=error)
         for row in rows:
@@ -294,16 +336,31 @@ class Sweeper:
             row.error_code = error.code if isinstance(error, PermanentSendError) else (
                 "unknown" if unknown else "transient")
             row.provider_id = error.provider_id if unknown else row.provider_id
+            row.claim_token = row.claimed_by = None
         line = _describe(message.key, message.channel, message.recipient, text)
         (report.unknown if unknown else report.failed).append(line)
         for row in rows:
             log.error("%s %s: %s", row.state, row.key, text, extra=_event(row, message))
+        # A message that may have arrived is never sent again by itself; one that certainly did not goes by
+        # e-mail, whether Slack refused it or stayed down longer than every retry.
         fallback_to: list[str] = []
-        if isinstance(error, PermanentSendError) and message.channel == "slack" and "email" in self.channels:
+        if not unknown and message.channel == "slack" and "email" in self.channels:
             fallback_to = self._fall_back_to_email(session, rows, now, report)
+        # Nothing gets through the channel (its token refused, its outage outlasting the retries): report by
+        # another one.
+        whole_channel = gave_up or (isinstance(error, PermanentSendError) and error.whole_channel)
         if any(row.kind == "problem" for row in rows):
-            return  # a report that could not be delivered is logged, not reported again
-        self._report_problem(session, message, text, unknown, fallback_to, now)
+            if not fallback_to and not unknown:
+                self._undeliverable(message, text, report)
+            return  # a report is not reported again: it falls back, or is logged
+        self._report_problem(session, message, text, unknown, fallback_to, whole_channel, now, report)
+
+    def _undeliverable(self, message: Message, error: str, report: SweepReport) -> None:
+        line = _describe(message.key, message.channel, message.recipient, error)
+        report.undeliverable.append(line)
+        log.error("undeliverable: %s reached nobody, and nobody can be told: %s. The coordinators' contacts need "
+                  "a route that works (`tracker notify log --failed`; `tracker notify retry KEY` once it does).",
+                  message.key, error)
 
     def _fall_back_to_email(self, session, rows: list[OutboxRow], now: datetime, report: SweepReport) -> list[str]:
         new, addresses = [], []
@@ -316,14 +373,15 @@ class Sweeper:
                 addresses.append(address)
                 notice = Notice(key=f"{prefix}/email/{address}", kind=row.kind, step=row.step, day=row.day,
                                 subject=None, channel="email", recipient=address, language=reach.language,
-                                reason=f"e-mail instead of Slack {row.recipient}", party=row.party)
+                                reason=f"e-mail instead of Slack {row.recipient}", party=row.party,
+                                detail=row.detail)
                 new.append(outbox.row_values(notice, row.due_at, now, deliverable_id=row.deliverable_id,
                                              occurrence_year=row.occurrence_year, replaces=row.key))
         report.fallbacks += outbox.insert_new(session, new)
         return list(dict.fromkeys(addresses))
 
     def _report_problem(self, session, message: Message, error: str, unknown: bool, fallback_to: list[str],
-                        now: datetime) -> None:
+                        whole_channel: bool, now: datetime, report: SweepReport) -> None:
         def text() -> str:
             what = (_("The message “{subject}” to {recipient} ({channel}) may not have arrived: {error}")
                     if unknown else
@@ -339,41 +397,101 @@ class Sweeper:
             else:
                 lines.append(_("Fix the cause, then send it again with `tracker notify retry {key}`.").format(
                     key=message.key))
+            if message.items:
+                lines.append(_("It was about:"))
             lines.extend(f"• {item.title}: {item.line}" for item in message.items)
             return "\n".join(lines)
 
-        self._report(session, message.key, (message.channel, message.recipient), text, now)
+        self._report(session, message.key, (message.channel, message.recipient), text, unknown, whole_channel, now,
+                     report)
 
-    def _report_interrupted(self, session, row: OutboxRow, now: datetime) -> None:
-        if row.kind == "problem":
-            return
-        key = row.message_key or row.key
+    def _interrupted(self, session, rows: list[OutboxRow], now: datetime, report: SweepReport) -> None:
+        """Report the messages a stopped sweep was sending (``rows``, now unknown): one report per message."""
+        by_message: dict[str, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_message[row.message_key or row.key].append(row)
+        titles = _titles(session, {row.deliverable_id for row in rows if row.deliverable_id})
+        for key, message_rows in by_message.items():
+            first = message_rows[0]
+            report.unknown.append(_describe(key, first.channel, first.recipient, first.error or ""))
+            if any(row.kind == "problem" for row in message_rows):
+                continue
 
-        def text() -> str:
-            return _("The message {key} to {recipient} ({channel}) was being sent when tracker stopped, so it may "
-                     "have arrived. Check with the recipient; if it did not arrive, send it again with "
-                     "`tracker notify retry {key}`.").format(key=key, recipient=row.recipient, channel=row.channel)
+            def text(key: str = key, first: OutboxRow = first, message_rows: list[OutboxRow] = message_rows) -> str:
+                lines = [_("The message {key} to {recipient} ({channel}) was being sent when tracker stopped, so "
+                           "it may have arrived. Check with the recipient; if it did not arrive, send it again with "
+                           "`tracker notify retry {key}`.").format(key=key, recipient=first.recipient,
+                                                                   channel=first.channel)]
+                about = dict.fromkeys(_title_of(titles, row) for row in message_rows if row.deliverable_id)
+                if about:
+                    lines.append(_("It was about:"))
+                    lines.extend(f"• {title}" for title in about)
+                elif any(row.kind == "digest" for row in message_rows):
+                    lines.append(_("It was the task force's weekly overview."))
+                return "\n".join(lines)
 
-        self._report(session, key, (row.channel, row.recipient), text, now)
+            self._report(session, key, (first.channel, first.recipient), text, True, False, now, report)
 
     def _report(self, session, message_key: str, failed_route: tuple[str, str], text: Callable[[], str],
-                now: datetime) -> None:
-        """Tell the coordinators, each in their language, on every route but the one that failed.
+                unknown: bool, whole_channel: bool, now: datetime, report: SweepReport) -> None:
+        """Tell the coordinators, each in their language, by a route other than the one that failed.
 
-        One report per failed message (its key says which), however often that message fails.
+        Never the failed route itself, unless the message may have arrived
+        and no other route is left. When nothing gets through that channel
+        at all (``whole_channel``), not that channel either while another
+        route is left: their e-mail, where they have one. One report per
+        failed message and outcome (its key says which), however often that
+        message fails.
         """
-        step = hashlib.sha256(message_key.encode()).hexdigest()[:20]
+        step = ("unknown-" if unknown else "failed-") + hashlib.sha256(message_key.encode()).hexdigest()[:20]
+        failed_channel = failed_route[0]
+        coordinators = self.contacts.coordinators
+        preferred = [route for route in routes_for(coordinators, self.routes, "coordinators")
+                     if (route[0], route[1]) != failed_route]
+        by_email = [("email", address, coordinators.language) for address in coordinators.email] \
+            if "email" in self.channels and failed_channel != "email" else []
+        elsewhere = [route for route in preferred if route[0] != failed_channel]
+        if whole_channel:
+            routes = elsewhere or by_email or preferred
+        else:
+            routes = preferred or by_email
+        if not routes and unknown:
+            # Only the answer was lost (a process killed mid-send, a timeout): the route itself may be fine.
+            routes = list(routes_for(coordinators, self.routes, "coordinators"))
+        if not routes:
+            with using_language("en"):  # the operator's log
+                self._undeliverable_report(message_key, text(), report)
+            return
         rows = []
-        for channel, recipient, language in routes_for(self.contacts.coordinators, self.routes, "coordinators"):
-            if (channel, recipient) == failed_route:
-                continue
+        for channel, recipient, language in routes:
             with using_language(language):
                 detail = text()
             notice = Notice(key=f"-/-/problem/{step}/{channel}/{recipient}", kind="problem", step=step,
                             day=now.astimezone(self.zone).date(), subject=None, channel=channel, recipient=recipient,
-                            language=language, reason="coordinators", detail=detail)
+                            language=language, reason="coordinators", detail=detail, party=COORDINATORS)
             rows.append(outbox.row_values(notice, now, now))
         outbox.insert_new(session, rows)
+
+    def _undeliverable_report(self, message_key: str, detail: str, report: SweepReport) -> None:
+        report.undeliverable.append(f"{message_key}: {detail.splitlines()[0]}")
+        log.error("undeliverable: the coordinators cannot be told about %s: no route of theirs is left (add an "
+                  "e-mail address to [coordinators] in the contacts file). What they would have read: %s",
+                  message_key, detail.replace("\n", " "))
+
+
+def _titles(session, deliverable_ids: set[str]) -> dict[str, tuple[str, str]]:
+    """Titles (Danish, English) of these deliverables, for reports that name what a message was about."""
+    if not deliverable_ids:
+        return {}
+    rows = session.exec(select(DeliverableRow.id, DeliverableRow.title, DeliverableRow.title_en).where(
+        DeliverableRow.id.in_(sorted(deliverable_ids))))
+    return {deliverable_id: (title, title_en) for deliverable_id, title, title_en in rows}
+
+
+def _title_of(titles: dict[str, tuple[str, str]], row: OutboxRow) -> str:
+    title, title_en = titles.get(row.deliverable_id or "", (row.deliverable_id or "", row.deliverable_id or ""))
+    title = title_en if current_language() == "en" else title
+    return f"{title} ({row.occurrence_year})" if row.occurrence_year else title
 
 
 def _event(row: OutboxRow, message: Message) -> dict[str, str]:

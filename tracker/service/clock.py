@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from tracker.clock import utc_now
-from tracker.errors import RegisterError, TrackerError
+from tracker.errors import RegisterError, SyncRefusedError, TrackerError
 from tracker.notify.sweep import Sweeper, SweepReport
 from tracker.register import default_register_path, load_register
 from tracker.service.lease import ClockLease
@@ -56,7 +56,14 @@ class Clock:
     def start(self) -> None:
         """Take the lease (ClockBusyError if another clock has it) and sync the register."""
         now = self.now()
-        self.lease.acquire(now)
+        dead = self.lease.acquire(now)
+        if dead is not None:
+            # Its lease ran out unreleased: that clock died. What it had claimed goes out at this clock's first
+            # tick instead of waiting out the outbox's lease; what it was sending may have arrived, and is reported.
+            recovered = self.sweeper.recover(dead.name, now)
+            log.warning("took over from the clock %s (its lease ran out at %s without being released); %d "
+                        "message(s) it was sending may have arrived and are reported to the coordinators",
+                        dead.name, dead.until.isoformat(timespec="seconds"), len(recovered.unknown))
         self._resync(now)
 
     def tick(self) -> None:
@@ -70,7 +77,11 @@ class Clock:
                 log.error("another clock took the lease; this one stops")
                 self.stop()
                 return
-            self._resync(now)
+            try:
+                self._resync(now)
+            except TrackerError as error:  # the database, for instance: the sweep below says whether it works
+                log.error("tick at %s: cannot sync the register: %s", now.isoformat(timespec="seconds"),
+                          error.message)
             self.last_report = report = self.sweeper.sweep(now)
             if report.messages or report.failed or report.unknown or report.skipped or report.retrying:
                 log.info("sweep at %s: %d messages (%d notices, %d late), %d skipped, %d to retry, %d failed, "
@@ -101,21 +112,35 @@ class Clock:
         digest = hashlib.sha256(data).hexdigest()
         if digest == self._register_digest:
             return
+        # Whatever goes wrong with this version of the file is logged once, not at every tick, and the sweep
+        # goes on with the last good plan: a broken register must never stop the messages.
+        self._register_digest = digest
         try:
             register = load_register(str(self.register_path))
+            with write_session(self.engine) as session:
+                report = sync_register(session, register, now=now, actor="register")
         except RegisterError as error:
             log.error("the register %s has problems; keeping the plan as it is until they are fixed:\n%s",
                       self.register_path, error.message)
-            self._register_digest = digest  # reported once, not at every tick
             return
-        with write_session(self.engine) as session:
-            report = sync_register(session, register, now=now, actor="register")
-        self._register_digest = digest
+        except SyncRefusedError as error:
+            log.error("not syncing the register %s; keeping the plan as it is: %s", self.register_path,
+                      error.message)
+            return
+        except TrackerError:
+            self._register_digest = None  # the database, not the file: try again at the next tick
+            raise
+        except Exception:
+            log.exception("reading the register %s failed unexpectedly; keeping the plan as it is",
+                          self.register_path)
+            return
         self.sweeper.policy = register.policy
+        for warning in report.warnings:
+            log.warning("%s", warning)
         if report.changed:
-            log.info("synced the register %s: %d added, %d updated, %d re-planned, %d archived",
-                     self.register_path, len(report.added), len(report.updated), len(report.replanned),
-                     len(report.archived))
+            log.info("synced the register %s: %d added, %d updated, %d re-planned, %d archived, %d restored, "
+                     "%d renamed", self.register_path, len(report.added), len(report.updated),
+                     len(report.replanned), len(report.archived), len(report.restored), len(report.renamed))
 
 
 def build_scheduler(clock: Clock, interval_seconds: float) -> BackgroundScheduler:

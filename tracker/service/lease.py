@@ -10,8 +10,6 @@ releasing it blocks a new one until the lease runs out (``ttl``, a few ticks).
 from __future__ import annotations
 
 import json
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,15 +18,11 @@ from sqlmodel import Session, select
 
 from tracker.errors import ClockBusyError
 from tracker.i18n import _
-from tracker.store.db import upsert_insert, write_session
+from tracker.store.db import this_process, upsert_insert, write_session
 from tracker.store.tables import MetaRow
 
 LEASE = "clock_lease"
 HEARTBEAT = "clock_heartbeat"
-
-
-def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _locked(session: Session, key: str, now: datetime) -> MetaRow:
@@ -64,8 +58,12 @@ class ClockLease:
     def __post_init__(self) -> None:
         self.holder = self.holder or this_process()
 
-    def acquire(self, now: datetime) -> None:
-        """Take the lease, or raise ClockBusyError naming the clock that has it."""
+    def acquire(self, now: datetime) -> Holder | None:
+        """Take the lease, or raise ClockBusyError naming the clock that has it.
+
+        Returns the clock whose lease ran out without being released (it died), so its unfinished work can be
+        cleaned up at once; None when the lease was free or already this clock's.
+        """
         with write_session(self.engine) as session:
             row = _locked(session, LEASE, now)
             current = _holder(row)
@@ -76,6 +74,7 @@ class ClockLease:
                     "clock may run; stop that one, or if it is gone, start this one again after its lease ends."
                 ).format(url=url, holder=current.name, until=current.until.isoformat(timespec="seconds")))
             self._write(row, now)
+            return current if current is not None and current.name != self.holder else None
 
     def renew(self, now: datetime) -> bool:
         """Extend the lease and record the heartbeat; False when another clock has taken it (this one must stop)."""

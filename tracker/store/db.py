@@ -9,6 +9,7 @@ fix.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,11 +25,16 @@ from tracker.i18n import _
 
 # The newest migration in migrations/versions. A test checks that it is
 # Alembic's head, so commands can check the schema without importing Alembic.
-SCHEMA_REVISION = "0003_outbox"
+SCHEMA_REVISION = "0004_renames_and_claims"
 
 # How long a write waits for the service to release SQLite's lock before
 # giving up with a message. Long enough for any sweep, short enough for a person.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
+
+
+def this_process() -> str:
+    """``host:pid``: how a row names the process that holds it (the clock's lease, an outbox claim)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def default_sqlite_path() -> Path:

@@ -5,23 +5,55 @@ transaction. It is idempotent (a second run changes nothing and writes no
 history), keeps every status and note, treats a changed due day as a re-plan
 (the baseline stays, so slippage shows), and archives what the register no
 longer has instead of deleting it. Every change it makes is in the history,
-attributed to ``actor``.
+attributed to ``actor``, and counted in its ``SyncReport``.
+
+Two guards stand between a damaged register and the plan:
+
+- **Mass removal.** A register cut off between two deliverables (a partial
+  save, a bad merge) is valid TOML. A sync that would archive more than
+  ``removal_limit`` deliverables at once is refused with
+  ``SyncRefusedError`` unless the caller allows it (``tracker sync
+  --allow-removals``); nothing is written.
+- **Renames.** A deliverable with ``renamed_from = "old-id"`` takes over the
+  old one's row: status, notes, re-plans, history, calendar UIDs and outbox
+  keys. A deliverable that disappears while a new one with nearly the same
+  quote appears is probably a rename without the word: the report warns.
+
+A deliverable that comes back after being archived is noted in ``meta``
+(``RESTORED``, with the day it left) so the sweep can plan the messages it
+missed while away.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from tracker.clock import plan_zone
 from tracker.deadlines import Occurrence
+from tracker.errors import SyncRefusedError
+from tracker.i18n import _
 from tracker.model import Deliverable, Register, Status
 from tracker.store.history import HistoryWriter
-from tracker.store.tables import DeliverableRow, MetaRow, OccurrenceRow, PartyRow, ThemeRow
+from tracker.store.tables import DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow
 
 SYNC_ACTOR = "register"
+# meta: deliverables back in the register since the sweep last looked, with the day each left (JSON).
+RESTORED = "restored_deliverables"
+# Quotes this alike (difflib's ratio) make a disappeared and a new deliverable look like one renamed.
+_RENAME_LIKENESS = 0.85
+_LISTED = 10  # ids named in a refusal; the rest are counted
+
+
+def removal_limit(active: int) -> int:
+    """How many deliverables one sync may archive without being told to: 3, or a tenth of the plan if more."""
+    return max(3, active // 10)
 
 
 @dataclass
@@ -33,32 +65,58 @@ class SyncReport:
     replanned: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
+    parties: int = 0  # parties added, changed or archived
+    themes: int = 0
     unchanged: int = 0
+    history: int = 0  # rows written to the history: every change is one or more
+    warnings: list[str] = field(default_factory=list)  # e.g. a likely rename without renamed_from
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.replanned or self.archived or self.restored)
+        return self.history > 0
 
 
 def occurrence_key(occurrence: Occurrence) -> str:
     return "" if occurrence.key is None else str(occurrence.key)
 
 
-def sync_register(session: Session, register: Register, now: datetime, actor: str = SYNC_ACTOR) -> SyncReport:
-    """Make the database match ``register``; the caller owns the transaction."""
+def sync_register(session: Session, register: Register, now: datetime, actor: str = SYNC_ACTOR, *,
+                  allow_removals: bool = False) -> SyncReport:
+    """Make the database match ``register``; the caller owns the transaction.
+
+    Raises ``SyncRefusedError``, before writing anything, when the
+    register would archive more than ``removal_limit`` deliverables and
+    ``allow_removals`` is not set.
+    """
     changes = HistoryWriter(session, now, actor)
     report = SyncReport()
-    _sync_parties(session, register, changes)
-    _sync_themes(session, register, changes)
-    session.flush()
-
     existing = {row.id: row for row in session.exec(select(DeliverableRow))}
+    renames = _renames(register, existing)
+    leaving = [deliverable_id for deliverable_id, row in existing.items()
+               if row.archived_at is None and deliverable_id not in register.deliverables
+               and deliverable_id not in renames]
+    active = sum(1 for row in existing.values() if row.archived_at is None)
+    if len(leaving) > removal_limit(active) and not allow_removals:
+        raise SyncRefusedError(_refusal(leaving, active))
+    _refuse_reused_ids(register, existing)
+
+    report.parties = _sync_parties(session, register, changes)
+    report.themes = _sync_themes(session, register, changes)
+    session.flush()
+    for old_id, new_id in renames.items():
+        existing[new_id] = _rename(session, existing.pop(old_id), new_id, changes)
+        report.renamed.append((old_id, new_id))
+
+    restored: dict[str, date] = {}
     for deliverable in register.deliverables.values():
         row = existing.get(deliverable.id)
         if row is None:
             _add_deliverable(session, deliverable, changes)
             report.added.append(deliverable.id)
             continue
+        if row.archived_at is not None:
+            restored[deliverable.id] = row.archived_at.astimezone(plan_zone()).date()
         outcome = _update_deliverable(session, row, deliverable, changes)
         if outcome == "unchanged":
             report.unchanged += 1
@@ -74,9 +132,93 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             changes.record("archived", deliverable_id, note="no longer in the register")
             report.archived.append(deliverable_id)
 
+    report.warnings = _likely_renames(report, register, existing)
+    if restored:
+        _note_restored(session, restored, now)
     _set_meta(session, "register_digest", register.digest, now)
     session.flush()
+    report.history = changes.count
     return report
+
+
+def _renames(register: Register, existing: dict[str, DeliverableRow]) -> dict[str, str]:
+    """old id → new id for each ``renamed_from`` still to carry out (the old row there, the new one not yet)."""
+    return {deliverable.renamed_from: deliverable.id for deliverable in register.deliverables.values()
+            if deliverable.renamed_from in existing and deliverable.id not in existing}
+
+
+def _refuse_reused_ids(register: Register, existing: dict[str, DeliverableRow]) -> None:
+    """A new deliverable may not take an id another one had: its calendar events would share their UIDs."""
+    former = {old: row.id for row in existing.values() for old in row.former_ids}
+    for deliverable_id in register.deliverables:
+        if deliverable_id in former and deliverable_id not in existing:
+            raise SyncRefusedError(_(
+                "The deliverable {id} would reuse the id that {other} had before it was renamed; calendars and "
+                "messages know that id as {other}. Give the new deliverable another id.").format(
+                id=deliverable_id, other=former[deliverable_id]))
+
+
+def _refusal(leaving: list[str], active: int) -> str:
+    listed = ", ".join(sorted(leaving)[:_LISTED]) + (
+        _(" and {count} more").format(count=len(leaving) - _LISTED) if len(leaving) > _LISTED else "")
+    return _(
+        "The register would archive {count} of the plan's {active} deliverables at once ({ids}); at most {limit} "
+        "are archived without being asked. A register cut off or half saved looks like this: check that the file "
+        "is whole, and nothing was changed. If they really are gone, run `tracker sync --allow-removals`.").format(
+        count=len(leaving), active=active, ids=listed, limit=removal_limit(active))
+
+
+def _rename(session: Session, old: DeliverableRow, new_id: str, changes: HistoryWriter) -> DeliverableRow:
+    """The old deliverable's row under its new id, with its occurrences, history and outbox rows."""
+    old_id = old.id
+    values = {name: getattr(old, name) for name in DeliverableRow.model_fields}
+    values.update(id=new_id, former_ids=[*old.former_ids, old_id])
+    renamed = DeliverableRow(**values)
+    session.add(renamed)
+    session.flush()
+    session.execute(update(OccurrenceRow).where(OccurrenceRow.deliverable_id == old_id)
+                    .values(deliverable_id=new_id))
+    # The database allows exactly this change to the history (migration 0004), and only towards a deliverable
+    # that lists the old id among its former ids.
+    session.execute(update(HistoryRow).where(HistoryRow.deliverable_id == old_id).values(deliverable_id=new_id))
+    prefix, new_prefix = f"{old_id}/", f"{new_id}/"
+    for row in session.exec(select(OutboxRow).where(OutboxRow.deliverable_id == old_id)):
+        # Keys start with the deliverable's id: what was sent stays sent, and is not planned again.
+        row.deliverable_id = new_id
+        row.key = new_prefix + row.key.removeprefix(prefix)
+        if row.replaces and row.replaces.startswith(prefix):
+            row.replaces = new_prefix + row.replaces.removeprefix(prefix)
+        session.add(row)
+    session.flush()
+    session.delete(old)
+    session.flush()
+    changes.record("renamed", new_id, field="id", old=old_id, new=new_id, note="renamed_from in the register")
+    return renamed
+
+
+def _likely_renames(report: SyncReport, register: Register, existing: dict[str, DeliverableRow]) -> list[str]:
+    """A deliverable gone and a new one with nearly its quote, in one sync: a rename without renamed_from?"""
+    warnings = []
+    for gone in report.archived:
+        quote = existing[gone].source_quote
+        for added in report.added:
+            other = register.deliverables[added].source.quote
+            if quote == other or difflib.SequenceMatcher(None, quote, other).ratio() >= _RENAME_LIKENESS:
+                warnings.append(_(
+                    "{gone} left the register and {added} came in with nearly the same quote: renamed? Then add "
+                    "renamed_from = \"{gone}\" to {added} and sync again, so it keeps its status and history."
+                ).format(gone=gone, added=added))
+    return warnings
+
+
+def _note_restored(session: Session, restored: dict[str, date], now: datetime) -> None:
+    """Add ``restored`` (id → the day it left) to what the sweep has yet to plan again, keeping the earliest day."""
+    row = session.get(MetaRow, RESTORED)
+    pending = json.loads(row.value) if row is not None and row.value else {}
+    for deliverable_id, day in restored.items():
+        known = pending.get(deliverable_id)
+        pending[deliverable_id] = min(known, day.isoformat()) if known else day.isoformat()
+    _set_meta(session, RESTORED, json.dumps(pending, sort_keys=True), now)
 
 
 def _set_meta(session: Session, key: str, value: str, now: datetime) -> None:
@@ -89,35 +231,41 @@ def _set_meta(session: Session, key: str, value: str, now: datetime) -> None:
 
 
 def _sync_simple(session: Session, table: type, key_field: str, desired: dict[str, dict[str, Any]],
-                 changes: HistoryWriter, label: str) -> None:
-    """Parties and themes: plain upsert, archive what is gone, history for each change."""
+                 changes: HistoryWriter, label: str) -> int:
+    """Parties and themes: plain upsert, archive what is gone, history for each change; how many changed."""
     rows = {getattr(row, key_field): row for row in session.exec(select(table))}
+    changed: set[str] = set()
     for key, values in desired.items():
         row = rows.get(key)
         if row is None:
             session.add(table(**{key_field: key}, **values))
             changes.record(f"{label}_added", None, field=label, new=key)
+            changed.add(key)
             continue
         if row.archived_at is not None:
             row.archived_at = None
             changes.record(f"{label}_restored", None, field=label, new=key)
+            changed.add(key)
         for name, value in values.items():
             if getattr(row, name) != value:
                 changes.record(f"{label}_updated", None, field=f"{label}.{key}.{name}", old=getattr(row, name),
                                new=value)
                 setattr(row, name, value)
+                changed.add(key)
     for key, row in rows.items():
         if key not in desired and row.archived_at is None:
             row.archived_at = changes.now
             changes.record(f"{label}_archived", None, field=label, old=key)
+            changed.add(key)
+    return len(changed)
 
 
-def _sync_parties(session: Session, register: Register, changes: HistoryWriter) -> None:
+def _sync_parties(session: Session, register: Register, changes: HistoryWriter) -> int:
     desired = {key: {"name": p.name, "name_en": p.name_en, "kind": p.kind} for key, p in register.parties.items()}
-    _sync_simple(session, PartyRow, "key", desired, changes, "party")
+    return _sync_simple(session, PartyRow, "key", desired, changes, "party")
 
 
-def _sync_themes(session: Session, register: Register, changes: HistoryWriter) -> None:
+def _sync_themes(session: Session, register: Register, changes: HistoryWriter) -> int:
     desired = {
         key: {
             "number": t.number, "title": t.title, "title_en": t.title_en, "topic": t.topic, "topic_en": t.topic_en,
@@ -128,7 +276,7 @@ def _sync_themes(session: Session, register: Register, changes: HistoryWriter) -
         }
         for key, t in register.themes.items()
     }
-    _sync_simple(session, ThemeRow, "key", desired, changes, "theme")
+    return _sync_simple(session, ThemeRow, "key", desired, changes, "theme")
 
 
 def register_deadline_of(deliverable: Deliverable) -> str:
@@ -206,6 +354,8 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
         row.register_deadline = register_deadline
         if apply_occurrences(session, deliverable.id, deliverable.occurrences(), changes):
             outcome = "replanned"
+        elif outcome == "unchanged":
+            outcome = "updated"  # new words, the same days: still a change, and in the history
     elif row.archived_at is None and outcome == "restored":
         for occurrence in _occurrences(session, deliverable.id):
             occurrence.archived_at = None

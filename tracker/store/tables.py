@@ -103,9 +103,18 @@ class DeliverableRow(SQLModel, table=True):
     source_section: str
     source_quote: str
     depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The ids it had before, oldest first (the register's renamed_from): its calendar events keep the UID of the
+    # first, and the database lets history rows follow it only to here.
+    former_ids: list[str] = Field(default_factory=list,
+                                  sa_column=Column(JSON, nullable=False, server_default="[]"))
     created_at: datetime = _at()
     updated_at: datetime = _at()
     archived_at: datetime | None = _at(nullable=True)
+
+    @property
+    def calendar_id(self) -> str:
+        """The id its calendar events are known by: the first it ever had, so a rename updates them in place."""
+        return self.former_ids[0] if self.former_ids else self.id
 
 
 class OccurrenceRow(SQLModel, table=True):
@@ -133,7 +142,11 @@ class OccurrenceRow(SQLModel, table=True):
 
 
 class HistoryRow(SQLModel, table=True):
-    """One change, never updated or deleted (database triggers refuse both)."""
+    """One change, never deleted and never changed (database triggers refuse both).
+
+    Only its ``deliverable_id`` may move, and only to a deliverable that lists
+    the old id among its ``former_ids``: a rename takes its history along.
+    """
 
     __tablename__ = "history"
     __table_args__ = (Index("ix_history_deliverable_at", "deliverable_id", "at"),)
@@ -235,6 +248,7 @@ class OutboxRow(SQLModel, table=True):
     next_attempt_at: datetime | None = _at(nullable=True)
     claimed_at: datetime | None = _at(nullable=True)
     claim_token: str | None = Field(default=None, max_length=32)  # which sweep holds a claimed row
+    claimed_by: str | None = Field(default=None, max_length=255)  # the process (host:pid) that sweep runs in
     message_key: str | None = Field(default=None, max_length=1024, index=True)
     provider_id: str | None = Field(default=None, max_length=255)
     error: str | None = None

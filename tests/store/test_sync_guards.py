@@ -1,0 +1,220 @@
+"""What stands between a damaged register and the plan: the removal guard, renames, and an honest summary.
+
+On SQLite and PostgreSQL. A register cut off between two deliverables is
+valid TOML; before issue 13 a sync of it archived everything missing without
+a word, and renaming an id lost its status and history.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from tests.conftest import Tracker
+from tracker.errors import SyncRefusedError
+from tracker.model import Status
+from tracker.register import default_register_path, parse_register
+from tracker.store.db import open_engine, write_session
+from tracker.store.migrate import upgrade
+from tracker.store.operations import add_note, change_status
+from tracker.store.sync import RESTORED, removal_limit, sync_register
+from tracker.store.tables import CalendarEventRow, DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow
+
+NOW = datetime(2026, 2, 2, 9, 0, tzinfo=timezone.utc)
+LATER = datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc)
+SHIPPED = default_register_path().read_text(encoding="utf-8")
+
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    engine = open_engine(database_url)
+    upgrade(engine)
+    return engine
+
+
+def sync(engine, text: str, now: datetime = NOW, **options):  # type: ignore[no-untyped-def]
+    with write_session(engine) as session:
+        return sync_register(session, parse_register(text.encode("utf-8")), now=now, **options)
+
+
+def snapshot(engine) -> tuple:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return (sorted((row.id, row.archived_at is None) for row in session.exec(select(DeliverableRow))),
+                session.exec(select(func.count()).select_from(HistoryRow)).one())
+
+
+def cut_off(text: str, keep: int) -> str:
+    """The register as a partial save leaves it: the first ``keep`` deliverables, then nothing."""
+    starts = [match.start() for match in re.finditer(r"^\[\[deliverable\]\]$", text, flags=re.MULTILINE)]
+    return text[: starts[keep]]
+
+
+def test_the_removal_limit_is_three_or_a_tenth_of_the_plan() -> None:
+    assert [removal_limit(active) for active in (0, 10, 39, 40, 53, 100, 1000)] == [3, 3, 3, 4, 5, 10, 100]
+
+
+def test_a_half_saved_register_is_refused_and_changes_nothing(engine) -> None:
+    sync(engine, SHIPPED)
+    before = snapshot(engine)
+    half = cut_off(SHIPPED, 30)
+    parse_register(half.encode())  # valid TOML and a valid register: only the guard stands in the way
+    with pytest.raises(SyncRefusedError) as refused:
+        sync(engine, half, now=LATER)
+    message = refused.value.message
+    assert "--allow-removals" in message and "of the plan's 53 deliverables" in message
+    assert snapshot(engine) == before
+    # Said so, the sync archives them.
+    report = sync(engine, half, now=LATER, allow_removals=True)
+    assert len(report.archived) == 53 - 30
+    # A few at once are a register's ordinary life, not a cut-off.
+    restored = sync(engine, SHIPPED, now=LATER)
+    assert len(restored.restored) == 23
+    few = cut_off(SHIPPED, 53 - removal_limit(53))
+    assert len(sync(engine, few, now=LATER).archived) == removal_limit(53)
+
+
+def test_the_cli_refuses_a_cut_off_register_with_exit_1_and_the_fix(database_url: str, tmp_path: Path) -> None:
+    tracker = Tracker(database_url)
+    tracker.ok("sync")
+    half = tmp_path / "deliverables.toml"
+    half.write_text(cut_off(SHIPPED, 30), encoding="utf-8")
+    before = snapshot(open_engine(database_url))
+    result = tracker.fails("sync", "--register", str(half))
+    assert "would archive 23 of the plan's 53 deliverables" in result.output
+    assert "tracker sync --allow-removals" in result.output
+    assert snapshot(open_engine(database_url)) == before
+    tracker.fails("run", "--once", "--register", str(half))  # the embedded default refuses it too
+    assert snapshot(open_engine(database_url)) == before
+    done = tracker.ok("sync", "--register", str(half), "--allow-removals")
+    assert "23 archived" in done.output
+
+
+def test_a_restored_deliverable_is_noted_for_the_sweep_with_the_day_it_left(engine, small_register: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    without = text[: text.index('[[deliverable]]\nid = "evaluering"')]
+    sync(engine, without, now=datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc))  # 23:30 in Copenhagen
+    sync(engine, text, now=LATER)
+    with Session(engine) as session:
+        row = session.get(MetaRow, RESTORED)
+        assert row is not None and json.loads(row.value) == {"evaluering": "2026-03-01"}
+
+
+# -- the summary says what was written ---------------------------------------------------------------------------
+
+def test_every_change_written_is_counted_in_the_summary(database_url: str, small_register: Path,
+                                                       tmp_path: Path) -> None:
+    tracker = Tracker(database_url, small_register)
+    tracker.ok("sync")
+    text = small_register.read_text(encoding="utf-8")
+    changed = tmp_path / "changed.toml"
+    # New words for the same days (a re-plan in the history, no due day moved), and a party renamed.
+    changed.write_text(text.replace('deadline = "inden udgangen af 2028"',
+                                    'deadline = "inden udgangen af 2028"\ninterpreted_as = "inden udgangen af 2028"\n'
+                                    'reading = "Som skrevet."')
+                       .replace('name = "Regionerne"', 'name = "De fem regioner"'), encoding="utf-8")
+    engine = open_engine(database_url)
+    history_before = snapshot(engine)[1]
+    result = tracker.ok("sync", "--register", str(changed))
+    written = snapshot(engine)[1] - history_before
+    assert written > 0
+    assert "nothing changed" not in result.output
+    assert "1 updated" in result.output and "1 parties" in result.output
+    assert f"{written} changes in the history" in result.output
+    again = tracker.ok("sync", "--register", str(changed))
+    assert "nothing changed" in again.output and snapshot(engine)[1] - history_before == written
+
+
+# -- renames ---------------------------------------------------------------------------------------------------
+
+def test_a_renamed_deliverable_keeps_its_status_history_replans_event_uid_and_outbox_keys(
+        engine, small_register: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    with write_session(engine) as session:
+        change_status(session, "evaluering", Status.AT_RISK, note="Data kommer sent.", actor="anna", now=NOW)
+        add_note(session, "evaluering", "Aftalt med ministeriet.", actor="anna", now=NOW)
+        session.add(CalendarEventRow(uid="evaluering@kraeftplan-v.tracker", fingerprint="f" * 64, sequence=3,
+                                     changed_at=NOW))
+        session.add(OutboxRow(key="evaluering/-/reminder/60d@2028-12-31/email/a@example.org", kind="reminder",
+                              step="60d", deliverable_id="evaluering", day=date(2028, 11, 1), due_at=NOW,
+                              channel="email", recipient="a@example.org", language="da", reason="r", state="sent",
+                              attempts=1, late=False, created_at=NOW, updated_at=NOW))
+    with Session(engine) as session:
+        history_before = session.exec(select(func.count()).select_from(HistoryRow).where(
+            HistoryRow.deliverable_id == "evaluering")).one()
+    renamed = text.replace('id = "evaluering"', 'id = "evaluering-af-forsoeget"\nrenamed_from = "evaluering"')
+    report = sync(engine, renamed, now=LATER)
+    assert report.renamed == [("evaluering", "evaluering-af-forsoeget")]
+    assert report.archived == [] and report.added == [] and not report.warnings
+    with Session(engine) as session:
+        assert session.get(DeliverableRow, "evaluering") is None
+        row = session.get(DeliverableRow, "evaluering-af-forsoeget")
+        assert row.former_ids == ["evaluering"] and row.calendar_id == "evaluering" and row.archived_at is None
+        (occurrence,) = session.exec(select(OccurrenceRow).where(
+            OccurrenceRow.deliverable_id == "evaluering-af-forsoeget"))
+        assert occurrence.status == "at_risk" and occurrence.note == "Aftalt med ministeriet."
+        history = list(session.exec(select(HistoryRow).where(
+            HistoryRow.deliverable_id == "evaluering-af-forsoeget").order_by(HistoryRow.id)))
+        assert len(history) == history_before + 1 and history[-1].action == "renamed"
+        assert (history[-1].old_value, history[-1].new_value) == ("evaluering", "evaluering-af-forsoeget")
+        assert session.exec(select(func.count()).select_from(HistoryRow).where(
+            HistoryRow.deliverable_id == "evaluering")).one() == 0
+        (outbox_row,) = session.exec(select(OutboxRow))
+        assert outbox_row.key == "evaluering-af-forsoeget/-/reminder/60d@2028-12-31/email/a@example.org"
+        assert outbox_row.deliverable_id == "evaluering-af-forsoeget"
+    # The next sync has nothing to do, and the renamed_from line may stay in the register.
+    assert not sync(engine, renamed, now=LATER).changed
+    # The calendar keeps the old UID, so subscribers see the same event updated, not a new one.
+    from tracker.calendar.source import load_plan
+    with Session(engine) as session:
+        uids = {event.deliverable_id: event.uid for event in load_plan(session, date(2026, 6, 1)).events}
+    assert uids["evaluering-af-forsoeget"] == "evaluering@kraeftplan-v.tracker"
+
+
+def test_the_history_moves_only_with_a_rename(engine, small_register: Path) -> None:
+    """The database itself refuses to re-key history to a deliverable that does not list the old id."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import DBAPIError
+
+    sync(engine, small_register.read_text(encoding="utf-8"))
+    with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
+        connection.execute(sql("UPDATE history SET deliverable_id = 'regional-status' "
+                               "WHERE deliverable_id = 'evaluering'"))
+        connection.commit()
+    with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
+        connection.execute(sql("UPDATE history SET note = 'rewritten' WHERE deliverable_id = 'evaluering'"))
+        connection.commit()
+
+
+def test_a_new_deliverable_may_not_take_an_id_a_renamed_one_had(engine, small_register: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    renamed = text.replace('id = "evaluering"', 'id = "evaluering-2"\nrenamed_from = "evaluering"')
+    sync(engine, renamed, now=LATER)
+    # Later the renamed_from line is gone (it did its work), and another deliverable takes the old id.
+    reused = renamed.replace('\nrenamed_from = "evaluering"', "").replace('id = "regional-status"',
+                                                                           'id = "evaluering"')
+    with pytest.raises(SyncRefusedError, match="would reuse the id that evaluering-2 had"):
+        sync(engine, reused, now=LATER)
+
+
+def test_a_rename_without_renamed_from_is_warned_about(database_url: str, small_register: Path,
+                                                      tmp_path: Path) -> None:
+    tracker = Tracker(database_url, small_register)
+    tracker.ok("sync")
+    moved = tmp_path / "moved.toml"
+    moved.write_text(small_register.read_text(encoding="utf-8").replace('id = "evaluering"',
+                                                                          'id = "evaluering-ny"'), encoding="utf-8")
+    result = tracker.ok("sync", "--register", str(moved))
+    assert "evaluering left the register and evaluering-ny came in with nearly the same quote" in result.stderr
+    assert 'renamed_from = "evaluering"' in result.stderr
