@@ -842,7 +842,7 @@ def _echo_sweep(report: Any) -> None:
         click.echo(_("Failed: {line}").format(line=line), err=True)
     for line in report.unknown:
         click.echo(_("Unknown (may have arrived): {line}").format(line=line), err=True)
-    for line in report.undeliverable:
+    for line in report.unreported:
         click.echo(_("Reached nobody, and the coordinators could not be told: {line}").format(line=line), err=True)
 
 

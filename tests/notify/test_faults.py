@@ -177,7 +177,7 @@ class Row:
     email: set[str]  # the addresses that received at least one e-mail
     coordinators_read: str = ""  # what the coordinators' report says (on Slack or by e-mail, as ``told_by``)
     told_by: str = ""  # "slack" or "email": how the coordinators hear of the failure; "" when nothing failed
-    undeliverable: bool = False  # some message reached nobody, and nobody could be told
+    unreported: bool = False  # some message reached nobody, and nobody could be told
     states: dict[str, int] = field(default_factory=dict)  # outbox rows by final state (a subset)
     recover: Callable[[World], None] | None = None  # lift the fault part-way, as an outage ends
 
@@ -217,7 +217,7 @@ ROWS = {
         smtp_drops_after_data, slack={"#regionerne", "#taskforce", "#koordinering"}, email={"sst@example.org"},
         coordinators_read="may not have arrived", told_by="slack", states={"unknown": 1}),
     "nothing works": Row(
-        nothing_works, slack=set(), email=set(), undeliverable=True),
+        nothing_works, slack=set(), email=set(), unreported=True),
 }
 
 
@@ -245,11 +245,11 @@ def test_a_fault_and_who_hears_what(world: World, case: str, caplog: pytest.LogC
     else:
         assert not told["slack"] and not told["email"]
     failed_or_unknown = [r for r in world.rows() if r.state in (outbox.FAILED, outbox.UNKNOWN) and r.kind != "problem"]
-    undeliverable = [line for report in reports for line in report.undeliverable]
-    assert bool(undeliverable) == row.undeliverable, undeliverable
-    if failed_or_unknown and not undeliverable:
+    unreported = [line for report in reports for line in report.unreported]
+    assert bool(unreported) == row.unreported, unreported
+    if failed_or_unknown and not unreported:
         assert row.told_by, "a failure nobody was told of"
-    if undeliverable:
+    if unreported:
         assert "undeliverable" in caplog.text  # logged at ERROR, with what failed
         assert not any(report.ok for report in reports[:1])
 
@@ -266,16 +266,22 @@ def test_a_fault_and_who_hears_what(world: World, case: str, caplog: pytest.LogC
     for r in world.rows():
         assert r.state in (outbox.SENT, outbox.FAILED, outbox.UNKNOWN, outbox.SKIPPED), (r.key, r.state)
         if r.state == outbox.FAILED and r.key not in replaced and r.kind != "problem":
-            assert row.told_by or row.undeliverable, r.key
+            assert row.told_by or row.unreported, r.key
     states = Counter(r.state for r in world.rows() if r.kind != "problem" and not r.replaces)
     for state, count in row.states.items():
         assert states[state] == count, states
+
+    # /healthz counts the notices that reached none of their recipients, by their route or an e-mail instead.
+    with Session(open_engine(world.database_url)) as session:
+        health = outbox.health(session, MONDAY + timedelta(days=1))
+    assert health["undeliverable"] == sum(1 for r in world.rows() if r.state == outbox.FAILED and r.key not in replaced)
+    assert health["unknown"] == sum(1 for r in world.rows() if r.state == outbox.UNKNOWN)
 
 
 def test_with_slack_refusing_the_token_the_coordinators_get_an_email_on_the_same_sweep(world: World) -> None:
     token_refused(world)
     (report,) = [world.sweeper().sweep(MONDAY)]
-    assert not report.ok and report.fallbacks >= 2 and not report.undeliverable
+    assert not report.ok and report.fallbacks >= 2 and not report.unreported
     mails = world.mails()
     (mail,) = mails["koordinator@example.org"]
     assert "could not be delivered" in mail and "SLACK_BOT_TOKEN" in mail

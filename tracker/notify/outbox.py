@@ -316,8 +316,13 @@ def undeliverable(session: Session, since: datetime) -> Sequence[OutboxRow]:
 
 
 def health(session: Session, now: datetime) -> dict[str, object]:
-    """The notification state for /healthz: what reached nobody and what may not have arrived, in the last week,
-    and what waits for a retry."""
+    """The notification state for /healthz, over the last week.
+
+    ``undeliverable``: notices that reached none of their recipients, by
+    their own route or an e-mail in its place (the coordinators were told,
+    where any route of theirs works); ``unknown``: notices that may not have
+    arrived; ``retrying``: notices waiting for another attempt.
+    """
     since = now - HEALTH_WINDOW
 
     def count(*where: object) -> int:

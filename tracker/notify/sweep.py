@@ -24,7 +24,7 @@ digest). Every failed or unknown message is reported to the coordinators in a
 message of its own, by a route other than the one that failed (by e-mail when
 the whole of Slack refused). A report that cannot be delivered either falls
 back the same way; one that reaches nobody is logged at ERROR and counted
-(``SweepReport.undeliverable``, and ``/healthz``): problems about problems
+(``SweepReport.unreported``, and ``/healthz``): problems about problems
 would never end.
 """
 
@@ -89,7 +89,7 @@ class SweepReport:
     fallbacks: int = 0  # rows re-sent by e-mail after a permanent Slack failure
     failed: list[str] = field(default_factory=list)  # one line per failed message
     unknown: list[str] = field(default_factory=list)  # one line per message that may have arrived
-    undeliverable: list[str] = field(default_factory=list)  # messages that reached nobody, and nobody was told
+    unreported: list[str] = field(default_factory=list)  # failures nobody could be told of: reached nobody at all
     in_flight: int = 0  # rows another sweep is sending right now
     problems: list[str] = field(default_factory=list)  # the planner's (parties nobody can be reached at)
 
@@ -357,7 +357,7 @@ class Sweeper:
 
     def _undeliverable(self, message: Message, error: str, report: SweepReport) -> None:
         line = _describe(message.key, message.channel, message.recipient, error)
-        report.undeliverable.append(line)
+        report.unreported.append(line)
         log.error("undeliverable: %s reached nobody, and nobody can be told: %s. The coordinators' contacts need "
                   "a route that works (`tracker notify log --failed`; `tracker notify retry KEY` once it does).",
                   message.key, error)
@@ -473,7 +473,7 @@ class Sweeper:
         outbox.insert_new(session, rows)
 
     def _undeliverable_report(self, message_key: str, detail: str, report: SweepReport) -> None:
-        report.undeliverable.append(f"{message_key}: {detail.splitlines()[0]}")
+        report.unreported.append(f"{message_key}: {detail.splitlines()[0]}")
         log.error("undeliverable: the coordinators cannot be told about %s: no route of theirs is left (add an "
                   "e-mail address to [coordinators] in the contacts file). What they would have read: %s",
                   message_key, detail.replace("\n", " "))

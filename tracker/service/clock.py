@@ -47,6 +47,8 @@ class Clock:
         self.engine = engine
         self.sweeper = sweeper
         self.lease = lease
+        # Its sweeps claim rows in the lease holder's name: the clock that takes over finds them by it.
+        sweeper.holder = lease.holder
         self.register_path = Path(register_path) if register_path else default_register_path()
         self.now = now
         self._register_digest: str | None = None
