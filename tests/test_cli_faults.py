@@ -44,3 +44,12 @@ def test_validate_prints_a_page_not_a_flood(tracker: Tracker, tmp_path: Path) ->
     assert len(result.output) < 40_000
     assert "… and 19900 more problems (unknown key …: 19900)." in result.output
 
+
+
+def test_a_huge_key_or_value_is_shortened_in_each_problem(tracker: Tracker, tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    huge = SMALL.replace('owner = "regionerne"\nrecipient = "ism"', 'owner = "' + "q" * 3_000_000 + '"\nrecipient = "ism"')
+    huge += "".join(f"\n{'k' * 200_000}{index} = 1" for index in range(20))
+    path.write_text(huge, encoding="utf-8")
+    result = tracker.fails("validate", str(path))
+    assert len(result.output) < 40_000 and "qqqq…'" in result.output

@@ -347,12 +347,14 @@ def test_a_token_in_a_near_miss_path_never_reaches_the_log(shared: Shared) -> No
     paths = [f"/feeds//{token}.ics", f"/feeds/x/{token}.ics", f"/feeds/{token}.ics/extra",
              # Another case (a proxy or a hand-typed address), a token in a query string, under any route.
              f"/Feeds/{token}.ics", f"/FEEDS/{token}", f"/calendar/party/sst.ics?token={token}",
-             f"/deliverables/senfoelgeklinikker?key={token}&lang=en", f"/{token}", f"/answer/{token}"]
+             f"/deliverables/senfoelgeklinikker?key={token}&lang=en", f"/{token}", f"/healthz?{token}",
+             f"/healthz?t={token[:5]}%{ord(token[5]):02X}{token[6:]}", f"/x;{token}", f"/answer/{token}"]
     answered = [server.get(server.base_url + path).status_code for path in paths]
     assert answered.count(404) >= 7, answered
 
     wait_for(lambda: "GET /answer/[token]" in server.log(), "the access log to show the last request")
-    leaked = [line for line in server.log().splitlines() if token in line or token[:22] in line]
+    leaked = [line for line in server.log().splitlines() if token in line or token[:22] in line
+              or token[6:28] in line]
     assert leaked == []
     log = server.log()
     assert "GET /Feeds/[token]" in log and "?token=[token]" in log and "key=[token]&lang=en" in log

@@ -37,6 +37,12 @@ class TrackerError(Exception):
 
 
 _PARTICULARS = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+_LONGEST_QUOTE, _LONGEST_PATH, _LONGEST_MESSAGE = 80, 120, 1000
+_LONG_QUOTE = re.compile(r"(['\"])([^'\"]{%d,})\1" % (_LONGEST_QUOTE + 20))
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,13 @@ class Problem:
         return _PARTICULARS.sub("…", self.message).split(". ")[0].rstrip(".")
 
     def describe(self, filename: str) -> str:
+        """One line for people: where, then what. A quoted value, the key path or the message that runs to
+        thousands of characters (a hostile or broken file) is shortened, so a problem stays a line."""
         where = f"{filename}:{self.line}" if self.line else filename
-        location = f" [{self.path}]" if self.path else ""
-        return f"{where}{location}: {self.message}"
+        location = f" [{_shortened(self.path, _LONGEST_PATH)}]" if self.path else ""
+        message = _LONG_QUOTE.sub(lambda match: match.group(1) + match.group(2)[:_LONGEST_QUOTE] + "…" + match.group(1),
+                                  self.message)
+        return f"{where}{location}: {_shortened(message, _LONGEST_MESSAGE)}"
 
 
 class RegisterError(TrackerError):

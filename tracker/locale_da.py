@@ -652,4 +652,15 @@ CATALOGUE: dict[str, str] = {
         "kommandoen igen med --debug for detaljerne, og indrapportér dem.",
     "Reached nobody, and the coordinators could not be told: {line}":
         "Nåede ingen, og koordinatorerne kunne ikke få besked: {line}",
+    "renamed from {old}": "omdøbt fra {old}",
+    "{id} says renamed_from = \"{old}\", but that deliverable is {current} now, and the register still has "
+    "{current}. Remove renamed_from from {id}, or {current} from the register.":
+        "{id} har renamed_from = \"{old}\", men den leverance hedder nu {current}, og registret har stadig "
+        "{current}. Fjern renamed_from fra {id}, eller {current} fra registret.",
+    "{id} says renamed_from = \"{old}\", but the database already has another deliverable {id}{archived}, with a "
+    "plan and history of its own; renaming would overwrite it. Give the renamed deliverable another id.":
+        "{id} har renamed_from = \"{old}\", men databasen har allerede en anden leverance {id}{archived} med "
+        "egen plan og historik; en omdøbning ville overskrive den. Giv den omdøbte leverance et andet id.",
+    " (archived)": " (arkiveret)",
+    "The deliverable {id!r} was renamed: it is {current} now.": "Leverancen {id!r} er omdøbt: den hedder nu {current}.",
 }

@@ -46,9 +46,11 @@ class JsonFormatter(logging.Formatter):
 # Everything after /feeds/ or /answer/ up to the query: "/feeds//TOKEN.ics" and "/FEEDS/TOKEN" must not slip
 # through either (a proxy may fold the case, the router may not match, the token is still live).
 _SECRET_PATH = re.compile(r"(?i)(/(?:feeds|answer)/)[^?#\s\"']*")
-# What a token looks like: 128 bits or more of URL-safe base64 (secrets.token_urlsafe) as a path segment or a
-# query value. The plan's own ids are slugs (lower case, single hyphens) and stay readable.
-_TOKEN_SHAPED = re.compile(r"(?<=[/=])[A-Za-z0-9_-]{22,}")
+# What a token looks like: 128 bits or more of URL-safe base64 (secrets.token_urlsafe) as a path segment, a
+# query value or a bare query. The plan's own ids are slugs (lower case, single hyphens) and stay readable.
+# A run may carry percent escapes ("%43" for "C"), and stand after any separator a client may send ("?TOKEN",
+# "&TOKEN", ";TOKEN").
+_TOKEN_SHAPED = re.compile(r"(?<=[/=?&;])(?:[A-Za-z0-9_-]|%[0-9A-Fa-f]{2}){22,}")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 REDACTED = "[token]"
 

@@ -177,7 +177,7 @@ def _check_table(table: Any, fields: dict[str, _Field], path: tuple[str | int, .
                 expected = f"list of {spec.list_of.__name__}"
             hint = ""
             if spec.kind is date and isinstance(value, str) and _is_iso_date(value):
-                hint = f" A date is written without quotes: {key} = {value.strip()}"
+                hint = f" A date is written without quotes: {key} = {value.strip()}."
             collector.add(path + (key,), f"expected {_article(expected)}, found {_describe(value)}.{hint}")
             usable = False
             continue

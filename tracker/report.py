@@ -24,7 +24,7 @@ from tracker.store.tables import HistoryRow
 from tracker.text import write_csv
 
 # History actions a report lists as "changed since the last report".
-CHANGES = ("status", "replan", "note", "archived", "restored")
+CHANGES = ("status", "replan", "note", "archived", "restored", "renamed")
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,21 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
     cutoff = max(moment, history_begins(history) or moment)
     later = sorted((row for row in history if row.at > cutoff and row.deliverable_id),
                    key=lambda row: (row.at, row.id or 0))
-    created_later = {row.deliverable_id for row in later if row.action == "created"}
+    # In the plan from its first "created" (and each occurrence from its first "occurrence_added"): a deliverable
+    # renamed onto an id a sync had just created has both that sync's rows and its own older ones.
+    first_added: dict[tuple[str, str | None], datetime] = {}
+    for row in history:
+        if row.deliverable_id and row.action in ("created", "occurrence_added"):
+            key = (row.deliverable_id, None if row.action == "created" else row.occurrence_key or "")
+            first_added[key] = min(row.at, first_added.get(key, row.at))
     by_occurrence: dict[tuple[str, str], list[HistoryRow]] = defaultdict(list)
     for row in later:
         by_occurrence[(row.deliverable_id or "", row.occurrence_key or "")].append(row)
     entries = []
     for view in views:
-        rows = by_occurrence.get((view.id, "" if view.occurrence is None else str(view.occurrence)), [])
-        if view.id in created_later or any(row.action == "occurrence_added" for row in rows):
+        key = "" if view.occurrence is None else str(view.occurrence)
+        rows = by_occurrence.get((view.id, key), [])
+        if first_added.get((view.id, None), cutoff) > cutoff or first_added.get((view.id, key), cutoff) > cutoff:
             continue  # not in the plan yet
         # The first change of a field after ``moment`` holds, as its old value, what the field was then.
         first_status = next((row for row in rows if row.field == "status" and row.old_value), None)
@@ -149,6 +156,8 @@ def _change_text(change: Change) -> str:
         what = _("note")
     elif change.action == "archived":
         what = _("removed from the register")
+    elif change.action == "renamed":
+        what = _("renamed from {old}").format(old=change.old or "?")
     else:
         what = _("back in the register")
     return f"{what}: {change.note}" if change.note else what

@@ -174,6 +174,10 @@ def test_a_renamed_deliverable_keeps_its_status_history_replans_event_uid_and_ou
         assert outbox_row.deliverable_id == "evaluering-af-forsoeget"
     # The next sync has nothing to do, and the renamed_from line may stay in the register.
     assert not sync(engine, renamed, now=LATER).changed
+    from tracker.errors import UnknownIdError
+    from tracker.store.queries import get_deliverable
+    with Session(engine) as session, pytest.raises(UnknownIdError, match="was renamed: it is evaluering-af-forsoeget"):
+        get_deliverable(session, "evaluering")
     # The calendar keeps the old UID, so subscribers see the same event updated, not a new one.
     from tracker.calendar.source import load_plan
     with Session(engine) as session:
@@ -218,3 +222,82 @@ def test_a_rename_without_renamed_from_is_warned_about(database_url: str, small_
     result = tracker.ok("sync", "--register", str(moved))
     assert "evaluering left the register and evaluering-ny came in with nearly the same quote" in result.stderr
     assert 'renamed_from = "evaluering"' in result.stderr
+
+
+def _state(engine, deliverable_id: str) -> tuple:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        row = session.get(DeliverableRow, deliverable_id)
+        occurrences = list(session.exec(select(OccurrenceRow).where(OccurrenceRow.deliverable_id == deliverable_id)))
+        history = session.exec(select(func.count()).select_from(HistoryRow).where(
+            HistoryRow.deliverable_id == deliverable_id)).one()
+        return (row.archived_at is None if row else None, row.former_ids if row else None,
+                sorted(occurrence.status for occurrence in occurrences), history)
+
+
+def test_renamed_from_added_after_the_new_id_was_synced_still_carries_the_state(engine, small_register: Path) -> None:
+    """The id edited first (the clock syncs that), renamed_from a moment later, as the warning advises."""
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    with write_session(engine) as session:
+        change_status(session, "evaluering", Status.AT_RISK, note="Data kommer sent.", actor="anna", now=NOW)
+    edited = text.replace('id = "evaluering"', 'id = "evaluering-ny"')
+    first = sync(engine, edited, now=LATER)
+    assert first.added == ["evaluering-ny"] and first.archived == ["evaluering"] and first.warnings
+    report = sync(engine, edited.replace('id = "evaluering-ny"', 'id = "evaluering-ny"\nrenamed_from = "evaluering"'),
+                  now=LATER)
+    assert report.renamed == [("evaluering", "evaluering-ny")] and report.unchanged == 2
+    active, former, statuses, _history = _state(engine, "evaluering-ny")
+    assert (active, former, statuses) == (True, ["evaluering"], ["at_risk"])
+    assert _state(engine, "evaluering")[0] is None
+
+
+def test_renamed_from_never_overwrites_a_deliverable_with_a_life_of_its_own(engine, small_register: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    with write_session(engine) as session:
+        change_status(session, "senfoelgeklinikker", Status.IN_PROGRESS, note="I gang.", actor="anna", now=NOW)
+    without_evaluation = text[: text.index('[[deliverable]]\nid = "evaluering"')]
+    sync(engine, without_evaluation, now=LATER)  # evaluering archived, with its history
+    onto = without_evaluation.replace('id = "senfoelgeklinikker"', 'id = "evaluering"\nrenamed_from = '
+                                                                   '"senfoelgeklinikker"')
+    onto = onto.replace('depends_on = ["senfoelgeklinikker"]', "")
+    before = snapshot(engine)
+    with pytest.raises(SyncRefusedError, match=r"already has another deliverable evaluering \(archived\), with a "
+                                                "plan and history of its own"):
+        sync(engine, onto, now=LATER)
+    assert snapshot(engine) == before
+
+
+def test_a_chain_of_renames_resolves_any_former_id_and_can_go_back(engine, small_register: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    with write_session(engine) as session:
+        change_status(session, "evaluering", Status.AT_RISK, note="Sent.", actor="anna", now=NOW)
+    b = text.replace('id = "evaluering"', 'id = "evaluering-b"\nrenamed_from = "evaluering"')
+    sync(engine, b, now=LATER)
+    # renamed_from may name the first id: it finds the deliverable under whatever id it has now.
+    c = text.replace('id = "evaluering"', 'id = "evaluering-c"\nrenamed_from = "evaluering"')
+    assert sync(engine, c, now=LATER).renamed == [("evaluering-b", "evaluering-c")]
+    assert _state(engine, "evaluering-c")[:3] == (True, ["evaluering", "evaluering-b"], ["at_risk"])
+    # And back to the first id: no reuse, the same deliverable.
+    back = text.replace('id = "evaluering"', 'id = "evaluering"\nrenamed_from = "evaluering-c"')
+    assert sync(engine, back, now=LATER).renamed == [("evaluering-c", "evaluering")]
+    active, former, statuses, history = _state(engine, "evaluering")
+    assert (active, statuses) == (True, ["at_risk"]) and former[0] == "evaluering"
+    from tracker.calendar.source import load_plan
+    with Session(engine) as session:
+        uids = {event.deliverable_id: event.uid for event in load_plan(session, date(2026, 6, 1)).events}
+    assert uids["evaluering"] == "evaluering@kraeftplan-v.tracker"
+
+
+def test_renamed_from_onto_a_deliverable_someone_has_worked_on_is_refused(engine, small_register: Path) -> None:
+    text = small_register.read_text(encoding="utf-8")
+    sync(engine, text)
+    with write_session(engine) as session:
+        change_status(session, "evaluering", Status.AT_RISK, note="Sent.", actor="anna", now=NOW)
+    start = text.index('[[deliverable]]\nid = "regional-status"')
+    without_status = text[:start] + text[text.index("[[deliverable]]", start + 10):]
+    sync(engine, without_status, now=LATER)
+    claimed = without_status.replace('id = "evaluering"', 'id = "evaluering"\nrenamed_from = "regional-status"')
+    with pytest.raises(SyncRefusedError, match="already has another deliverable evaluering, with a plan"):
+        sync(engine, claimed, now=LATER)

@@ -244,6 +244,8 @@ def _change_text(entry: HistoryRow) -> str:
         what = _("status {new}").format(new=Status(entry.new_value).label)
     elif entry.action == "replan":
         what = _("re-planned {old} → {new}").format(old=entry.old_value or "?", new=entry.new_value or "?")
+    elif entry.action == "renamed":
+        what = _("renamed from {old}").format(old=entry.old_value or "?")
     elif entry.action == "register_update":
         what = _("{field} changed in the register").format(field=entry.field or "?")
     else:

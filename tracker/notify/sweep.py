@@ -459,8 +459,9 @@ class Sweeper:
             # Only the answer was lost (a process killed mid-send, a timeout): the route itself may be fine.
             routes = list(routes_for(coordinators, self.routes, "coordinators"))
         if not routes:
-            with using_language("en"):  # the operator's log
-                self._undeliverable_report(message_key, text(), report)
+            with using_language("en"):  # the log is the operator's, in English like every log line
+                logged = text()
+            self._undeliverable_report(message_key, text(), logged, report)
             return
         rows = []
         for channel, recipient, language in routes:
@@ -472,11 +473,12 @@ class Sweeper:
             rows.append(outbox.row_values(notice, now, now))
         outbox.insert_new(session, rows)
 
-    def _undeliverable_report(self, message_key: str, detail: str, report: SweepReport) -> None:
+    def _undeliverable_report(self, message_key: str, detail: str, logged: str, report: SweepReport) -> None:
+        """``detail`` in the operator's language for the command's output, ``logged`` in English for the log."""
         report.unreported.append(f"{message_key}: {detail.splitlines()[0]}")
         log.error("undeliverable: the coordinators cannot be told about %s: no route of theirs is left (add an "
                   "e-mail address to [coordinators] in the contacts file). What they would have read: %s",
-                  message_key, detail.replace("\n", " "))
+                  message_key, logged.replace("\n", " "))
 
 
 def _titles(session, deliverable_ids: set[str]) -> dict[str, tuple[str, str]]:

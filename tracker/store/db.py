@@ -9,6 +9,7 @@ fix.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,9 +33,14 @@ SCHEMA_REVISION = "0004_renames_and_claims"
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10.0
 
 
+# Set once per process start: a container restarted as pid 1 on the same host is another process all the same,
+# and must not mistake the dead one's lease and claims for its own.
+_STARTED = secrets.token_hex(3)
+
+
 def this_process() -> str:
-    """``host:pid``: how a row names the process that holds it (the clock's lease, an outbox claim)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:start``: how a row names the process that holds it (the clock's lease, an outbox claim)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_STARTED}"
 
 
 def default_sqlite_path() -> Path:

@@ -129,6 +129,11 @@ def get_deliverable(session: Session, deliverable_id: str) -> DeliverableRow:
     row = session.get(DeliverableRow, deliverable_id)
     if row is not None:
         return row
+    renamed = [current for current, former in session.exec(select(DeliverableRow.id, DeliverableRow.former_ids))
+               if deliverable_id in former]
+    if renamed:
+        raise UnknownIdError(_("The deliverable {id!r} was renamed: it is {current} now.").format(
+            id=deliverable_id, current=renamed[0]), renamed)
     known = list(session.exec(select(DeliverableRow.id)))
     suggestions = closest_ids(deliverable_id, known)
     hint = (_(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions

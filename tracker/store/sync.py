@@ -92,14 +92,14 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
     changes = HistoryWriter(session, now, actor)
     report = SyncReport()
     existing = {row.id: row for row in session.exec(select(DeliverableRow))}
-    renames = _renames(register, existing)
+    renames = _renames(session, register, existing)
     leaving = [deliverable_id for deliverable_id, row in existing.items()
                if row.archived_at is None and deliverable_id not in register.deliverables
                and deliverable_id not in renames]
     active = sum(1 for row in existing.values() if row.archived_at is None)
     if len(leaving) > removal_limit(active) and not allow_removals:
         raise SyncRefusedError(_refusal(leaving, active))
-    _refuse_reused_ids(register, existing)
+    _refuse_reused_ids(register, existing, renames)
 
     report.parties = _sync_parties(session, register, changes)
     report.themes = _sync_themes(session, register, changes)
@@ -119,7 +119,8 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             restored[deliverable.id] = row.archived_at.astimezone(plan_zone()).date()
         outcome = _update_deliverable(session, row, deliverable, changes)
         if outcome == "unchanged":
-            report.unchanged += 1
+            if deliverable.id not in renames.values():  # a rename is a change, counted as one
+                report.unchanged += 1
         else:
             getattr(report, outcome).append(deliverable.id)
     for deliverable_id, row in existing.items():
@@ -141,21 +142,63 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
     return report
 
 
-def _renames(register: Register, existing: dict[str, DeliverableRow]) -> dict[str, str]:
-    """old id → new id for each ``renamed_from`` still to carry out (the old row there, the new one not yet)."""
-    return {deliverable.renamed_from: deliverable.id for deliverable in register.deliverables.values()
-            if deliverable.renamed_from in existing and deliverable.id not in existing}
+def _renames(session: Session, register: Register, existing: dict[str, DeliverableRow]) -> dict[str, str]:
+    """Current id → new id for each ``renamed_from`` still to carry out; SyncRefusedError where it cannot be.
+
+    ``renamed_from`` may name any id the deliverable had (a → b → c: "a"
+    finds c's row). The new id may already be in the database, created by a
+    sync that saw the new id before the ``renamed_from`` line: while nothing
+    has happened to it since (no status, note or re-plan), the old row takes
+    its place. Any other deliverable under the new id is not overwritten.
+    """
+    former = {old: row.id for row in existing.values() for old in row.former_ids}
+    renames: dict[str, str] = {}
+    for deliverable in register.deliverables.values():
+        named = deliverable.renamed_from
+        if named is None:
+            continue
+        source = named if named in existing else former.get(named)
+        if source is None or source == deliverable.id:
+            continue  # never in this database, or renamed already
+        if source in register.deliverables:
+            raise SyncRefusedError(_(
+                "{id} says renamed_from = \"{old}\", but that deliverable is {current} now, and the register still "
+                "has {current}. Remove renamed_from from {id}, or {current} from the register.").format(
+                id=deliverable.id, old=named, current=source))
+        target = existing.get(deliverable.id)
+        if target is not None and not _untouched(session, target):
+            raise SyncRefusedError(_(
+                "{id} says renamed_from = \"{old}\", but the database already has another deliverable {id}"
+                "{archived}, with a plan and history of its own; renaming would overwrite it. Give the renamed "
+                "deliverable another id.").format(
+                id=deliverable.id, old=named,
+                archived=_(" (archived)") if target.archived_at is not None else ""))
+        renames[source] = deliverable.id
+    return renames
 
 
-def _refuse_reused_ids(register: Register, existing: dict[str, DeliverableRow]) -> None:
-    """A new deliverable may not take an id another one had: its calendar events would share their UIDs."""
+def _untouched(session: Session, row: DeliverableRow) -> bool:
+    """Nothing happened to this deliverable since a sync created it: in the plan, and no status, note or re-plan."""
+    if row.archived_at is not None:
+        return False
+    return all(
+        occurrence.note is None and occurrence.evidence_url is None and occurrence.due == occurrence.baseline_due
+        and occurrence.status == row.register_status for occurrence in _occurrences(session, row.id))
+
+
+def _refuse_reused_ids(register: Register, existing: dict[str, DeliverableRow], renames: dict[str, str]) -> None:
+    """A new deliverable may not take an id another one had: its calendar events would share their UIDs.
+
+    Renaming a deliverable back to an id it had itself is no reuse.
+    """
     former = {old: row.id for row in existing.values() for old in row.former_ids}
     for deliverable_id in register.deliverables:
-        if deliverable_id in former and deliverable_id not in existing:
+        owner = former.get(deliverable_id)
+        if owner is not None and deliverable_id not in existing and renames.get(owner) != deliverable_id:
             raise SyncRefusedError(_(
                 "The deliverable {id} would reuse the id that {other} had before it was renamed; calendars and "
                 "messages know that id as {other}. Give the new deliverable another id.").format(
-                id=deliverable_id, other=former[deliverable_id]))
+                id=deliverable_id, other=owner))
 
 
 def _refusal(leaving: list[str], active: int) -> str:
@@ -171,6 +214,13 @@ def _refusal(leaving: list[str], active: int) -> str:
 def _rename(session: Session, old: DeliverableRow, new_id: str, changes: HistoryWriter) -> DeliverableRow:
     """The old deliverable's row under its new id, with its occurrences, history and outbox rows."""
     old_id = old.id
+    fresh = session.get(DeliverableRow, new_id)
+    if fresh is not None:  # created by an earlier sync under the new id, untouched since (see _renames)
+        for occurrence in _occurrences(session, new_id):
+            session.delete(occurrence)
+        session.flush()
+        session.delete(fresh)
+        session.flush()
     values = {name: getattr(old, name) for name in DeliverableRow.model_fields}
     values.update(id=new_id, former_ids=[*old.former_ids, old_id])
     renamed = DeliverableRow(**values)
@@ -182,10 +232,14 @@ def _rename(session: Session, old: DeliverableRow, new_id: str, changes: History
     # that lists the old id among its former ids.
     session.execute(update(HistoryRow).where(HistoryRow.deliverable_id == old_id).values(deliverable_id=new_id))
     prefix, new_prefix = f"{old_id}/", f"{new_id}/"
+    taken = set(session.exec(select(OutboxRow.key).where(OutboxRow.deliverable_id == new_id)))
     for row in session.exec(select(OutboxRow).where(OutboxRow.deliverable_id == old_id)):
         # Keys start with the deliverable's id: what was sent stays sent, and is not planned again.
-        row.deliverable_id = new_id
-        row.key = new_prefix + row.key.removeprefix(prefix)
+        key = new_prefix + row.key.removeprefix(prefix)
+        if key in taken:  # the same notice, already recorded under the new id
+            session.delete(row)
+            continue
+        row.deliverable_id, row.key = new_id, key
         if row.replaces and row.replaces.startswith(prefix):
             row.replaces = new_prefix + row.replaces.removeprefix(prefix)
         session.add(row)
