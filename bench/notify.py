@@ -90,7 +90,7 @@ from tracker.notify.contacts import Contacts, Reach  # noqa: E402
 from tracker.notify.message import Item, Message, SendError  # noqa: E402
 from tracker.notify.outbox import row_values, triage  # noqa: E402
 from tracker.notify.planner import Change, Notice, Subject, bundle, plan_notices, send_time  # noqa: E402
-from tracker.notify.policy import PolicySet  # noqa: E402
+from tracker.policy import PolicySet  # noqa: E402
 from tracker.notify.slack import SlackChannel  # noqa: E402
 from tracker.store.tables import OutboxRow  # noqa: E402
 

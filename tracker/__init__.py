@@ -4,6 +4,9 @@ The public surface is the ``tracker`` command (``tracker.cli``) and the
 register format (docs/register.md). Modules:
 
 - ``deadlines``  "første halvår af 2026" → a window of days (pure)
+- ``policy``     when who hears about what: the register's ``[policy]`` (pure)
+- ``urls``       every address tracker hands out: deliverable pages, feeds, calendars (pure)
+- ``feed_rules`` what a calendar feed is: its name, its token's hash, its alarm (pure)
 - ``register``   deliverables.toml → validated domain objects (pure)
 - ``model``      the domain types and status rules (pure)
 - ``store``      database tables, migrations, sync and coordinators' changes
@@ -15,6 +18,9 @@ register format (docs/register.md). Modules:
 - ``dashboard``  the plan at a glance: counts, the SVG timeline, the table, a page per deliverable
 - ``web``        the ASGI app that serves the feeds and the dashboard
 - ``cli``        the command line; the only place errors become exit codes
+
+The layers, each importing only from those below it, are a contract in
+pyproject.toml that `lint-imports` checks in CI (README, "the layers").
 """
 
 __all__: list[str] = []

@@ -439,7 +439,7 @@ def note(deliverable_id: str, text: str, year: int | None, actor: str | None, da
 
 def _base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
     """TRACKER_BASE_URL, else the address `tracker serve` listens on."""
-    from tracker.calendar.feeds import check_base_url
+    from tracker.urls import check_base_url
 
     configured = os.environ.get("TRACKER_BASE_URL", "").strip()
     if not configured:
@@ -612,7 +612,7 @@ def feed_create(name: str, parties: tuple[str, ...], themes: tuple[str, ...], ov
     With no --party and no --theme the feed has the whole plan; with several,
     an occurrence is in it when any of them matches.
     """
-    from tracker.calendar.feeds import feed_urls
+    from tracker.urls import feed_urls
     from tracker.calendar.source import definition
     from tracker.store.feeds import create_feed
 
@@ -652,7 +652,7 @@ def feed_list(include_revoked: bool, as_json: bool, database_url: str | None) ->
     engine = _open_existing(database_url)
     with read_session(engine) as session:
         rows = load_feeds(session, include_revoked=include_revoked)
-    records = [{
+    records: list[dict[str, Any]] = [{
         "name": row.name, "parties": row.parties, "themes": row.themes, "overdue_only": row.overdue_only,
         "alarm": row.alarm, "language": row.language, "created_by": row.created_by,
         "created_at": row.created_at.isoformat(), "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
@@ -823,7 +823,11 @@ def _sweeper(register: Any, engine: Any, contacts_path: str | None) -> Any:
     with read_session(engine) as session:
         parties = set(load_party_names(session))
     contacts = load_contacts(contacts_path, parties)
-    return Sweeper(engine, register.policy, contacts, build_channels(), base_url=_base_url())
+    from tracker.calendar.attachments import EventAttachments
+
+    base_url = _base_url()
+    return Sweeper(engine, register.policy, contacts, build_channels(), base_url=base_url,
+                   calendar=EventAttachments(base_url))
 
 
 def _echo_sweep(report: Any) -> None:

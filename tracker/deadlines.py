@@ -142,7 +142,7 @@ class Recurrence:
 
     def occurrences(self) -> list[Occurrence]:
         """One occurrence a year, keyed by the year of its due day."""
-        result = []
+        result: list[Occurrence] = []
         years = 0
         while True:
             deadline = Deadline.from_period(self.text, self.first.moved_by_years(years))

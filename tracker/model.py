@@ -17,11 +17,11 @@ from tracker.errors import TransitionError
 
 if TYPE_CHECKING:  # the parser is not needed to read statuses (tracker list stays fast)
     from tracker.deadlines import Occurrence, Schedule
-    from tracker.notify.policy import PolicySet
+    from tracker.policy import PolicySet
 
 
 def _default_policy() -> PolicySet:
-    from tracker.notify.policy import PolicySet
+    from tracker.policy import PolicySet
 
     return PolicySet()
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
-from tracker.notify.policy import parse_policy
+from tracker.policy import parse_policy
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
 PARTY_KINDS = ("government", "ministry", "agency", "regions", "region", "municipalities",
@@ -148,8 +148,8 @@ def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:
         line = int(position.group(1)) if position and position.group(1) else text.count("\n") + 1
         reason = _TOML_ERROR_POSITION.sub("", str(error)).strip()
         raise RegisterError(filename, [Problem(line, "", (
-            f"TOML syntax error: {reason}. Check quotes, brackets and '=' on this line "
-            "(strings need double quotes; a value cannot span lines unless it is a \"\"\"multi-line string\"\"\")."))]) from None
+            f"TOML syntax error: {reason}. Check quotes, brackets and '=' on this line (strings need double "
+            "quotes; a value cannot span lines unless it is a \"\"\"multi-line string\"\"\")."))]) from None
 
     collector = _Collector(text)
     register = _build(data, collector)
@@ -207,7 +207,7 @@ def _value_fits(value: Any, spec: _Field) -> bool:
     if not isinstance(value, spec.kind):
         return False
     if spec.list_of is not None:
-        return all(isinstance(item, spec.list_of) for item in value)
+        return isinstance(value, list) and all(isinstance(item, spec.list_of) for item in value)
     return True
 
 
@@ -402,7 +402,7 @@ def _read_schedule(table: dict[str, Any], path: tuple, collector: _Collector) ->
                     period=schedule.period)
 
 
-def _check_references(table: dict[str, Any], path: tuple, parties: dict, themes: dict, known_ids: set,
+def _check_references(table: dict[str, Any], path: tuple, parties: set[str], themes: set[str], known_ids: set[str],
                       collector: _Collector) -> None:
     """Check what a deliverable refers to, even when other fields of it are broken."""
     def check_party(key: Any, where: tuple) -> None:

@@ -85,15 +85,16 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
         by_occurrence[(row.deliverable_id or "", row.occurrence_key or "")].append(row)
     entries = []
     for view in views:
-        key = "" if view.occurrence is None else str(view.occurrence)
-        rows = by_occurrence.get((view.id, key), [])
-        if first_added.get((view.id, None), cutoff) > cutoff or first_added.get((view.id, key), cutoff) > cutoff:
+        occurrence_key = "" if view.occurrence is None else str(view.occurrence)
+        rows = by_occurrence.get((view.id, occurrence_key), [])
+        if first_added.get((view.id, None), cutoff) > cutoff or \
+                first_added.get((view.id, occurrence_key), cutoff) > cutoff:
             continue  # not in the plan yet
         # The first change of a field after ``moment`` holds, as its old value, what the field was then.
         first_status = next((row for row in rows if row.field == "status" and row.old_value), None)
         first_due = next((row for row in rows if row.field == "due" and row.old_value), None)
-        status = Status(first_status.old_value) if first_status else view.status
-        due = date.fromisoformat(first_due.old_value) if first_due else view.due
+        status = Status(first_status.old_value) if first_status and first_status.old_value else view.status
+        due = date.fromisoformat(first_due.old_value) if first_due and first_due.old_value else view.due
         then = replace(view, status=status, due=due)
         entries.append(Entry(view=then, overdue=is_overdue(due, status, day)))
     return entries

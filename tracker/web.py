@@ -185,7 +185,7 @@ def _public_feed(service: FeedService, kind: str, key: str, viewer: Viewer, now:
 
 
 def _last_beat(service: FeedService) -> datetime | None:
-    from tracker.service.lease import last_beat
+    from tracker.store.heartbeat import last_beat
     from tracker.store.db import translate_errors
 
     with translate_errors(service.engine), service.engine.connect() as connection:

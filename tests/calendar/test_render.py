@@ -42,11 +42,11 @@ from tests.calendar.support import (
     x_text,
 )
 from tracker.calendar import renderer as renderer_module
+from tracker.feed_rules import parse_alarm
 from tracker.calendar.events import (
     EventContent,
     EventState,
     event_uid,
-    parse_alarm,
     render_event,
 )
 from tracker.calendar.feeds import (

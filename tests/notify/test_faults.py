@@ -32,11 +32,12 @@ from sqlmodel import Session, select
 from tests.conftest import Tracker
 from tests.notify.slack_standin import Reply, SlackStandIn
 from tests.notify.smtp_server import SmtpServer
+from tracker.calendar.attachments import EventAttachments
 from tracker.i18n import using_language
 from tracker.notify import outbox
 from tracker.notify.contacts import Contacts, Reach
 from tracker.notify.email import EmailChannel
-from tracker.notify.policy import PolicySet
+from tracker.policy import PolicySet
 from tracker.notify.slack import SlackChannel
 from tracker.notify.sweep import Sweeper, SweepReport
 from tracker.store.db import open_engine
@@ -73,7 +74,8 @@ class World:
         channels = {"slack": SlackChannel(self.token or self.slack.token, self.slack.base_url,
                                           timeout=self.slack_timeout, max_wait=2),
                     "email": EmailChannel.from_url(self.smtp.url(), SENDER, timeout=2)}
-        return Sweeper(open_engine(self.database_url), PolicySet(), CONTACTS, channels, base_url=BASE, zone=CPH)
+        return Sweeper(open_engine(self.database_url), PolicySet(), CONTACTS, channels, base_url=BASE, zone=CPH,
+                       calendar=EventAttachments(BASE))
 
     def rows(self) -> list[OutboxRow]:
         with Session(open_engine(self.database_url)) as session:

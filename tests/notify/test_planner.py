@@ -16,7 +16,7 @@ from tracker.i18n import set_language
 from tracker.model import Status
 from tracker.notify.contacts import ContactsError, Contacts, Reach, parse_contacts
 from tracker.notify.planner import Subject, bundle, occurrence_steps, plan_notices, send_time
-from tracker.notify.policy import Policy, PolicySet
+from tracker.policy import Policy, PolicySet
 from tracker.notify.workdays import holiday_name, is_working_day, on_or_after, on_or_before
 from tracker.register import load_register, parse_register
 

@@ -28,12 +28,13 @@ from sqlmodel import Session, select
 from tests.conftest import Tracker
 from tests.notify.slack_standin import Reply, SlackStandIn
 from tests.notify.smtp_server import SmtpServer
+from tracker.calendar.attachments import EventAttachments
 from tracker.i18n import set_language, using_language
 from tracker.notify import outbox
 from tracker.notify.console import SEPARATOR, ConsoleChannel
 from tracker.notify.contacts import Contacts, Reach, load_contacts
 from tracker.notify.email import EmailChannel
-from tracker.notify.policy import PolicySet
+from tracker.policy import PolicySet
 from tracker.notify.slack import SlackChannel
 from tracker.notify.sweep import Sweeper
 from tracker.store.db import open_engine
@@ -69,7 +70,8 @@ class Desk:
 
     def __init__(self, database_url: str, contacts: Contacts, channels: dict):
         self.engine = open_engine(database_url)
-        self.sweeper = Sweeper(self.engine, PolicySet(), contacts, channels, base_url=BASE, zone=CPH)
+        self.sweeper = Sweeper(self.engine, PolicySet(), contacts, channels, base_url=BASE, zone=CPH,
+                               calendar=EventAttachments(BASE))
 
     def sweep(self, now: datetime):
         with using_language("en"):  # the operator's language: errors and the console's headers

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from tests.conftest import Tracker
 from tests.notify.slack_standin import SlackStandIn
 from tests.notify.smtp_server import SmtpServer
+from tracker.calendar.attachments import EventAttachments
 from tracker.i18n import using_language
 from tracker.notify.console import SEPARATOR, ConsoleChannel
 from tracker.notify.contacts import Contacts, Reach
@@ -94,7 +95,8 @@ def _year(tracker: Tracker, frozen, channels: dict) -> tuple[Sweeper, list[Outbo
     tracker.ok("sync")
     engine = open_engine(database_url)
     register = load_register()
-    sweeper = Sweeper(engine, register.policy, CONTACTS, channels, base_url="https://tracker.example.dk", zone=CPH)
+    sweeper = Sweeper(engine, register.policy, CONTACTS, channels, base_url="https://tracker.example.dk", zone=CPH,
+                      calendar=EventAttachments("https://tracker.example.dk"))
     routes = tuple(name for name in ("slack", "email") if name in channels)
     expected: dict[date, list] = {}
     plan_from = date(YEAR, 1, 1)

@@ -34,7 +34,7 @@ from tracker.errors import ClockBusyError
 from tracker.notify.console import ConsoleChannel
 from tracker.notify.outbox import write_planned_through
 from tracker.notify.contacts import Contacts
-from tracker.notify.policy import PolicySet
+from tracker.policy import PolicySet
 from tracker.notify.sweep import Sweeper
 from tracker.service.clock import Clock, build_scheduler
 from tracker.service.lease import HEARTBEAT, LEASE, ClockLease

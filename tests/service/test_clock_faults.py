@@ -27,7 +27,7 @@ from tests.conftest import Tracker
 from tests.notify.slack_standin import Reply, SlackStandIn
 from tracker.notify.console import SEPARATOR, ConsoleChannel
 from tracker.notify.contacts import Contacts, Reach
-from tracker.notify.policy import PolicySet
+from tracker.policy import PolicySet
 from tracker.notify.slack import SlackChannel
 from tracker.notify.sweep import Sweeper
 from tracker.register import default_register_path

@@ -7,4 +7,5 @@
 - ``source``   the database side: plan → events, SEQUENCE kept across restarts
 - ``service``  what the web process and the exporter call: current, cached feeds
 - ``export``   feeds as static files, replaced atomically
+- ``attachments`` the occurrences of a message as the .ics an e-mail carries
 """

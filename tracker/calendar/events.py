@@ -17,8 +17,10 @@ from datetime import date, datetime, timedelta
 import ics
 
 from tracker.calendar import rfc5545
+from tracker.feed_rules import Alarm
 from tracker.i18n import _, format_day, using_language
 from tracker.model import Status
+from tracker.urls import deliverable_url
 
 # UIDs are "<deliverable id>[/<year>]@" this domain: stable for as long as the
 # register keeps the id, and unique among every calendar a subscriber has.
@@ -84,11 +86,6 @@ class EventState:
     changed_at: datetime
 
 
-def deliverable_url(base_url: str, deliverable_id: str) -> str:
-    """The deliverable's page in the web process (the dashboard serves it)."""
-    return f"{base_url.rstrip('/')}/deliverables/{deliverable_id}"
-
-
 def summary(content: EventContent, language: str) -> str:
     """A title that reads at a glance in a month view, with its status marked."""
     with using_language(language):
@@ -138,42 +135,6 @@ def description(content: EventContent, language: str, base_url: str, notes: bool
         lines.append("")
         lines.append(deliverable_url(base_url, content.deliverable_id))
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Alarm:
-    """A reminder ``before`` the due day; ``at_nine`` when it was asked for in days or weeks."""
-
-    before: timedelta
-    at_nine: bool
-
-    @property
-    def trigger(self) -> str:
-        """A TRIGGER relative to the all-day event's start (midnight of the due day).
-
-        Days and weeks fire at 09:00 that many days before (``-P6DT15H`` for
-        7d), when someone is at work to act on them; hours count back from
-        midnight exactly (24h is 00:00 the day before).
-        """
-        if self.at_nine:
-            remaining = self.before - timedelta(hours=9)
-            days, hours = remaining.days, remaining.seconds // 3600
-            return f"-P{days}DT{hours}H" if days else f"-PT{hours}H"
-        return f"-PT{int(self.before.total_seconds() // 3600)}H"
-
-
-_ALARM_LIMITS = {"h": 24 * 366, "d": 366, "w": 52}
-
-
-def parse_alarm(text: str) -> Alarm:
-    """``7d``, ``2w`` or ``12h`` before the due day; ValueError otherwise."""
-    value = text.strip().lower()
-    unit, number = value[-1:], value[:-1]
-    valid_number = number.isascii() and number.isdigit()  # not "７d": str.isdigit takes any script's digits
-    if unit not in _ALARM_LIMITS or not valid_number or not 0 < int(number) <= _ALARM_LIMITS[unit]:
-        raise ValueError(text)
-    hours = int(number) * {"h": 1, "d": 24, "w": 24 * 7}[unit]
-    return Alarm(before=timedelta(hours=hours), at_nine=unit != "h")
 
 
 def render_event(content: EventContent, state: EventState, *, language: str, base_url: str,

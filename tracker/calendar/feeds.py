@@ -7,7 +7,6 @@ matches), and any of these may be narrowed to overdue occurrences.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,6 @@ PRODID = f"-//Kraeftplan V//tracker {__version__}//DA"
 # fetches on its own schedule (every few hours) whatever the feed says.
 REFRESH_INTERVAL = "PT1H"
 
-FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -123,23 +121,6 @@ def render_calendar(feed: FeedDefinition, names: PlanNames, events: Iterable[byt
         f"X-PUBLISHED-TTL:{REFRESH_INTERVAL}",
     ])
     return b"".join((header.encode("utf-8"), *events, b"END:VCALENDAR\r\n"))
-
-
-def check_base_url(base_url: str) -> str:
-    """``base_url`` without a trailing slash; ValueError unless it is an absolute http(s) URL."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(base_url)
-    # An empty "?" or "#" would put the token in the query or fragment.
-    if parts.scheme not in ("http", "https") or not parts.netloc or "?" in base_url or "#" in base_url:
-        raise ValueError(base_url)
-    return base_url.rstrip("/")
-
-
-def feed_urls(base_url: str, token: str) -> tuple[str, str]:
-    """The feed's http(s) address and its webcal:// twin, which calendar apps open as a subscription."""
-    url = f"{base_url.rstrip('/')}/feeds/{token}.ics"
-    return url, "webcal://" + url.split("://", 1)[1]
 
 
 def render_attachment(events: Iterable[bytes]) -> bytes:

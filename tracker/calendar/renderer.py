@@ -17,8 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from tracker.calendar.events import Alarm, EventContent, EventState, parse_alarm, render_event
+from tracker.calendar.events import EventContent, EventState, render_event
 from tracker.calendar.feeds import FeedDefinition, PlanNames, render_calendar
+from tracker.feed_rules import Alarm, parse_alarm
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ class FeedRenderer:
             evicted, _ = self._alarms.popitem(last=False)
             for key in [key for key in self._texts if key[2] == evicted]:
                 del self._texts[key]
-            for key in [key for key in self._feeds if key[1] == evicted]:
-                del self._feeds[key]
+            for feed_key in [feed_key for feed_key in self._feeds if feed_key[1] == evicted]:
+                del self._feeds[feed_key]
 
     def _event_text(self, uid: str, language: str, alarm: Alarm | None, notes: bool) -> bytes:
         key = (uid, language, alarm, notes)

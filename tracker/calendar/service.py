@@ -11,30 +11,22 @@ working at its next request.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import re
 import threading
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from tracker.calendar.events import Alarm, parse_alarm
 from tracker.calendar.export import ExportReport, export
 from tracker.calendar.feeds import FeedDefinition, FeedSelection
 from tracker.calendar.renderer import FeedRenderer, RenderedFeed
 from tracker.calendar.source import definition, load_feeds, load_plan, reconcile
 from tracker.clock import plan_today
+from tracker.feed_rules import TOKEN_PATTERN, Alarm, hash_token, parse_alarm
 from tracker.store import revision
 from tracker.store.db import read_session, translate_errors
 
-# secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 class FeedService:

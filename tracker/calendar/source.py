@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.calendar.events import EventContent, EventState, event_uid
 from tracker.calendar.feeds import FeedDefinition, FeedSelection, PlanNames
@@ -32,7 +32,7 @@ def load_plan(session: Session, today: date) -> Plan:
     parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
     themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
     rows = session.exec(select(DeliverableRow, OccurrenceRow).join(
-        OccurrenceRow, OccurrenceRow.deliverable_id == DeliverableRow.id))
+        OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id))
     events = []
     for deliverable, occurrence in rows:
         status = Status(occurrence.status)
@@ -102,7 +102,7 @@ def _store_changes(engine: Engine, uids: list[str], fingerprints: dict[str, str]
         for chunk in range(0, len(uids), 500):  # keep IN lists within every database's limits
             batch = uids[chunk:chunk + 500]
             rows.update((row.uid, row) for row in session.exec(
-                select(CalendarEventRow).where(CalendarEventRow.uid.in_(batch))))
+                select(CalendarEventRow).where(col(CalendarEventRow.uid).in_(batch))))
         for uid in uids:
             fingerprint = fingerprints[uid]
             row = rows.get(uid)
@@ -121,7 +121,7 @@ def _store_changes(engine: Engine, uids: list[str], fingerprints: dict[str, str]
 def load_feeds(session: Session, include_revoked: bool = False) -> list[FeedRow]:
     statement = select(FeedRow).order_by(FeedRow.name)
     if not include_revoked:
-        statement = statement.where(FeedRow.revoked_at.is_(None))
+        statement = statement.where(col(FeedRow.revoked_at).is_(None))
     return list(session.exec(statement))
 
 

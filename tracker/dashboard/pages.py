@@ -34,6 +34,7 @@ from tracker.model import STANDINGS, Status, kind_label, standing, standing_labe
 from tracker.store.db import read_session
 from tracker.store.queries import OccurrenceView, list_occurrences, show_deliverable
 from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
+from tracker.urls import calendar_urls
 
 log = logging.getLogger("tracker.web")
 
@@ -144,8 +145,7 @@ class Dashboard:
 
     def calendar_urls(self, kind: str, key: str, viewer: Viewer) -> tuple[str, str]:
         """A party's or theme's calendar: its http(s) address and the webcal:// twin calendar apps subscribe to."""
-        url = f"{self.base_url}/calendar/{kind}/{key}.ics" + ("?lang=en" if viewer.english else "")
-        return url, "webcal://" + url.split("://", 1)[1]
+        return calendar_urls(self.base_url, kind, key, viewer.english)
 
     def _page(self, body: str, status_code: int = 200) -> Response:
         return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)

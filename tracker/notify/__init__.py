@@ -1,6 +1,5 @@
 """Reminders, overdue alerts, escalations and digests, over Slack, e-mail or the console.
 
-- ``policy``    when who hears about what: the register's ``[policy]`` (pure)
 - ``workdays``  Danish working days, from the ``holidays`` package (pure)
 - ``contacts``  who is reached where: the TRACKER_CONTACTS file
 - ``planner``   the notices the policy calls for, bundled per recipient and day (pure)
@@ -9,7 +8,11 @@
 - ``slack``     Slack's Web API through slack-sdk (Block Kit, escaped text)
 - ``email``     SMTP: text and HTML parts, the occurrences as an .ics attachment
 - ``console``   the embedded default: prints exactly what would be sent
+- ``outbox``    every message a row, sent once, its outcome recorded
+- ``sweep``     plan, claim, send and record; fallbacks and reports on failures
+- ``settings``  the channels the environment configures
 
-Still to come (issue 4): the outbox that sends each notice once, and
-``tracker notify run/log/retry``.
+The policy itself is ``tracker.policy``, below the register that reads it.
+The .ics an e-mail carries is made by ``tracker.calendar.attachments`` and
+handed in by the service: notify does not import its sibling.
 """

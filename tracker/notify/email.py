@@ -447,13 +447,13 @@ class EmailChannel:
         try:
             session.login(settings.username, settings.password or "")
         except smtplib.SMTPAuthenticationError as error:
-            reply = self._scrub(_reply(error.smtp_code, error.smtp_error))
+            refusal = self._scrub(_reply(error.smtp_code, error.smtp_error))
             if 400 <= error.smtp_code < 500:
                 raise TransientSendError(_("The SMTP server {server} cannot log tracker in now: {reply}")
-                                         .format(server=self.server, reply=reply)) from None
+                                         .format(server=self.server, reply=refusal)) from None
             raise PermanentSendError(_(
                 "The SMTP server {server} did not accept the user name and password in SMTP_URL: {reply}"
-            ).format(server=self.server, reply=reply), "smtp_auth", whole_channel=True) from None
+            ).format(server=self.server, reply=refusal), "smtp_auth", whole_channel=True) from None
         except smtplib.SMTPResponseException as error:
             raise self._refused("connection", error.smtp_code, error.smtp_error) from None
         except smtplib.SMTPServerDisconnected as error:
@@ -524,7 +524,9 @@ class _Utf8Auth(smtplib.SMTP):
             return code, reply
         raise smtplib.SMTPAuthenticationError(code, reply)
 
-    def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:
+    # smtplib calls an auth object first with None for an initial response, which CRAM-MD5 has none of: the stub's
+    # "-> str" does not say so.
+    def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:  # type: ignore[override]
         if challenge is None:
             return None
         digest = hmac.HMAC(self.password.encode("utf-8"), challenge, "md5").hexdigest()

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from tracker.errors import TrackerError
 
@@ -121,6 +122,16 @@ class UnknownOutcomeError(SendError):
     def __init__(self, message: str, provider_id: str | None = None):
         super().__init__(message)
         self.provider_id = provider_id
+
+
+class CalendarAttacher(Protocol):
+    """Makes the iCalendar object an e-mail attaches for its items (``tracker.calendar.attachments`` is one)."""
+
+    def for_claim(self, session: Any, today: date,
+                  now: datetime) -> Callable[[Iterable[tuple[str, int | None]], str], bytes | None]:
+        """For one claim, reading what it needs once in ``session``: the attachment for a message's
+        occurrences (deliverable id, year) in a language, or None."""
+        ...
 
 
 class Channel(Protocol):

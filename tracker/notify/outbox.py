@@ -39,8 +39,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, update
-from sqlmodel import Session, select
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, func, update
+from sqlmodel import Session, col, select
 
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import _
@@ -48,7 +50,7 @@ from tracker.notify.planner import Notice
 from tracker.store.db import upsert_insert
 from tracker.store.queries import closest_ids
 from tracker.store.sync import RESTORED
-from tracker.store.tables import MetaRow, OutboxRow
+from tracker.store.tables import MetaRow, OutboxRow, table_of
 
 PENDING, CLAIMED, SENDING = "pending", "claimed", "sending"
 SENT, FAILED, UNKNOWN, SKIPPED = "sent", "failed", "unknown", "skipped"
@@ -158,7 +160,7 @@ def triage(rows: Iterable[OutboxRow], plan: dict[str, Notice], today: date) -> T
 
 def read_planned_through(session: Session, *, lock: bool = False) -> date | None:
     """The last day sweeps have planned; with ``lock``, held until the transaction ends (PostgreSQL)."""
-    query = select(MetaRow).where(MetaRow.key == PLANNED_THROUGH)
+    query = select(MetaRow).where(col(MetaRow.key) == PLANNED_THROUGH)
     if lock:
         query = query.with_for_update()
     row = session.exec(query).first()
@@ -166,13 +168,13 @@ def read_planned_through(session: Session, *, lock: bool = False) -> date | None
 
 
 def write_planned_through(session: Session, day: date, now: datetime) -> None:
-    session.execute(update(MetaRow).where(MetaRow.key == PLANNED_THROUGH).values(value=day.isoformat(),
+    session.execute(update(MetaRow).where(col(MetaRow.key) == PLANNED_THROUGH).values(value=day.isoformat(),
                                                                                  updated_at=now))
 
 
 def restored_since(session: Session, *, lock: bool = False) -> dict[str, date]:
     """Deliverables back in the register that the sweep has not planned again: id → the day each left."""
-    query = select(MetaRow).where(MetaRow.key == RESTORED)
+    query = select(MetaRow).where(col(MetaRow.key) == RESTORED)
     row = session.exec(query.with_for_update() if lock else query).first()
     if row is None or not row.value:
         return {}
@@ -189,17 +191,17 @@ def replan_restored(session: Session, restored: dict[str, date], now: datetime) 
     """
     for deliverable_id, day in restored.items():
         session.execute(update(OutboxRow).where(
-            OutboxRow.deliverable_id == deliverable_id, OutboxRow.state == SKIPPED,
-            OutboxRow.error_code == NOT_CALLED_FOR, OutboxRow.day >= day).values(
+            col(OutboxRow.deliverable_id) == deliverable_id, col(OutboxRow.state) == SKIPPED,
+            col(OutboxRow.error_code) == NOT_CALLED_FOR, col(OutboxRow.day) >= day).values(
             state=PENDING, error_code=None, updated_at=now))
     left = {key: day.isoformat() for key, day in restored_since(session, lock=True).items() if key not in restored}
-    session.execute(update(MetaRow).where(MetaRow.key == RESTORED).values(
+    session.execute(update(MetaRow).where(col(MetaRow.key) == RESTORED).values(
         value=json.dumps(left, sort_keys=True) if left else "", updated_at=now))
 
 
 def earliest_waiting_day(session: Session) -> date | None:
     """The earliest day of a row still waiting to go out (a retry), so the plan can be checked back to it."""
-    return session.exec(select(func.min(OutboxRow.day)).where(OutboxRow.state == PENDING)).first()
+    return session.exec(select(func.min(OutboxRow.day)).where(col(OutboxRow.state) == PENDING)).first()
 
 
 def insert_new(session: Session, rows: Sequence[dict]) -> int:
@@ -209,15 +211,15 @@ def insert_new(session: Session, rows: Sequence[dict]) -> int:
     insert = upsert_insert(session)
     # One compiled statement, executed for many parameter sets (SQLAlchemy batches them with RETURNING,
     # which counts what was new: rowcount is not reliable for multi-row inserts on every driver).
-    statement = insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(
-        OutboxRow.__table__.c.id)
+    statement = insert(table_of(OutboxRow)).on_conflict_do_nothing(index_elements=["key"]).returning(
+        table_of(OutboxRow).c.id)
     return len(session.execute(statement, list(rows)).all())
 
 
 def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object) -> dict:
     """A new pending row for ``notice``, due at ``due_at``."""
     subject = notice.subject
-    values = dict(
+    values: dict[str, object] = dict(
         key=notice.key, kind=notice.kind, step=notice.step,
         deliverable_id=subject.deliverable_id if subject else None,
         occurrence_year=subject.year if subject else None,
@@ -238,10 +240,10 @@ def expire_leases(session: Session, now: datetime, message: str, *, holder: str 
     every row that process claimed, however recently (it is known to be dead).
     Returns the rows now ``unknown`` (``message`` is their error).
     """
-    held = OutboxRow.state.in_((CLAIMED, SENDING))
-    query = select(OutboxRow).where(held, OutboxRow.claimed_by == holder) if holder is not None else \
-        select(OutboxRow).where(held, OutboxRow.claimed_at < now - LEASE)
-    stale = list(session.exec(query.order_by(OutboxRow.id).with_for_update(skip_locked=True)))
+    held = col(OutboxRow.state).in_((CLAIMED, SENDING))
+    query = select(OutboxRow).where(held, col(OutboxRow.claimed_by) == holder) if holder is not None else \
+        select(OutboxRow).where(held, col(OutboxRow.claimed_at) < now - LEASE)
+    stale = list(session.exec(query.order_by(col(OutboxRow.id)).with_for_update(skip_locked=True)))
     unknown = []
     for row in stale:
         if row.state == CLAIMED:  # never handed to a provider: safe to send
@@ -259,17 +261,18 @@ def start_sending(session: Session, ids: Sequence[int], token: str, now: datetim
 
     On False the caller must roll the transaction back, and not send.
     """
-    result = session.execute(update(OutboxRow)
-                             .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == CLAIMED,
-                                    OutboxRow.claim_token == token)
-                             .values(state=SENDING, claimed_at=now, updated_at=now))
+    result = cast(CursorResult[Any], session.execute(update(OutboxRow)
+                             .where(col(OutboxRow.id).in_(list(ids)), col(OutboxRow.state) == CLAIMED,
+                                    col(OutboxRow.claim_token) == token)
+                             .values(state=SENDING, claimed_at=now, updated_at=now)))
     return result.rowcount == len(ids)
 
 
 def release(session: Session, ids: Sequence[int], token: str, now: datetime) -> None:
     """Give claimed rows back to ``pending`` (a sweep that stops before sending them); their attempt is undone."""
     session.execute(update(OutboxRow)
-                    .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == CLAIMED, OutboxRow.claim_token == token)
+                    .where(col(OutboxRow.id).in_(list(ids)), col(OutboxRow.state) == CLAIMED,
+                           col(OutboxRow.claim_token) == token)
                     .values(state=PENDING, claim_token=None, claimed_at=None, claimed_by=None,
                             attempts=OutboxRow.attempts - 1, updated_at=now))
 
@@ -277,29 +280,29 @@ def release(session: Session, ids: Sequence[int], token: str, now: datetime) -> 
 def claimable(session: Session, now: datetime) -> list[OutboxRow]:
     """Pending rows whose time has come, locked for this transaction; rows another sweep holds are skipped."""
     query = (select(OutboxRow)
-             .where(OutboxRow.state == PENDING, OutboxRow.due_at <= now,
-                    (OutboxRow.next_attempt_at.is_(None)) | (OutboxRow.next_attempt_at <= now))
-             .order_by(OutboxRow.id)
+             .where(col(OutboxRow.state) == PENDING, col(OutboxRow.due_at) <= now,
+                    (col(OutboxRow.next_attempt_at).is_(None)) | (col(OutboxRow.next_attempt_at) <= now))
+             .order_by(col(OutboxRow.id))
              .with_for_update(skip_locked=True))
     return list(session.exec(query))
 
 
 def has_work(session: Session, now: datetime) -> bool:
     """Whether a row can be claimed now, or a stopped sweep's rows are waiting to be cleaned up."""
-    due = (OutboxRow.state == PENDING) & (OutboxRow.due_at <= now) & (
-        OutboxRow.next_attempt_at.is_(None) | (OutboxRow.next_attempt_at <= now))
-    stale = OutboxRow.state.in_((CLAIMED, SENDING)) & (OutboxRow.claimed_at < now - LEASE)
+    due = (col(OutboxRow.state) == PENDING) & (col(OutboxRow.due_at) <= now) & (
+        col(OutboxRow.next_attempt_at).is_(None) | (col(OutboxRow.next_attempt_at) <= now))
+    stale = col(OutboxRow.state).in_((CLAIMED, SENDING)) & (col(OutboxRow.claimed_at) < now - LEASE)
     return session.exec(select(OutboxRow.id).where(due | stale).limit(1)).first() is not None
 
 
 def rows_by_ids(session: Session, ids: Iterable[int]) -> list[OutboxRow]:
-    return list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(list(ids))).order_by(OutboxRow.id)))
+    return list(session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(list(ids))).order_by(col(OutboxRow.id))))
 
 
 def in_flight(session: Session) -> int:
     """Rows another sweep holds right now."""
     return session.exec(select(func.count()).select_from(OutboxRow).where(
-        OutboxRow.state.in_((CLAIMED, SENDING)))).one()
+        col(OutboxRow.state).in_((CLAIMED, SENDING)))).one()
 
 
 # How far back /healthz counts failures: long enough for a weekend, short enough that an old failure the
@@ -309,10 +312,10 @@ HEALTH_WINDOW = timedelta(days=7)
 
 def undeliverable(session: Session, since: datetime) -> Sequence[OutboxRow]:
     """Failed rows since ``since`` that nothing replaced: no e-mail fallback of theirs was sent."""
-    fallback = OutboxRow.__table__.alias("fallback")
+    fallback = table_of(OutboxRow).alias("fallback")
     replaced = select(fallback.c.id).where(fallback.c.replaces == OutboxRow.key, fallback.c.state == SENT).exists()
-    return list(session.exec(select(OutboxRow).where(OutboxRow.state == FAILED, OutboxRow.updated_at >= since,
-                                                     ~replaced).order_by(OutboxRow.id)))
+    return list(session.exec(select(OutboxRow).where(col(OutboxRow.state) == FAILED, col(OutboxRow.updated_at) >= since,
+                                                     ~replaced).order_by(col(OutboxRow.id))))
 
 
 def health(session: Session, now: datetime) -> dict[str, object]:
@@ -325,13 +328,13 @@ def health(session: Session, now: datetime) -> dict[str, object]:
     """
     since = now - HEALTH_WINDOW
 
-    def count(*where: object) -> int:
+    def count(*where: ColumnElement[bool]) -> int:
         return session.exec(select(func.count()).select_from(OutboxRow).where(*where)).one()
 
     return {
         "undeliverable": len(undeliverable(session, since)),
-        "unknown": count(OutboxRow.state == UNKNOWN, OutboxRow.updated_at >= since),
-        "retrying": count(OutboxRow.state == PENDING, OutboxRow.attempts > 0),
+        "unknown": count(col(OutboxRow.state) == UNKNOWN, col(OutboxRow.updated_at) >= since),
+        "retrying": count(col(OutboxRow.state) == PENDING, col(OutboxRow.attempts) > 0),
         "window_days": HEALTH_WINDOW.days,
     }
 
@@ -340,8 +343,8 @@ def recent(session: Session, *, problems_only: bool = False, limit: int = 50) ->
     """The latest rows, newest first; ``problems_only``: failed and unknown ones."""
     query = select(OutboxRow)
     if problems_only:
-        query = query.where(OutboxRow.state.in_((FAILED, UNKNOWN)))
-    return list(session.exec(query.order_by(OutboxRow.updated_at.desc(), OutboxRow.id.desc()).limit(limit)))
+        query = query.where(col(OutboxRow.state).in_((FAILED, UNKNOWN)))
+    return list(session.exec(query.order_by(col(OutboxRow.updated_at).desc(), col(OutboxRow.id).desc()).limit(limit)))
 
 
 def retry(session: Session, key: str, now: datetime) -> list[OutboxRow]:
@@ -351,10 +354,10 @@ def retry(session: Session, key: str, now: datetime) -> list[OutboxRow]:
     did not arrive. The next sweep sends it, unless by then it is no longer
     called for (see ``triage``).
     """
-    rows = list(session.exec(select(OutboxRow).where((OutboxRow.key == key) | (OutboxRow.message_key == key))
+    rows = list(session.exec(select(OutboxRow).where((col(OutboxRow.key) == key) | (col(OutboxRow.message_key) == key))
                              .with_for_update()))
     if not rows:
-        known = list(session.exec(select(OutboxRow.key).where(OutboxRow.state.in_((FAILED, UNKNOWN)))))
+        known = list(session.exec(select(OutboxRow.key).where(col(OutboxRow.state).in_((FAILED, UNKNOWN)))))
         suggestions = closest_ids(key, known)
         hint = (_(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions
                 else _(" `tracker notify log --failed` lists what can be sent again."))

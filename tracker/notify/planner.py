@@ -33,12 +33,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from tracker.calendar.events import deliverable_url
 from tracker.i18n import _, format_day, ngettext, using_language
 from tracker.model import Status
 from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
-from tracker.notify.policy import PolicySet
+from tracker.policy import PolicySet
+from tracker.urls import deliverable_url
 from tracker.notify.workdays import on_or_after, on_or_before
 
 KINDS = ("problem", "escalation", "overdue", "confirm", "reminder", "digest")  # most urgent first
@@ -356,7 +356,7 @@ def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Cha
 
 
 def _subject_line(group: list[Notice], day: date) -> str:
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for notice in group:
         counts[notice.kind] += 1
     if counts["problem"]:

@@ -52,9 +52,9 @@ import http.client
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.error import URLError
 from urllib.parse import urlsplit, urlunsplit
 
@@ -440,12 +440,12 @@ class SlackChannel:
 
     def _call(self, method: str, recipient: str, **arguments: Any) -> Any:
         """One Web API call, rate limits waited out; every failure as one of the SendErrors."""
-        function = {
+        function = cast(Callable[..., Any], {
             "auth.test": self._client.auth_test,
             _POST: self._client.chat_postMessage,
             "users.lookupByEmail": self._client.users_lookupByEmail,
             "conversations.open": self._client.conversations_open,
-        }[method]
+        }[method])
         attempt = 0
         while True:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.model import Status
 from tracker.notify.planner import Change, Subject
@@ -18,7 +18,7 @@ _CHANGES = ("status", "replan", "note", "archived", "restored")
 
 def load_subjects(session: Session) -> list[Subject]:
     rows = session.exec(select(DeliverableRow, OccurrenceRow).join(
-        OccurrenceRow, OccurrenceRow.deliverable_id == DeliverableRow.id))
+        OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id))
     subjects = []
     for deliverable, occurrence in rows:
         touched = [moment for moment in (occurrence.status_changed_at, _noted_at(occurrence)) if moment]
@@ -44,7 +44,7 @@ def load_party_names(session: Session) -> dict[str, tuple[str, str]]:
 
 
 def load_changes(session: Session, since: datetime) -> list[Change]:
-    rows = session.exec(select(HistoryRow).where(HistoryRow.at >= since, HistoryRow.action.in_(_CHANGES)))
+    rows = session.exec(select(HistoryRow).where(col(HistoryRow.at) >= since, col(HistoryRow.action).in_(_CHANGES)))
     return [Change(at=row.at, deliverable_id=row.deliverable_id or "",
                    year=int(row.occurrence_key) if row.occurrence_key else None, action=row.action)
             for row in rows if row.deliverable_id and not (row.actor == "register" and row.action == "status")]

@@ -35,21 +35,19 @@ import logging
 import threading
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from tracker.calendar.events import EventState, render_event
-from tracker.calendar.feeds import render_attachment
-from tracker.calendar.source import load_plan
 from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, using_language
 from tracker.notify import outbox
 from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.message import (
+    CalendarAttacher,
     Channel,
     Delivery,
     Message,
@@ -59,11 +57,11 @@ from tracker.notify.message import (
     UnknownOutcomeError,
 )
 from tracker.notify.planner import CHANNELS, Change, Notice, Subject, bundle, plan_notices, routes_for, send_time
-from tracker.notify.policy import PolicySet
+from tracker.policy import PolicySet
 from tracker.notify.source import load_changes, load_party_names, load_subjects
 from tracker.store import revision
 from tracker.store.db import read_session, this_process, write_session
-from tracker.store.tables import CalendarEventRow, DeliverableRow, OutboxRow
+from tracker.store.tables import DeliverableRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +120,15 @@ class _Context:
 
 class Sweeper:
     def __init__(self, engine: Engine, policy: PolicySet, contacts: Contacts, channels: Mapping[str, Channel], *,
-                 base_url: str, zone: tzinfo | None = None, holder: str | None = None):
+                 base_url: str, zone: tzinfo | None = None, holder: str | None = None,
+                 calendar: CalendarAttacher | None = None):
         """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default).
 
-        ``holder`` names this process in its claims (``host:pid`` by default; the clock's lease uses the same).
+        ``holder`` names this process in its claims (``host:pid:start`` by default; a clock sets its lease's).
+        ``calendar`` makes the .ics an e-mail carries for its items (``tracker.calendar.attachments``, handed in
+        by the service: the calendar is a sibling feature); without it e-mails carry none.
         """
+        self.calendar = calendar
         self.engine = engine
         self.holder = holder or this_process()
         self.policy = policy
@@ -142,7 +144,9 @@ class Sweeper:
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
         context = self._plan(now, report)
-        for _pass in range(_PASSES if context is not None else 0):
+        for _pass in range(_PASSES):
+            if context is None:
+                break
             claimed = self._claim(now, context, report)
             if not claimed:
                 break
@@ -247,24 +251,25 @@ class Sweeper:
             groups: dict[tuple[str, str, bool], list[tuple[OutboxRow, Notice]]] = defaultdict(list)
             for row, notice in verdict.send:
                 groups[(row.channel, row.recipient, row.kind == "problem")].append((row, notice))
-            events = _Events(session, context.today, self.base_url, now) if any(
+            attach = self.calendar.for_claim(session, context.today, now) if self.calendar is not None and any(
                 channel == "email" for channel, _recipient, _problem in groups) else None
             claimed = []
             token = uuid.uuid4().hex
             for pairs in groups.values():
-                message = self._message(pairs, context, now, events)
+                message = self._message(pairs, context, now, attach)
                 for row, _notice in pairs:
                     row.state, row.claimed_at, row.claim_token = outbox.CLAIMED, now, token
                     row.claimed_by = self.holder
                     row.message_key, row.updated_at = message.key, now
                     row.attempts += 1
                     session.add(row)
-                claimed.append(_Claimed(message=message, row_ids=tuple(row.id for row, _notice in pairs),
+                claimed.append(_Claimed(message=message, row_ids=tuple(row.id for row, _notice in pairs
+                                                                         if row.id is not None),
                                         token=token))
             return claimed
 
     def _message(self, pairs: list[tuple[OutboxRow, Notice]], context: _Context, now: datetime,
-                 events: _Events | None) -> Message:
+                 attach: Callable[[Iterable[tuple[str, int | None]], str], bytes | None] | None) -> Message:
         # Written as of today: a late reminder says how many days are left now, not when it was due.
         notices = [replace(notice, day=context.today) for _row, notice in pairs]
         (message,) = bundle(notices, context.subjects, context.changes, context.names, self.policy, self.zone,
@@ -272,8 +277,9 @@ class Sweeper:
         due_at = min(row.due_at for row, _notice in pairs)
         if outbox.is_late(due_at, now):
             message = replace(message, at=due_at.astimezone(self.zone), late=True)
-        if events is not None and message.channel == "email" and message.items:
-            message = replace(message, calendar=events.calendar(message))
+        if attach is not None and message.channel == "email" and message.items:
+            message = replace(message, calendar=attach(
+                [(item.deliverable_id, item.occurrence) for item in message.items], message.language))
         return message
 
     # -- 3. send and record -------------------------------------------------------------------------------------
@@ -335,7 +341,7 @@ class Sweeper:
             row.error = text
             row.error_code = error.code if isinstance(error, PermanentSendError) else (
                 "unknown" if unknown else "transient")
-            row.provider_id = error.provider_id if unknown else row.provider_id
+            row.provider_id = error.provider_id if isinstance(error, UnknownOutcomeError) else row.provider_id
             row.claim_token = row.claimed_by = None
         line = _describe(message.key, message.channel, message.recipient, text)
         (report.unknown if unknown else report.failed).append(line)
@@ -486,7 +492,7 @@ def _titles(session, deliverable_ids: set[str]) -> dict[str, tuple[str, str]]:
     if not deliverable_ids:
         return {}
     rows = session.exec(select(DeliverableRow.id, DeliverableRow.title, DeliverableRow.title_en).where(
-        DeliverableRow.id.in_(sorted(deliverable_ids))))
+        col(DeliverableRow.id).in_(sorted(deliverable_ids))))
     return {deliverable_id: (title, title_en) for deliverable_id, title, title_en in rows}
 
 
@@ -504,26 +510,3 @@ def _event(row: OutboxRow, message: Message) -> dict[str, str]:
 
 def _describe(key: str, channel: str, recipient: str, error: str) -> str:
     return f"{key} ({channel} → {recipient}): {error}"
-
-
-class _Events:
-    """The occurrences' calendar events, for the .ics attached to e-mails, read once per claim."""
-
-    def __init__(self, session, today: date, base_url: str, now: datetime):
-        self.contents = {(event.deliverable_id, event.year): event for event in load_plan(session, today).events}
-        self.states = {row.uid: EventState(sequence=row.sequence, changed_at=row.changed_at)
-                       for row in session.exec(select(CalendarEventRow))}
-        self.base_url = base_url
-        self.now = now
-
-    def calendar(self, message: Message) -> bytes | None:
-        events = []
-        for item in message.items:
-            content = self.contents.get((item.deliverable_id, item.occurrence))
-            if content is None:
-                continue
-            # An occurrence no feed has published yet is at its first revision.
-            state = self.states.get(content.uid) or EventState(sequence=0, changed_at=self.now)
-            events.append(render_event(content, state, language=message.language,
-                                       base_url=self.base_url).encode("utf-8"))
-        return render_attachment(dict.fromkeys(events)) if events else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import TrackerError
@@ -82,7 +83,9 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
                                               "them to people (contacts.example.toml shows the format)"))
 
     # The channels.
+    from tracker.notify.email import EmailChannel
     from tracker.notify.settings import build_channels
+    from tracker.notify.slack import SlackChannel
 
     if not value("SLACK_BOT_TOKEN"):
         add("SLACK_BOT_TOKEN", MISSING, "", _("no Slack: set it to send reminders to Slack"))
@@ -99,26 +102,28 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
         state = OK
         if reach_services:
             try:
-                note = _("Slack answers: {who}").format(who=channels["slack"].check())
+                note = _("Slack answers: {who}").format(who=cast(SlackChannel, channels["slack"]).check())
             except TrackerError as error:
                 state, note = PROBLEM, error.message
         add("SLACK_BOT_TOKEN", state, shown, note)
         if value("SLACK_API_URL"):
-            add("SLACK_API_URL", OK, channels["slack"].base_url, _("Slack calls go here, not to slack.com"))
+            add("SLACK_API_URL", OK, cast(SlackChannel, channels["slack"]).base_url,
+                _("Slack calls go here, not to slack.com"))
     if "email" in channels:
         from tracker.notify.email import display_smtp_url
 
         note, state = _("not asked (--offline)"), OK
         if reach_services:
             try:
-                note = _("the SMTP server answers: {server}").format(server=channels["email"].check())
+                note = _("the SMTP server answers: {server}").format(
+                    server=cast(EmailChannel, channels["email"]).check())
             except TrackerError as error:
                 state, note = PROBLEM, error.message
         add("SMTP_URL", state, display_smtp_url(value("SMTP_URL")), note)
         add("SMTP_FROM", OK, value("SMTP_FROM"), _("the sender of every e-mail"))
 
     # The web process and the clock.
-    from tracker.calendar.feeds import check_base_url
+    from tracker.urls import check_base_url
 
     if value("TRACKER_BASE_URL"):
         try:

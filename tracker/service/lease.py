@@ -13,24 +13,24 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from tracker.errors import ClockBusyError
 from tracker.i18n import _
 from tracker.store.db import this_process, upsert_insert, write_session
-from tracker.store.tables import MetaRow
+from tracker.store.heartbeat import HEARTBEAT
+from tracker.store.tables import MetaRow, table_of
 
 LEASE = "clock_lease"
-HEARTBEAT = "clock_heartbeat"
 
 
 def _locked(session: Session, key: str, now: datetime) -> MetaRow:
     """The meta row ``key``, created empty if missing, locked until the transaction ends."""
-    query = select(MetaRow).where(MetaRow.key == key).with_for_update()
+    query = select(MetaRow).where(col(MetaRow.key) == key).with_for_update()
     row = session.exec(query).first()
     if row is None:  # the first clock on this database; two at once both insert-or-nothing, then lock
-        session.execute(upsert_insert(session)(MetaRow.__table__).values(key=key, value="", updated_at=now)
+        session.execute(upsert_insert(session)(table_of(MetaRow)).values(key=key, value="", updated_at=now)
                         .on_conflict_do_nothing(index_elements=["key"]))
         row = session.exec(query).one()
     return row
@@ -100,9 +100,3 @@ class ClockLease:
     def _write(self, row: MetaRow, now: datetime) -> None:
         row.value = json.dumps({"holder": self.holder, "until": (now + self.ttl).isoformat()})
         row.updated_at = now
-
-
-def last_beat(connection: Connection) -> datetime | None:
-    """When the clock last ticked, if ever (for /healthz: one primary-key read)."""
-    value = connection.exec_driver_sql(f"SELECT value FROM meta WHERE key = '{HEARTBEAT}'").scalar()
-    return datetime.fromisoformat(value) if value else None

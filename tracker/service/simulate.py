@@ -20,13 +20,14 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.notify.contacts import Contacts
 from tracker.notify.message import Delivery, Message, notice_record
 from tracker.notify.sweep import Sweeper
 from tracker.register import load_register
 from tracker.service.clock import Clock
+from tracker.calendar.attachments import EventAttachments
 from tracker.service.lease import ClockLease
 from tracker.store.db import open_engine, write_session
 from tracker.store.migrate import upgrade
@@ -83,7 +84,7 @@ def simulate(register_path: str | None, contacts: Contacts, channel_names: Itera
         engine = open_engine(f"sqlite:///{Path(folder) / 'simulation.db'}")
 
         @event.listens_for(engine, "connect")
-        def _throwaway(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _throwaway(dbapi_connection, _record):
             # Nothing here must survive a crash: skip the fsyncs that would make the simulation crawl.
             dbapi_connection.execute("PRAGMA synchronous = OFF")
 
@@ -99,7 +100,8 @@ def simulate(register_path: str | None, contacts: Contacts, channel_names: Itera
             def new_clock() -> Clock:
                 nonlocal clocks
                 clocks += 1
-                sweeper = Sweeper(engine, register.policy, contacts, channels, base_url=base_url, zone=zone)
+                sweeper = Sweeper(engine, register.policy, contacts, channels, base_url=base_url, zone=zone,
+                                  calendar=EventAttachments(base_url))
                 lease = ClockLease(engine, ttl=timedelta(minutes=3), holder=f"simulation-{clocks}")
                 clock = Clock(engine, sweeper, lease, register_path=register_path, now=lambda: now[0])
                 clock.start()
@@ -118,7 +120,7 @@ def simulate(register_path: str | None, contacts: Contacts, channel_names: Itera
                 days += 1
             clock.close()
             with Session(engine) as session:
-                rows = list(session.exec(select(OutboxRow).where(OutboxRow.state == "sent")))
+                rows = list(session.exec(select(OutboxRow).where(col(OutboxRow.state) == "sent")))
         finally:
             engine.dispose()
     by_message: dict[str, list[OutboxRow]] = {}

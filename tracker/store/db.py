@@ -103,7 +103,7 @@ def _sqlite_engine(url: str, database: str | None, lock_timeout: float) -> Engin
     engine = create_engine(url, connect_args={"timeout": lock_timeout})
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _configure(dbapi_connection, _record):
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin,
         # so a write can take the lock up front (BEGIN IMMEDIATE) and either do
         # all of its work or none of it.
@@ -114,7 +114,7 @@ def _sqlite_engine(url: str, database: str | None, lock_timeout: float) -> Engin
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection):  # type: ignore[no-untyped-def]
+    def _begin(connection):
         mode = connection.get_execution_options().get("tracker_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlmodel import Session, select
+from typing import Any
 
-from tracker.calendar.events import parse_alarm
-from tracker.calendar.feeds import FEED_NAME
-from tracker.calendar.service import hash_token
+from sqlmodel import Session, col, select
+
+from tracker.feed_rules import FEED_NAME, hash_token, parse_alarm
 from tracker.errors import FeedError, UnknownIdError
 from tracker.i18n import LANGUAGES, _
 from tracker.store import revision
@@ -22,7 +22,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _check_keys(session: Session, model: type, wanted: list[str], unknown: str) -> None:
+def _check_keys(session: Session, model: Any, wanted: list[str], unknown: str) -> None:  # PartyRow or ThemeRow
     known = [row.key for row in session.exec(select(model).where(model.archived_at.is_(None)))]
     for key in wanted:
         if key not in known:
@@ -54,7 +54,7 @@ def create_feed(session: Session, name: str, *, parties: list[str], themes: list
         alarm = f"{int(value[:-1])}{value[-1]}"  # "007D" is stored as "7d"
     _check_keys(session, PartyRow, parties, _("No party has the key {key!r}."))
     _check_keys(session, ThemeRow, themes, _("No theme has the key {key!r}."))
-    existing = session.exec(select(FeedRow).where(FeedRow.name == name)).first()
+    existing = session.exec(select(FeedRow).where(col(FeedRow.name) == name)).first()
     if existing is not None:
         if existing.revoked_at is None:
             raise FeedError(_("A feed named {name!r} exists already. Choose another name, or revoke it first "
@@ -72,7 +72,7 @@ def create_feed(session: Session, name: str, *, parties: list[str], themes: list
 
 def revoke_feed(session: Session, name: str, *, now: datetime) -> FeedRow:
     """Stop the feed's token working; the row stays, so the name is never reused for another audience."""
-    row = session.exec(select(FeedRow).where(FeedRow.name == name)).first()
+    row = session.exec(select(FeedRow).where(col(FeedRow.name) == name)).first()
     if row is None:
         names = list(session.exec(select(FeedRow.name)))
         suggestions = closest_ids(name, names)

@@ -13,7 +13,7 @@ from tracker.store.db import translate_errors
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
+def alembic_config(connection=None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.deadlines import Occurrence, Recurrence, occurrences_of, parse_deadline
 from tracker.errors import OccurrenceError
@@ -23,8 +23,8 @@ from tracker.store.tables import DeliverableRow, OccurrenceRow
 def _open_occurrences(session: Session, deliverable_id: str) -> list[OccurrenceRow]:
     return list(session.exec(
         select(OccurrenceRow)
-        .where(OccurrenceRow.deliverable_id == deliverable_id, OccurrenceRow.archived_at.is_(None))
-        .order_by(OccurrenceRow.due)
+        .where(col(OccurrenceRow.deliverable_id) == deliverable_id, col(OccurrenceRow.archived_at).is_(None))
+        .order_by(col(OccurrenceRow.due))
     ))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.errors import UnknownIdError
 from tracker.i18n import _
@@ -111,14 +111,14 @@ def _view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date) -
 def list_occurrences(session: Session, today: date, where: ListFilter = ListFilter()) -> list[OccurrenceView]:
     """Every occurrence that passes the filter, ordered by due day, then id and year."""
     statement = select(DeliverableRow, OccurrenceRow).join(
-        OccurrenceRow, OccurrenceRow.deliverable_id == DeliverableRow.id
+        OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id
     )
     if not where.include_archived:
-        statement = statement.where(DeliverableRow.archived_at.is_(None), OccurrenceRow.archived_at.is_(None))
+        statement = statement.where(col(DeliverableRow.archived_at).is_(None), col(OccurrenceRow.archived_at).is_(None))
     if where.owner:
-        statement = statement.where(DeliverableRow.owner == where.owner)
+        statement = statement.where(col(DeliverableRow.owner) == where.owner)
     if where.theme:
-        statement = statement.where(DeliverableRow.theme == where.theme)
+        statement = statement.where(col(DeliverableRow.theme) == where.theme)
     views = [_view(deliverable, occurrence, today) for deliverable, occurrence in session.exec(statement)]
     views = [view for view in views if where.admits(view, today)]
     return sorted(views, key=lambda v: (v.due, v.id, v.occurrence or 0))
@@ -158,10 +158,12 @@ class DeliverableDetail:
 def show_deliverable(session: Session, deliverable_id: str, today: date) -> DeliverableDetail:
     deliverable = get_deliverable(session, deliverable_id)
     occurrences = session.exec(
-        select(OccurrenceRow).where(OccurrenceRow.deliverable_id == deliverable.id).order_by(OccurrenceRow.due)
+        select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id)
+        .order_by(col(OccurrenceRow.due))
     )
     history = session.exec(
-        select(HistoryRow).where(HistoryRow.deliverable_id == deliverable.id).order_by(HistoryRow.at, HistoryRow.id)
+        select(HistoryRow).where(col(HistoryRow.deliverable_id) == deliverable.id)
+        .order_by(col(HistoryRow.at), col(HistoryRow.id))
     )
     return DeliverableDetail(
         deliverable=deliverable,

@@ -15,10 +15,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.store.db import upsert_insert
-from tracker.store.tables import MetaRow
+from tracker.store.tables import MetaRow, table_of
 
 LAST_REPORTS = "last_reports"
 
@@ -30,7 +30,7 @@ class IssuedReport:
 
 
 def _read(session: Session, lock: bool = False) -> dict[str, dict[str, str]]:
-    query = select(MetaRow).where(MetaRow.key == LAST_REPORTS)
+    query = select(MetaRow).where(col(MetaRow.key) == LAST_REPORTS)
     row = session.exec(query.with_for_update() if lock else query).first()
     records = json.loads(row.value) if row and row.value else {}
     # The first version kept only the day, as a string.
@@ -48,7 +48,7 @@ def last_report(session: Session, party: str | None) -> IssuedReport | None:
 
 def record_report(session: Session, party: str | None, day: date, since: date, now: datetime) -> None:
     """Remember that a report as of ``day``, with changes from ``since``, was issued, unless a later one was."""
-    session.execute(upsert_insert(session)(MetaRow.__table__).values(key=LAST_REPORTS, value="{}", updated_at=now)
+    session.execute(upsert_insert(session)(table_of(MetaRow)).values(key=LAST_REPORTS, value="{}", updated_at=now)
                     .on_conflict_do_nothing(index_elements=["key"]))
     records = _read(session, lock=True)
     scope = party or ""

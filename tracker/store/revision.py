@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tracker.store.tables import MetaRow
 
@@ -26,7 +26,7 @@ FEEDS = "feeds_revision"
 
 def bump(session: Session, marker: str, now: datetime) -> None:
     """Give ``marker`` a new value inside the caller's transaction."""
-    session.execute(update(MetaRow).where(MetaRow.key == marker).values(value=uuid.uuid4().hex, updated_at=now))
+    session.execute(update(MetaRow).where(col(MetaRow.key) == marker).values(value=uuid.uuid4().hex, updated_at=now))
 
 
 @dataclass(frozen=True)
@@ -41,5 +41,5 @@ _READ = f"SELECT key, value FROM meta WHERE key IN ('{PLAN}', '{FEEDS}')"
 
 def read(connection: Connection) -> Revisions:
     """The current markers, in one primary-key read."""
-    rows = dict(connection.exec_driver_sql(_READ).all())
+    rows: dict[str, str] = {key: value for key, value in connection.exec_driver_sql(_READ).all()}
     return Revisions(plan=rows.get(PLAN, ""), feeds=rows.get(FEEDS, ""))

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.clock import plan_zone
 from tracker.deadlines import Occurrence
@@ -226,14 +226,14 @@ def _rename(session: Session, old: DeliverableRow, new_id: str, changes: History
     renamed = DeliverableRow(**values)
     session.add(renamed)
     session.flush()
-    session.execute(update(OccurrenceRow).where(OccurrenceRow.deliverable_id == old_id)
+    session.execute(update(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == old_id)
                     .values(deliverable_id=new_id))
     # The database allows exactly this change to the history (migration 0004), and only towards a deliverable
     # that lists the old id among its former ids.
-    session.execute(update(HistoryRow).where(HistoryRow.deliverable_id == old_id).values(deliverable_id=new_id))
+    session.execute(update(HistoryRow).where(col(HistoryRow.deliverable_id) == old_id).values(deliverable_id=new_id))
     prefix, new_prefix = f"{old_id}/", f"{new_id}/"
-    taken = set(session.exec(select(OutboxRow.key).where(OutboxRow.deliverable_id == new_id)))
-    for row in session.exec(select(OutboxRow).where(OutboxRow.deliverable_id == old_id)):
+    taken = set(session.exec(select(OutboxRow.key).where(col(OutboxRow.deliverable_id) == new_id)))
+    for row in session.exec(select(OutboxRow).where(col(OutboxRow.deliverable_id) == old_id)):
         # Keys start with the deliverable's id: what was sent stays sent, and is not planned again.
         key = new_prefix + row.key.removeprefix(prefix)
         if key in taken:  # the same notice, already recorded under the new id
@@ -284,7 +284,7 @@ def _set_meta(session: Session, key: str, value: str, now: datetime) -> None:
         row.updated_at = now
 
 
-def _sync_simple(session: Session, table: type, key_field: str, desired: dict[str, dict[str, Any]],
+def _sync_simple(session: Session, table: Any, key_field: str, desired: dict[str, dict[str, Any]],
                  changes: HistoryWriter, label: str) -> int:
     """Parties and themes: plain upsert, archive what is gone, history for each change; how many changed."""
     rows = {getattr(row, key_field): row for row in session.exec(select(table))}
@@ -382,7 +382,7 @@ def _add_occurrence(session: Session, deliverable_id: str, occurrence: Occurrenc
 
 
 def _occurrences(session: Session, deliverable_id: str) -> list[OccurrenceRow]:
-    return list(session.exec(select(OccurrenceRow).where(OccurrenceRow.deliverable_id == deliverable_id)))
+    return list(session.exec(select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable_id)))
 
 
 def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deliverable, changes: HistoryWriter) -> str:

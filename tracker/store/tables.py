@@ -13,8 +13,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, JSON, Table, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table class's Core table (``Model.__table__``, which SQLModel sets at class creation, out of the type
+    checker's sight)."""
+    return model.__table__  # type: ignore[attr-defined]
 
 
 class UTCDateTime(TypeDecorator):

@@ -6,8 +6,8 @@ Create Date: 2026-11-23
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 from tracker.store.tables import UTCDateTime
 
@@ -16,7 +16,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_text = sqlmodel.sql.sqltypes.AutoString
+_text = AutoString
 
 
 def upgrade() -> None:

@@ -8,8 +8,8 @@ Create Date: 2026-11-23
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 from tracker.store.tables import UTCDateTime
 
@@ -18,7 +18,7 @@ down_revision = "0002_feeds"
 branch_labels = None
 depends_on = None
 
-_text = sqlmodel.sql.sqltypes.AutoString
+_text = AutoString
 
 
 def upgrade() -> None:

@@ -15,15 +15,15 @@ Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0004_renames_and_claims"
 down_revision = "0003_outbox"
 branch_labels = None
 depends_on = None
 
-_text = sqlmodel.sql.sqltypes.AutoString
+_text = AutoString
 # Every column of a history row but the deliverable it belongs to.
 _CONTENT = ("id", "at", "actor", "action", "occurrence_key", "field", "old_value", "new_value", "note",
             "evidence_url")
