@@ -17,7 +17,7 @@ register format (docs/register.md). Modules:
 - ``report``     the yearly status report as of a day (Markdown, CSV, HTML for A4)
 - ``dashboard``  the plan at a glance: counts, the SVG timeline, the table, a page per deliverable
 - ``web``        the ASGI app that serves the feeds and the dashboard
-- ``cli``        the command line; the only place errors become exit codes
+- ``cli``        the command line, a module per group of commands; the only place errors become exit codes
 
 The layers, each importing only from those below it, are a contract in
 pyproject.toml that `lint-imports` checks in CI (README, "the layers").

@@ -15,7 +15,9 @@ import html
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from sqlmodel import Session
 
 from tracker.i18n import _, format_day, signed_days
 from tracker.model import STANDINGS, Status, is_overdue, standing, standing_label
@@ -47,6 +49,7 @@ class Change:
     old: str | None
     new: str | None
     note: str | None
+    deliverable_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def changes_between(history: Iterable[HistoryRow], start: datetime, end: datetim
             replanned.add((row.at, row.deliverable_id))
         label = row.deliverable_id if not row.occurrence_key else f"{row.deliverable_id} {row.occurrence_key}"
         changes.append(Change(at=row.at, label=label, action=row.action, old=row.old_value, new=row.new_value,
-                              note=row.note))
+                              note=row.note, deliverable_id=row.deliverable_id))
     return changes
 
 
@@ -328,3 +331,57 @@ def render_html(report: Report, english: bool) -> str:
 
 
 RENDERERS = {"md": render_markdown, "csv": render_csv, "html": render_html}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading the report's facts (the one part of this module that touches the database)
+
+
+@dataclass(frozen=True)
+class Assembled:
+    report: Report
+    # Why the changes start where they do, when that came from the last report issued (for the command to say).
+    since_from: str | None = None  # "last": since the last report; "same": as the report already written that day
+
+
+def assemble(session: Session, day: date, since: date | None, party: str | None, zone: tzinfo) -> Assembled:
+    """The report as of the end of ``day`` for the whole plan or one ``party`` (UnknownIdError for another key).
+
+    Without ``since``, the changes start the day after the last report issued
+    for the same scope, or as the report already issued for that very day did,
+    or a year before ``day`` (from a leap day, the 28th of February).
+    """
+    from sqlmodel import select
+
+    from tracker.errors import UnknownIdError
+    from tracker.store.queries import ListFilter, closest_ids, list_occurrences
+    from tracker.store.reports import last_report
+    from tracker.store.tables import PartyRow, ThemeRow
+
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)  # the end of the report's day
+    parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
+    if party and party not in parties:
+        suggestions = closest_ids(party, list(parties))
+        raise UnknownIdError(_("No party has the key {key!r}.").format(key=party) + (
+            _(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions else ""), suggestions)
+    since_from = None
+    if since is None:
+        last = last_report(session, party)
+        if last is not None and last.day < day:
+            since, since_from = last.day + timedelta(days=1), "last"  # the last report showed its own day to the end
+        elif last is not None and last.day == day and last.since is not None:
+            since, since_from = last.since, "same"  # the same report again, in another format: the same changes
+        else:
+            since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
+    themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
+    views = list_occurrences(session, day, ListFilter(owner=party))
+    history = list(session.exec(select(HistoryRow)))
+    begins = history_begins(history)
+    shown = {view.id for view in views}
+    report = Report(
+        as_of=day, since=since, party=parties[party][0] if party else None,
+        history_begins=begins.astimezone(zone).date() if begins else None, entries=as_of(views, history, end, day),
+        changes=[change for change in changes_between(history, datetime.combine(since, time(0), zone), end)
+                 if not party or change.deliverable_id in shown],
+        themes=themes, parties=parties)
+    return Assembled(report=report, since_from=since_from)

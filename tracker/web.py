@@ -219,6 +219,39 @@ async def _keep_exported(service: FeedService, directory: Path, clock: Callable[
         await asyncio.sleep(poll_seconds)
 
 
+def dashboard_access() -> Access | None:
+    """TRACKER_DASHBOARD_AUTH, read before anything starts: a bad setting stops the command."""
+    import os
+
+    from tracker.dashboard.access import VARIABLE, parse_access
+
+    return parse_access(os.environ.get(VARIABLE))
+
+
+def serve(engine: Any, host: str, port: int, base_url: str, access: Access | None, log_format: str,
+          export_dir: str | None = None, export_interval: float = 10.0) -> None:
+    """Run the web process in this thread until SIGTERM or Ctrl-C (uvicorn handles both)."""
+    import signal
+
+    import uvicorn
+
+    service = FeedService(engine, base_url)
+    service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
+    app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval,
+                     access=access)
+    # uvicorn shuts down gracefully on SIGTERM and Ctrl-C, then raises the signal again with the handler it
+    # found installed. Found the default, that kills the process before the clock (in `run`) can finish its
+    # message and give its lease up; found these, the caller's clean-up runs and the exit is 0.
+    previous = {number: signal.signal(number, lambda _number, _frame: None) for number in (signal.SIGTERM,
+                                                                                        signal.SIGINT)}
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=log_config(log_format), server_header=False,
+                    proxy_headers=True)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration with the token filter on its access and error logs; JSON lines if asked."""
     from uvicorn.config import LOGGING_CONFIG

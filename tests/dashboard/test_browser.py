@@ -91,12 +91,21 @@ def css(chrome: object, selector: str) -> list[object]:
 
 def follow(chrome: object, element: object) -> None:
     """Click a link or a submit button and wait until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = chrome.find_element("tag name", "html")  # type: ignore[attr-defined]
     element.click()  # type: ignore[attr-defined]
-    WebDriverWait(chrome, 20).until(expected_conditions.staleness_of(page))
+
+    def replaced(_chrome: object) -> bool:
+        # Stale, or (Chromium, mid-navigation) "Node with given id does not belong to the document": gone either way.
+        try:
+            page.is_enabled()  # type: ignore[attr-defined]
+        except WebDriverException:  # StaleElementReferenceException is one
+            return True
+        return False
+
+    WebDriverWait(chrome, 20).until(replaced)
     WebDriverWait(chrome, 20).until(
         lambda c: c.execute_script("return document.readyState") == "complete")
 

@@ -339,6 +339,21 @@ def health(session: Session, now: datetime) -> dict[str, object]:
     }
 
 
+# What `tracker notify log --json` prints of a row: an interface others read.
+_JSON_FIELDS = ("key", "state", "kind", "step", "deliverable_id", "occurrence_year", "channel", "recipient",
+                "language", "reason", "attempts", "message_key", "provider_id", "error_code", "error", "late")
+_JSON_MOMENTS = ("due_at", "next_attempt_at", "sent_at", "updated_at")
+
+
+def row_as_json(row: OutboxRow) -> dict[str, object]:
+    """One outbox row as `tracker notify log --json` prints it."""
+    record: dict[str, object] = {name: getattr(row, name) for name in _JSON_FIELDS}
+    for name in _JSON_MOMENTS:
+        value = getattr(row, name)
+        record[name] = value.isoformat() if value else None
+    return record
+
+
 def recent(session: Session, *, problems_only: bool = False, limit: int = 50) -> list[OutboxRow]:
     """The latest rows, newest first; ``problems_only``: failed and unknown ones."""
     query = select(OutboxRow)

@@ -84,3 +84,12 @@ def revoke_feed(session: Session, name: str, *, now: datetime) -> FeedRow:
     row.revoked_at = now
     revision.bump(session, revision.FEEDS, now)
     return row
+
+
+def feed_as_json(row: FeedRow) -> dict[str, Any]:
+    """One feed as `tracker feed list --json` prints it: what it shows, never its address."""
+    return {
+        "name": row.name, "parties": list(row.parties), "themes": list(row.themes), "overdue_only": row.overdue_only,
+        "alarm": row.alarm, "language": row.language, "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(), "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from tracker.clock import plan_zone
@@ -473,3 +473,22 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
             changes.record("occurrence_archived", deliverable_id, key=key, note=note)
             changed = True
     return changed
+
+
+def sync_file(register_path: str | None, database_url: str | None, now: datetime, actor: str = SYNC_ACTOR, *,
+              allow_removals: bool = False) -> tuple[Register, Engine, SyncReport]:
+    """What `tracker sync` and `tracker run` do: validate the register file, migrate the database, sync.
+
+    The register is read before the database is touched, so a bad one changes nothing. Returns the register,
+    the engine and what the sync changed.
+    """
+    from tracker.register import load_register
+    from tracker.store.db import open_engine, write_session
+    from tracker.store.migrate import upgrade
+
+    register = load_register(register_path)
+    engine = open_engine(database_url)
+    upgrade(engine)
+    with write_session(engine) as session:
+        report = sync_register(session, register, now=now, actor=actor, allow_removals=allow_removals)
+    return register, engine, report

@@ -1,0 +1,177 @@
+"""What several commands share: the parameter types, the options, and the few steps every command takes.
+
+Nothing here imports SQLAlchemy or the features at module level: `tracker
+--help` and `tracker validate` must not pay for them (bench/cli_startup.py).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from tracker.i18n import _
+
+DEFAULT_PORT = 8000
+DEFAULT_CLOCK_INTERVAL = 60.0  # seconds between the clock's ticks
+STATUSES = ("not_started", "in_progress", "at_risk", "done", "cancelled")
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(_("{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.").format(value=value),
+                      param, ctx)
+
+
+DATE = DateType()
+
+
+class DateTimeType(click.ParamType):
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(_("{value!r} is not a date and time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-06-30T09:00 "
+                        "(the plan's time zone unless it has an offset).").format(value=value), param, ctx)
+        if moment.tzinfo is None:
+            from tracker.clock import plan_zone
+
+            moment = moment.replace(tzinfo=plan_zone())
+        return moment
+
+
+def database_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--database", "database_url", envvar="DATABASE_URL", metavar="URL",
+        help="SQLAlchemy URL of the database (env DATABASE_URL). Default: SQLite at "
+             "$TRACKER_HOME/tracker.db or ~/.local/share/tracker/tracker.db.",
+    )(function)
+
+
+def register_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--register", "register_path", envvar="TRACKER_REGISTER", metavar="PATH",
+        type=click.Path(dir_okay=False),
+        help="The register file (env TRACKER_REGISTER). Default: the one shipped with tracker.",
+    )(function)
+
+
+def today_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--today", type=DATE, metavar="DATE",
+        help="See the plan as of this day (YYYY-MM-DD) instead of today in Europe/Copenhagen.",
+    )(function)
+
+
+def by_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--by", "actor", metavar="NAME", help="Who makes the change (default: the user running the command).",
+    )(function)
+
+
+def occurrence_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--occurrence", "year", type=int, metavar="YEAR", help="Which year's occurrence of a recurring deliverable.",
+    )(function)
+
+
+contacts_option = click.option("--contacts", "contacts_path", envvar="TRACKER_CONTACTS", metavar="PATH",
+                               type=click.Path(dir_okay=False), help="The contacts file (env TRACKER_CONTACTS).")
+
+
+def actor_name(name: str | None) -> str:
+    """Who makes a change: --by, else the user running the command."""
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container; still attribute the change
+        return f"uid:{os.getuid()}"
+
+
+def open_existing(database_url: str | None) -> Any:
+    """The database, which must have this version's schema (SchemaError says how to get it)."""
+    from tracker.store.db import check_schema, open_engine
+
+    engine = open_engine(database_url)
+    check_schema(engine)
+    return engine
+
+
+def write(database_url: str | None, change: Callable[[Any], Any]) -> Any:
+    """Run ``change(session)`` in one write transaction on an existing database; its result."""
+    from tracker.store.db import write_session
+
+    engine = open_existing(database_url)
+    with write_session(engine) as session:
+        return change(session)
+
+
+def terminal_width() -> int:
+    """Clip titles to a terminal's width; print them whole into a pipe or a file."""
+    import shutil
+
+    if not sys.stdout.isatty():
+        return 100_000
+    return max(80, shutil.get_terminal_size((120, 24)).columns)
+
+
+def echo_table(views: list[Any], today: date) -> None:
+    from tracker.output import render_table
+
+    click.echo(render_table(views, today, width=terminal_width()))
+
+
+def base_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
+    """TRACKER_BASE_URL, else the address `tracker serve` listens on."""
+    from tracker.urls import check_base_url
+
+    configured = os.environ.get("TRACKER_BASE_URL", "").strip()
+    if not configured:
+        return f"http://{host}:{port}"
+    try:
+        return check_base_url(configured)
+    except ValueError:
+        raise click.UsageError(_(
+            "TRACKER_BASE_URL={url!r} is not an absolute http(s) address. Set it to the public address of "
+            "the web process, e.g. https://tracker.example.dk"
+        ).format(url=configured)) from None
+
+
+def log_format() -> str:
+    """--log-format (or TRACKER_LOG_FORMAT) of the command being run."""
+    context = click.get_current_context(silent=True)
+    return ((context.find_root().obj or {}) if context else {}).get("log_format", "text")
+
+
+def check_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: ``value`` is a full http(s) URL, or None."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(_("give a full http(s) URL, e.g. https://example.org/report.pdf"))
+    return value
+
+
+def echo_warnings(problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(_("Warning: {problem}").format(problem=problem), err=True)

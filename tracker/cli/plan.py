@@ -1,0 +1,217 @@
+"""The plan's commands: validate, sync, list, show, status, replan, note."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime, timezone
+from typing import Any
+
+import click
+
+from tracker.cli.app import cli
+from tracker.cli.options import (
+    DATE,
+    STATUSES,
+    actor_name,
+    by_option,
+    check_url,
+    database_option,
+    echo_table,
+    occurrence_option,
+    open_existing,
+    register_option,
+    today_option,
+    write,
+)
+from tracker.clock import plan_today
+from tracker.i18n import _
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def validate(path: str | None) -> None:
+    """Check the register as a whole and report every problem with its line.
+
+    PATH defaults to $TRACKER_REGISTER, else the register shipped with tracker.
+    Exits 1 when there is any problem.
+    """
+    from tracker.register import load_register
+
+    register = load_register(path or os.environ.get("TRACKER_REGISTER") or None)
+    occurrences = sum(len(d.occurrences()) for d in register.deliverables.values())
+    click.echo(_("The register {path} is valid: {deliverables} deliverables ({occurrences} occurrences), "
+                 "{parties} parties, {themes} themes.").format(
+        path=register.path, deliverables=len(register.deliverables), occurrences=occurrences,
+        parties=len(register.parties), themes=len(register.themes)))
+
+
+def sync_register_file(register_path: str | None, database_url: str | None, by: str,
+                       allow_removals: bool = False) -> tuple[Any, Any]:
+    """Validate, migrate, sync and say what changed; (register, engine)."""
+    from tracker.store.sync import sync_file
+
+    register, engine, report = sync_file(register_path, database_url, datetime.now(timezone.utc), by,
+                                         allow_removals=allow_removals)
+    where = engine.url.render_as_string(hide_password=True)
+    for warning in report.warnings:
+        click.echo(_("Warning: {problem}").format(problem=warning), err=True)
+    if not report.changed:
+        click.echo(_("The database {url} already matches the register; nothing changed.").format(url=where))
+    else:
+        click.echo(_("Synced the register into {url}: {added} added, {updated} updated, {replanned} re-planned, "
+                     "{archived} archived, {restored} restored, {renamed} renamed, {unchanged} unchanged; "
+                     "{parties} parties and {themes} themes changed; {history} changes in the history.").format(
+            url=where, added=len(report.added), updated=len(report.updated), replanned=len(report.replanned),
+            archived=len(report.archived), restored=len(report.restored), renamed=len(report.renamed),
+            unchanged=report.unchanged, parties=report.parties, themes=report.themes, history=report.history))
+    return register, engine
+
+
+@cli.command()
+@register_option
+@database_option
+@by_option
+@click.option("--allow-removals", is_flag=True,
+              help="Archive however many deliverables the register no longer has (else more than 3, or a tenth "
+                   "of the plan, at once is refused as a register cut off).")
+def sync(register_path: str | None, database_url: str | None, actor: str | None, allow_removals: bool) -> None:
+    """Load the register into the database.
+
+    Idempotent: running it twice changes nothing. Atomic: a register with any
+    problem changes nothing. Keeps status and history; a changed due day is a
+    re-plan (the baseline stays); a deliverable gone from the register is
+    archived, not deleted, and one with renamed_from keeps the old one's
+    status and history. A sync that would archive more than 3 deliverables
+    (or a tenth of the plan) at once is refused unless --allow-removals.
+    """
+    sync_register_file(register_path, database_url, actor or "register", allow_removals)
+
+
+@cli.command("list")
+@database_option
+@today_option
+@click.option("--owner", metavar="PARTY", help="Only this responsible party (a party key, e.g. sst).")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS", type=click.Choice(STATUSES),
+              help="Only this status; repeat for several.")
+@click.option("--theme", metavar="THEME", help="Only this theme (e.g. anbefaling-7).")
+@click.option("--overdue", is_flag=True, help="Only overdue occurrences.")
+@click.option("--upcoming", type=click.IntRange(min=0), metavar="DAYS",
+              help="Only open occurrences due within DAYS days from today.")
+@click.option("--due-before", type=DATE, metavar="DATE", help="Only due before this day.")
+@click.option("--due-after", type=DATE, metavar="DATE", help="Only due after this day.")
+@click.option("--all", "include_archived", is_flag=True, help="Include archived deliverables.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list with one object per occurrence.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with the same fields as --json.")
+def list_command(database_url: str | None, today: date | None, owner: str | None, statuses: tuple[str, ...],
+                 theme: str | None, overdue: bool, upcoming: int | None, due_before: date | None,
+                 due_after: date | None, include_archived: bool, as_json: bool, as_csv: bool) -> None:
+    """List occurrences of deliverables, ordered by due day."""
+    from tracker.model import Status
+    from tracker.store.db import read_session
+    from tracker.store.queries import ListFilter, list_occurrences
+
+    if as_json and as_csv:
+        raise click.UsageError(_("Choose one of --json and --csv."))
+    today = today or plan_today()
+    where = ListFilter(owner=owner, statuses=tuple(Status(s) for s in statuses), theme=theme, overdue=overdue,
+                       upcoming_days=upcoming, due_before=due_before, due_after=due_after,
+                       include_archived=include_archived)
+    with read_session(open_existing(database_url)) as session:
+        views = list_occurrences(session, today, where)
+    if as_json:
+        click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))
+    elif as_csv:
+        from tracker.output import render_csv
+
+        click.echo(render_csv(views), nl=False)
+    else:
+        echo_table(views, today)
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@database_option
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def show(deliverable_id: str, database_url: str | None, today: date | None, as_json: bool) -> None:
+    """Show a deliverable: every field, its occurrences, history and source quote."""
+    from tracker.output import detail_as_json, render_detail
+    from tracker.store.db import read_session
+    from tracker.store.queries import show_deliverable
+
+    today = today or plan_today()
+    with read_session(open_existing(database_url)) as session:
+        detail = show_deliverable(session, deliverable_id, today)
+        if as_json:
+            click.echo(json.dumps(detail_as_json(detail), ensure_ascii=False, indent=2))
+        else:
+            click.echo(render_detail(detail, today))
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@click.argument("status", type=click.Choice(STATUSES))
+@occurrence_option
+@click.option("--note", required=True, metavar="TEXT", help="Why the status changes (required).")
+@by_option
+@click.option("--evidence", metavar="URL", callback=check_url, help="A link to the evidence, e.g. the report.")
+@database_option
+def status(deliverable_id: str, status: str, year: int | None, note: str, actor: str | None,
+           evidence: str | None, database_url: str | None) -> None:
+    """Set the status of a deliverable (or of one year's occurrence with --occurrence).
+
+    STATUS is one of not_started, in_progress, at_risk, done, cancelled.
+    Changes that make no sense (done back to not_started, say) are refused.
+    """
+    from tracker.model import Status
+    from tracker.store.operations import change_status
+
+    new_status = Status(status)
+    changed_year = write(database_url, lambda session: change_status(
+        session, deliverable_id, new_status, note=note, actor=actor_name(actor), now=datetime.now(timezone.utc),
+        year=year, evidence_url=evidence).year)
+    label = f"{deliverable_id} ({changed_year})" if changed_year else deliverable_id
+    click.echo(_("{label} is now {status}.").format(label=label, status=new_status.label))
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@click.argument("deadline")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the deadline moves (required).")
+@occurrence_option
+@by_option
+@database_option
+def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, actor: str | None,
+           database_url: str | None) -> None:
+    """Move a deliverable to a new DEADLINE, keeping the baseline so slippage shows.
+
+    DEADLINE takes every form the register does: "2026-09-30", "Q3 2026",
+    "andet halvår 2026", "medio 2027", "årligt fra 2027 til og med 2030", …
+    """
+    from tracker.deadlines import parse_deadline
+    from tracker.store.operations import replan as replan_deliverable
+
+    parse_deadline(deadline)  # a bad deadline is reported before the database is opened
+    write(database_url, lambda session: replan_deliverable(
+        session, deliverable_id, deadline, reason=reason, actor=actor_name(actor), now=datetime.now(timezone.utc),
+        year=year))
+    click.echo(_("{id} is re-planned to {deadline!r}.").format(id=deliverable_id, deadline=deadline))
+
+
+@cli.command()
+@click.argument("deliverable_id", metavar="ID")
+@click.argument("text")
+@occurrence_option
+@by_option
+@database_option
+def note(deliverable_id: str, text: str, year: int | None, actor: str | None, database_url: str | None) -> None:
+    """Add a note to a deliverable (or to one year's occurrence)."""
+    from tracker.store.operations import add_note
+
+    if not text.strip():
+        raise click.BadParameter(_("the note is empty"), param_hint="TEXT")
+    write(database_url, lambda session: add_note(
+        session, deliverable_id, text, actor=actor_name(actor), now=datetime.now(timezone.utc), year=year))
+    click.echo(_("Noted on {id}.").format(id=deliverable_id))
+

@@ -1,0 +1,51 @@
+"""What the policy would send over some days, without sending it: `tracker notify preview`.
+
+The plan as it is now, the contacts and the configured channels; one record
+per notice (``tracker.notify.message.notice_record``), the same objects
+`tracker simulate --json` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlmodel import Session
+
+from tracker.notify.contacts import Contacts
+from tracker.notify.message import notice_record
+from tracker.notify.planner import bundle, plan_notices
+from tracker.notify.source import load_changes, load_party_names, load_subjects
+from tracker.policy import PolicySet
+
+
+@dataclass(frozen=True)
+class Preview:
+    records: list[dict[str, object]]  # one per notice, in the order they go out
+    messages: int
+    problems: list[str]  # parties nobody can be reached at, and the like
+
+
+def party_keys(session: Session) -> set[str]:
+    """The parties a contacts file may name."""
+    return set(load_party_names(session))
+
+
+def preview(session: Session, policy: PolicySet, contacts: Contacts, channels: tuple[str, ...], start: date,
+            end: date, zone: tzinfo, base_url: str) -> Preview:
+    """Every notice from ``start`` to ``end`` (inclusive), as its message would carry it."""
+    subjects = load_subjects(session)
+    names = load_party_names(session)
+    changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(), zone))
+    plan = plan_notices(subjects, policy, contacts, channels, start, end)
+    messages = bundle(plan.notices, subjects, changes, names, policy, zone, base_url)
+    by_bundle = {(m.channel, m.recipient, m.at.date()): m for m in messages}
+    records = []
+    for notice in plan.notices:
+        message = by_bundle[(notice.channel, notice.recipient, notice.day)]
+        subject = notice.subject
+        records.append(notice_record(
+            message.at, message, key=notice.key, kind=notice.kind, step=notice.step,
+            deliverable_id=subject.deliverable_id if subject else None, occurrence=subject.year if subject else None,
+            recipient=notice.recipient, language=notice.language, reason=notice.reason))
+    return Preview(records=records, messages=len(messages), problems=plan.problems)
