@@ -147,8 +147,11 @@ def test_an_unknown_party_is_refused_with_the_closest_key(synced: Tracker) -> No
 
 
 def test_an_unknown_theme_is_refused_with_the_closest_key(synced: Tracker) -> None:
-    output = _refused(synced, "feed", "create", "--name", "late", "--theme", "anbefaling-8")
-    assert "No theme has the key 'anbefaling-8'. Did you mean: anbefaling-7?" in output
+    typo = _refused(synced, "feed", "create", "--name", "late", "--theme", "anbefalng-7")
+    assert "No theme has the key 'anbefalng-7'. Did you mean: anbefaling-7?" in typo
+    # Recommendation 8 is not recommendation 7 misspelt: the themes of its kind are listed, none is guessed.
+    other = _refused(synced, "feed", "create", "--name", "late", "--theme", "anbefaling-8")
+    assert "No theme has the key 'anbefaling-8'. Those of its kind are: anbefaling-7." in other
 
 
 @pytest.mark.parametrize("name", ["Regionerne", "region syd", "a/b", "../up", ".hidden", "-dash", "", "a" * 65,

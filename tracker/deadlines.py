@@ -163,7 +163,7 @@ def occurrences_of(schedule: Schedule) -> list[Occurrence]:
 
 
 ACCEPTED_FORMS = (
-    "2026-03-31 · 31. marts 2026 · september 2025 · Q1 2026 · første kvartal 2026 · "
+    "2026-03-31 · 31/12/2026 · 31.12.2026 · 31. marts 2026 · september 2025 · Q1 2026 · første kvartal 2026 · "
     "H1 2026 · første halvår af 2026 · primo/medio/ultimo 2026 · 2027 · "
     "i løbet af 2026 · inden udgangen af 2027 · pr. januar 2026 · 2026-2027 · "
     "én gang årligt fra første kvartal 2026 og til og med 2030 (English forms too: "
@@ -222,6 +222,9 @@ _STARTS_WORDS = re.compile(
 
 _SINGLE_FORMS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?P<year>\d{4})-(?P<month_number>\d{2})-(?P<day>\d{2})$"), "iso_day"),
+    # Danish numeric dates, day first: 31/12/2026, 31.12.2026, 31-12-2026 (the year in full: "1/2/26" is refused).
+    (re.compile(r"^(?P<day>\d{1,2})(?P<separator>[./-])(?P<month_number>\d{1,2})(?P=separator)(?P<year>\d{4})$"),
+     "iso_day"),
     (re.compile(rf"^(?P<day>\d{{1,2}})\.?\s+{_MONTH}\s+{_YEAR}$"), "day"),
     (re.compile(rf"^{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+{_YEAR}$"), "day"),
     (re.compile(r"^(?P<year>\d{4})-(?P<month_number>\d{2})$"), "iso_month"),
@@ -357,3 +360,18 @@ def _days_in_month(year: int, month: int) -> int:
 
 def _month_span(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, _days_in_month(year, month))
+
+
+DAY_FORMS = "2026-12-31, 31/12/2026, 31.12.2026, 31-12-2026 or 31. december 2026"
+
+
+def parse_day(text: str) -> date:
+    """One day as people write it (``DAY_FORMS``); DeadlineError for anything else, a month or a quarter too."""
+    try:
+        schedule = parse_deadline(text)
+    except DeadlineError:
+        schedule = None
+    if not isinstance(schedule, Deadline) or schedule.precision is not Precision.DAY:
+        raise DeadlineError(f"{text!r} is not a day. Write it as {DAY_FORMS}.")
+    return schedule.due
+

@@ -34,8 +34,6 @@ CATALOGUE: dict[str, str] = {
     "The database {url} is at the current schema.": "Databasen {url} har det aktuelle skema.",
     "The database {url} already matches the register; nothing changed.":
         "Databasen {url} svarer allerede til registret; intet er ændret.",
-    "{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.":
-        "{value!r} er ikke en dato; skriv den som ÅÅÅÅ-MM-DD, fx 2026-06-30.",
     # Status rules
     "work that has begun cannot become not started again": "arbejde, der er begyndt, kan ikke blive ikke påbegyndt igen",
     "that step skips how the work actually moves": "det trin springer over, hvordan arbejdet faktisk bevæger sig",
@@ -218,19 +216,26 @@ CATALOGUE: dict[str, str] = {
         "er ændret.",
     "overdue by {days} day (due {due})": "forsinket {days} dag (frist {due})",
     "overdue by {days} days (due {due})": "forsinket {days} dage (frist {due})",
-    "{count} escalated": "{count} eskaleret",
-    "{count} overdue": "{count} forsinket",
+    "{count} deadline escalated": "{count} eskaleret frist",
+    "{count} deadlines escalated": "{count} eskalerede frister",
+    "{count} overdue deadline": "{count} forsinket frist",
+    "{count} overdue deadlines": "{count} forsinkede frister",
     "{count} status to confirm": "{count} status skal bekræftes",
     "{count} statuses to confirm": "{count} statusser skal bekræftes",
     "{count} deadline coming up": "{count} frist nærmer sig",
     "{count} deadlines coming up": "{count} frister nærmer sig",
     "overdue by {days} days (due {due}) and escalated to the coordinators":
         "forsinket {days} dage (frist {due}) og eskaleret til koordinatorerne",
-    "the due day ({due}) has passed and nobody has updated the status since: is it done? Please confirm with "
-    "`tracker status`.":
-        "fristen ({due}) er passeret, og ingen har opdateret status siden: er det gjort? Bekræft venligst med "
-        "`tracker status`.",
+    "the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell the "
+    "coordinators how it stands ({reply_to}).":
+        "fristen ({due}) er passeret, og ingen har opdateret status siden: er det gjort? Skriv venligst til "
+        "koordinatorerne, hvordan det står ({reply_to}).",
+    "the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell the "
+    "coordinators how it stands.":
+        "fristen ({due}) er passeret, og ingen har opdateret status siden: er det gjort? Skriv venligst til "
+        "koordinatorerne, hvordan det står.",
     "changed in the last week; now {status}": "ændret i den seneste uge; nu {status}",
+    "re-planned in the last week: now due {due}, {status}": "omplanlagt i den seneste uge: frist nu {due}, {status}",
     "Deadline: “{text}”": "Frist: “{text}”",
     # E-mail and console channels
     'the scheme must be smtp://, smtp+starttls:// or smtps://':
@@ -663,4 +668,23 @@ CATALOGUE: dict[str, str] = {
         "egen plan og historik; en omdøbning ville overskrive den. Giv den omdøbte leverance et andet id.",
     " (archived)": " (arkiveret)",
     "The deliverable {id!r} was renamed: it is {current} now.": "Leverancen {id!r} er omdøbt: den hedder nu {current}.",
+    # Danish input and forgiving keys
+    "{value!r} is not a day; write it as 2026-12-31, 31/12/2026, 31.12.2026 or 31-12-2026.":
+        "{value!r} er ikke en dag; skriv den som 31/12/2026, 31.12.2026, 31-12-2026 eller 2026-12-31.",
+    "{value!r} is not a status. Write one of: {forms}.": "{value!r} er ikke en status. Skriv en af: {forms}.",
+    "Those of its kind are: {keys}.": "Dem af samme slags er: {keys}.",
+    "`tracker parties` lists them all.": "`tracker parties` viser dem alle.",
+    "`tracker themes` lists them all.": "`tracker themes` viser dem alle.",
+    "it is empty; say why in a few words": "den er tom; skriv kort hvorfor",
+    "{label} would be due {due}, more than a year ago.": "{label} ville få frist {due}, mere end et år siden.",
+    "{label} would be due {due}, before its window opens ({start}).":
+        "{label} ville få frist {due}, før dens vindue åbner ({start}).",
+    "Nothing was changed. If this is what you mean, run it again with --yes.":
+        "Intet er ændret. Er det det, du mener, så kør kommandoen igen med --yes.",
+    "Re-plan all the same?": "Omplanlæg alligevel?",
+    "Key": "Nøgle",
+    "Name (en)": "Navn (en)",
+    "No.": "Nr.",
+    "Topic": "Emne",
+    "Topic (en)": "Emne (en)",
 }

@@ -44,6 +44,19 @@ class Status(StrEnum):
 
         return _(_STATUS_LABELS[self])
 
+    @classmethod
+    def parse(cls, text: str) -> Status:
+        """A status as people type it: ``done``, ``in-progress``, ``I gang``, ``færdig``, ``ikke_påbegyndt``.
+
+        Case, and ``-``, ``_`` or spaces between words, do not matter; Danish
+        and English words are both taken. ValueError for anything else.
+        """
+        words = " ".join(text.replace("-", " ").replace("_", " ").split()).casefold()
+        status = _STATUS_WORDS.get(words) or _STATUS_WORDS.get(words.replace("æ", "ae").replace("å", "aa"))
+        if status is None:
+            raise ValueError(text)
+        return status
+
 
 _STATUS_LABELS = {
     Status.NOT_STARTED: "not started",
@@ -51,6 +64,20 @@ _STATUS_LABELS = {
     Status.AT_RISK: "at risk",
     Status.DONE: "done",
     Status.CANCELLED: "cancelled",
+}
+
+# What a coordinator may type for each status: its value, its English and its Danish label, folded as
+# Status.parse folds them (lower case, single spaces; æ and å also written ae and aa).
+_STATUS_WORDS: dict[str, Status] = {
+    word: status
+    for status, words in {
+        Status.NOT_STARTED: ("not started", "ikke påbegyndt", "ikke paabegyndt", "ikke startet"),
+        Status.IN_PROGRESS: ("in progress", "i gang", "igang"),
+        Status.AT_RISK: ("at risk", "i risiko"),
+        Status.DONE: ("done", "færdig", "faerdig"),
+        Status.CANCELLED: ("cancelled", "canceled", "aflyst"),
+    }.items()
+    for word in words
 }
 
 # Which status may follow which. Work does not become "not started" again once

@@ -21,6 +21,7 @@ from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
 from tracker.policy import parse_policy
+from tracker.text import siblings, suggestions
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
 PARTY_KINDS = ("government", "ministry", "agency", "regions", "region", "municipalities",
@@ -232,9 +233,7 @@ def _article(noun: str) -> str:
 
 
 def _closest(word: str, candidates: Any) -> str | None:
-    import difflib
-
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    matches = suggestions(word, candidates, limit=1)
     return matches[0] if matches else None
 
 
@@ -408,7 +407,13 @@ def _check_references(table: dict[str, Any], path: tuple, parties: set[str], the
     def check_party(key: Any, where: tuple) -> None:
         if isinstance(key, str) and key not in parties:
             close = _closest(key, sorted(parties))
-            hint = f" Did you mean {close!r}?" if close else " Add it as a [[party]]."
+            family = siblings(key, parties)
+            if close:
+                hint = f" Did you mean {close!r}?"
+            elif family:
+                hint = f" It is not a party of this register; those of its kind are: {', '.join(family)}."
+            else:
+                hint = " Add it as a [[party]]."
             collector.add(where, f"unknown party {key!r}.{hint}")
 
     check_party(table.get("owner"), path + ("owner",))

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlmodel import Session
 
+from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, signed_days
 from tracker.model import STANDINGS, Status, is_overdue, standing, standing_label
 from tracker.store.queries import OccurrenceView
@@ -130,6 +131,12 @@ def changes_between(history: Iterable[HistoryRow], start: datetime, end: datetim
 
 # ----------------------------------------------------------------------------------------------------------------
 # Shared wording
+
+
+def _local_day(moment: datetime) -> str:
+    """The day of ``moment`` in the plan's time zone: a change at 00:14 in Copenhagen is of that day, not the one
+    before (as in UTC)."""
+    return moment.astimezone(plan_zone()).date().isoformat()
 
 
 def _status(entry: Entry) -> str:
@@ -246,7 +253,7 @@ def render_markdown(report: Report, english: bool) -> str:
     if not report.changes:
         lines.append(_("No changes."))
     for change in report.changes:
-        lines.append(f"- {change.at.date().isoformat()} · {_md(change.label)} · {_md(_change_text(change))}")
+        lines.append(f"- {_local_day(change.at)} · {_md(change.label)} · {_md(_change_text(change))}")
     return "\n".join(lines) + "\n"
 
 
@@ -322,7 +329,7 @@ def render_html(report: Report, english: bool) -> str:
     parts.append(f"<h2>{_h(_('Changed since {day}').format(day=format_day(report.since)))} "
                  f"({len(report.changes)})</h2>\n")
     if report.changes:
-        parts.append("<ul>" + "".join(f"<li>{change.at.date().isoformat()} · {_h(change.label)} · "
+        parts.append("<ul>" + "".join(f"<li>{_local_day(change.at)} · {_h(change.label)} · "
                                       f"{_h(_change_text(change))}</li>" for change in report.changes) + "</ul>\n")
     else:
         parts.append(f"<p>{_h(_('No changes.'))}</p>\n")
@@ -353,17 +360,14 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
     """
     from sqlmodel import select
 
-    from tracker.errors import UnknownIdError
-    from tracker.store.queries import ListFilter, closest_ids, list_occurrences
+    from tracker.store.queries import ListFilter, list_occurrences, require_key
     from tracker.store.reports import last_report
     from tracker.store.tables import PartyRow, ThemeRow
 
     end = datetime.combine(day + timedelta(days=1), time(0), zone)  # the end of the report's day
     parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
-    if party and party not in parties:
-        suggestions = closest_ids(party, list(parties))
-        raise UnknownIdError(_("No party has the key {key!r}.").format(key=party) + (
-            _(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions else ""), suggestions)
+    if party:
+        require_key("party", party, parties)
     since_from = None
     if since is None:
         last = last_report(session, party)

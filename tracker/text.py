@@ -49,3 +49,32 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     writer.writerow([csv_cell(name) for name in header])
     writer.writerows([csv_cell(value) for value in row] for row in rows)
     return buffer.getvalue()
+
+
+def suggestions(wanted: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    """The one "did you mean": keys that look like ``wanted``, close spellings first, then keys that contain it.
+
+    A sibling is never offered for a typo: ``region-hovedstaden`` is not
+    ``region-midtjylland`` misspelt, though the two look alike, so keys that
+    share the part before the last hyphen and differ after it are left out.
+    """
+    import difflib
+
+    candidates = sorted(set(known))
+    family, _sep, last = wanted.rpartition("-")
+
+    def sibling(key: str) -> bool:
+        other_family, _sep, other_last = key.rpartition("-")
+        return bool(family) and other_family == family and other_last != last and \
+            difflib.SequenceMatcher(None, last, other_last).ratio() < 0.6
+
+    allowed = [key for key in candidates if not sibling(key)]
+    close = difflib.get_close_matches(wanted, allowed, n=limit, cutoff=0.6)
+    containing = [key for key in allowed if wanted and wanted in key and key not in close]
+    return (close + containing)[:limit]
+
+
+def siblings(wanted: str, known: Iterable[str]) -> list[str]:
+    """Keys of the same family as ``wanted`` (``region-*`` for ``region-hovedstaden``), to list instead."""
+    family = wanted.rpartition("-")[0]
+    return sorted(key for key in set(known) if family and key.rpartition("-")[0] == family and key != wanted)

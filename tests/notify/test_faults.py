@@ -323,7 +323,7 @@ def test_a_report_on_a_message_that_may_have_arrived_says_so_and_names_what_it_w
     subject, _blank, first, *rest = report.splitlines()
     assert subject == "Cancer Plan V: 1 message may not have arrived"
     assert "could not be delivered" not in report
-    assert first.startswith("The message “Cancer Plan V: 1 overdue, 1 deadline coming up” to #regionerne (slack) "
+    assert first.startswith("The message “Cancer Plan V: 1 overdue deadline, 1 deadline coming up” to #regionerne (slack) "
                             "may not have arrived")
     assert "tracker notify retry slack/#regionerne/2026-06-29/" in report
     assert "It was about:" in rest

@@ -10,8 +10,8 @@ from tracker.errors import TrackerError
 from tracker.i18n import _, set_language
 
 # The order `tracker --help` lists the commands in: the order of a coordinator's day.
-ORDER = ("validate", "sync", "run", "list", "show", "status", "replan", "note", "serve", "clock", "feed", "notify",
-         "simulate", "report", "config", "db")
+ORDER = ("validate", "sync", "run", "list", "show", "parties", "themes", "status", "replan", "note", "serve", "clock",
+         "feed", "notify", "simulate", "report", "config", "db")
 
 
 class TrackerGroup(click.Group):

@@ -84,8 +84,15 @@ def feed_list(include_revoked: bool, as_json: bool, database_url: str | None) ->
     headers = [_("Name"), _("Shows"), _("Alarm"), _("Language"), _("Created"), _("Revoked")]
     click.echo(render_grid(headers, [[
         r["name"], _describe_selection(r["parties"], r["themes"], r["overdue_only"]), r["alarm"] or "–",
-        r["language"], r["created_at"][:10], (r["revoked_at"] or "–")[:10],
+        r["language"], _local_day(r["created_at"]), _local_day(r["revoked_at"]),
     ] for r in records]))
+
+
+def _local_day(moment: str | None) -> str:
+    """An ISO instant as its day in the plan's time zone (a feed made at 00:14 in Copenhagen is of that day)."""
+    from tracker.clock import plan_zone
+
+    return datetime.fromisoformat(moment).astimezone(plan_zone()).date().isoformat() if moment else "–"
 
 
 def _describe_selection(parties: list[str], themes: list[str], overdue_only: bool) -> str:

@@ -66,11 +66,12 @@ def notify_preview(start: date | None, end: date | None, as_json: bool, contacts
     if not as_json and not result.messages:
         click.echo(_("No messages from {start} to {end}.").format(start=start, end=end))
         return
-    echo_records(result.records, as_json)
+    echo_records(result.records, as_json, texts=True)
 
 
-def echo_records(records: list[dict[str, Any]], as_json: bool) -> None:
-    """`notify preview` and `simulate`: the records as JSON, or one block per message with a line per notice."""
+def echo_records(records: list[dict[str, Any]], as_json: bool, texts: bool = False) -> None:
+    """`notify preview` and `simulate`: the records as JSON, or one block per message with a line per notice;
+    with ``texts``, each message as its recipient reads it too."""
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
@@ -86,6 +87,10 @@ def echo_records(records: list[dict[str, Any]], as_json: bool) -> None:
             what = (record["id"] + (f" ({record['occurrence']})" if record["occurrence"] else "")
                     if record["id"] else _("the week's overview"))
             click.echo(f"    {record['kind']:<10} {what}  — {record['reason']}")
+        if texts:
+            click.echo("")
+            click.echo("\n".join(f"    │ {line}".rstrip() for line in first["text"].splitlines()))
+            click.echo("")
     count = len(by_message)
     click.echo(ngettext("{count} message.", "{count} messages.", count).format(count=count))
 

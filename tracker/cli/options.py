@@ -19,23 +19,48 @@ from tracker.i18n import _
 
 DEFAULT_PORT = 8000
 DEFAULT_CLOCK_INTERVAL = 60.0  # seconds between the clock's ticks
-STATUSES = ("not_started", "in_progress", "at_risk", "done", "cancelled")
 
 
 class DateType(click.ParamType):
+    """A day as Danes write it too: 2026-12-31, 31/12/2026, 31.12.2026, 31-12-2026 (tracker.deadlines.parse_day)."""
+
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
+        from tracker.deadlines import parse_day
+        from tracker.errors import DeadlineError
+
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(_("{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30.").format(value=value),
-                      param, ctx)
+            return parse_day(value)
+        except DeadlineError:
+            self.fail(_("{value!r} is not a day; write it as 2026-12-31, 31/12/2026, 31.12.2026 or 31-12-2026.")
+                      .format(value=value), param, ctx)
 
 
 DATE = DateType()
+
+
+class StatusType(click.ParamType):
+    """A status in Danish or English, in any case, words joined by "-", "_" or a space (Status.parse)."""
+
+    name = "STATUS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from tracker.model import Status
+
+        if isinstance(value, Status):
+            return value
+        try:
+            return Status.parse(value)
+        except ValueError:
+            forms = ", ".join(f"{status.label} ({status.value})" for status in Status)
+            self.fail(_("{value!r} is not a status. Write one of: {forms}.").format(value=value, forms=forms),
+                      param, ctx)
+
+
+STATUS = StatusType()
 
 
 class DateTimeType(click.ParamType):
@@ -169,6 +194,13 @@ def check_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise click.BadParameter(_("give a full http(s) URL, e.g. https://example.org/report.pdf"))
+    return value
+
+
+def required_text(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: a required text (a note, a reason) must say something."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(_("it is empty; say why in a few words"), param=param)
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -12,7 +13,7 @@ import click
 from tracker.cli.app import cli
 from tracker.cli.options import (
     DATE,
-    STATUSES,
+    STATUS,
     actor_name,
     by_option,
     check_url,
@@ -21,6 +22,7 @@ from tracker.cli.options import (
     occurrence_option,
     open_existing,
     register_option,
+    required_text,
     today_option,
     write,
 )
@@ -92,8 +94,8 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None,
 @database_option
 @today_option
 @click.option("--owner", metavar="PARTY", help="Only this responsible party (a party key, e.g. sst).")
-@click.option("--status", "statuses", multiple=True, metavar="STATUS", type=click.Choice(STATUSES),
-              help="Only this status; repeat for several.")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS", type=STATUS,
+              help="Only this status (Danish or English, e.g. 'i gang' or in_progress); repeat for several.")
 @click.option("--theme", metavar="THEME", help="Only this theme (e.g. anbefaling-7).")
 @click.option("--overdue", is_flag=True, help="Only overdue occurrences.")
 @click.option("--upcoming", type=click.IntRange(min=0), metavar="DAYS",
@@ -103,21 +105,21 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None,
 @click.option("--all", "include_archived", is_flag=True, help="Include archived deliverables.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list with one object per occurrence.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with the same fields as --json.")
-def list_command(database_url: str | None, today: date | None, owner: str | None, statuses: tuple[str, ...],
+def list_command(database_url: str | None, today: date | None, owner: str | None, statuses: tuple[Any, ...],
                  theme: str | None, overdue: bool, upcoming: int | None, due_before: date | None,
                  due_after: date | None, include_archived: bool, as_json: bool, as_csv: bool) -> None:
     """List occurrences of deliverables, ordered by due day."""
-    from tracker.model import Status
     from tracker.store.db import read_session
-    from tracker.store.queries import ListFilter, list_occurrences
+    from tracker.store.queries import ListFilter, check_filter, list_occurrences
 
     if as_json and as_csv:
         raise click.UsageError(_("Choose one of --json and --csv."))
     today = today or plan_today()
-    where = ListFilter(owner=owner, statuses=tuple(Status(s) for s in statuses), theme=theme, overdue=overdue,
+    where = ListFilter(owner=owner, statuses=tuple(statuses), theme=theme, overdue=overdue,
                        upcoming_days=upcoming, due_before=due_before, due_after=due_after,
                        include_archived=include_archived)
     with read_session(open_existing(database_url)) as session:
+        check_filter(session, where)
         views = list_occurrences(session, today, where)
     if as_json:
         click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))
@@ -151,23 +153,24 @@ def show(deliverable_id: str, database_url: str | None, today: date | None, as_j
 
 @cli.command()
 @click.argument("deliverable_id", metavar="ID")
-@click.argument("status", type=click.Choice(STATUSES))
+@click.argument("status", type=STATUS)
 @occurrence_option
-@click.option("--note", required=True, metavar="TEXT", help="Why the status changes (required).")
+@click.option("--note", required=True, metavar="TEXT", callback=required_text,
+              help="Why the status changes (required).")
 @by_option
 @click.option("--evidence", metavar="URL", callback=check_url, help="A link to the evidence, e.g. the report.")
 @database_option
-def status(deliverable_id: str, status: str, year: int | None, note: str, actor: str | None,
+def status(deliverable_id: str, status: Any, year: int | None, note: str, actor: str | None,
            evidence: str | None, database_url: str | None) -> None:
     """Set the status of a deliverable (or of one year's occurrence with --occurrence).
 
-    STATUS is one of not_started, in_progress, at_risk, done, cancelled.
+    STATUS in Danish or English: ikke påbegyndt (not_started), i gang
+    (in_progress), i risiko (at_risk), færdig (done), aflyst (cancelled).
     Changes that make no sense (done back to not_started, say) are refused.
     """
-    from tracker.model import Status
     from tracker.store.operations import change_status
 
-    new_status = Status(status)
+    new_status = status
     changed_year = write(database_url, lambda session: change_status(
         session, deliverable_id, new_status, note=note, actor=actor_name(actor), now=datetime.now(timezone.utc),
         year=year, evidence_url=evidence).year)
@@ -178,11 +181,13 @@ def status(deliverable_id: str, status: str, year: int | None, note: str, actor:
 @cli.command()
 @click.argument("deliverable_id", metavar="ID")
 @click.argument("deadline")
-@click.option("--reason", required=True, metavar="TEXT", help="Why the deadline moves (required).")
+@click.option("--reason", required=True, metavar="TEXT", callback=required_text,
+              help="Why the deadline moves (required).")
 @occurrence_option
 @by_option
+@click.option("--yes", is_flag=True, help="Re-plan even to a day long past, or before the occurrence's window.")
 @database_option
-def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, actor: str | None,
+def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, actor: str | None, yes: bool,
            database_url: str | None) -> None:
     """Move a deliverable to a new DEADLINE, keeping the baseline so slippage shows.
 
@@ -190,9 +195,19 @@ def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, ac
     "andet halvår 2026", "medio 2027", "årligt fra 2027 til og med 2030", …
     """
     from tracker.deadlines import parse_deadline
+    from tracker.store.db import read_session
     from tracker.store.operations import replan as replan_deliverable
+    from tracker.store.operations import replan_concerns
 
     parse_deadline(deadline)  # a bad deadline is reported before the database is opened
+    with read_session(open_existing(database_url)) as session:
+        concerns = replan_concerns(session, deliverable_id, deadline, plan_today(), year)
+    if concerns and not yes:
+        for concern in concerns:
+            click.echo(concern, err=True)
+        if not sys.stdin.isatty():
+            raise click.ClickException(_("Nothing was changed. If this is what you mean, run it again with --yes."))
+        click.confirm(_("Re-plan all the same?"), abort=True, err=True)
     write(database_url, lambda session: replan_deliverable(
         session, deliverable_id, deadline, reason=reason, actor=actor_name(actor), now=datetime.now(timezone.utc),
         year=year))
@@ -215,3 +230,46 @@ def note(deliverable_id: str, text: str, year: int | None, actor: str | None, da
         session, deliverable_id, text, actor=actor_name(actor), now=datetime.now(timezone.utc), year=year))
     click.echo(_("Noted on {id}.").format(id=deliverable_id))
 
+
+
+@cli.command()
+@database_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: key, name, name_en, kind.")
+def parties(database_url: str | None, as_json: bool) -> None:
+    """The responsible parties: the keys that --owner, --party and the contacts file take, with their names."""
+    from sqlmodel import col, select
+
+    from tracker.output import render_grid
+    from tracker.store.db import read_session
+    from tracker.store.tables import PartyRow
+
+    with read_session(open_existing(database_url)) as session:
+        rows = list(session.exec(select(PartyRow).where(col(PartyRow.archived_at).is_(None))
+                                 .order_by(col(PartyRow.key))))
+    if as_json:
+        click.echo(json.dumps([{"key": r.key, "name": r.name, "name_en": r.name_en, "kind": r.kind} for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    click.echo(render_grid([_("Key"), _("Name"), _("Name (en)")], [[r.key, r.name, r.name_en] for r in rows]))
+
+
+@cli.command()
+@database_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: key, number, topic, topic_en.")
+def themes(database_url: str | None, as_json: bool) -> None:
+    """The themes (the 11 recommendations): the keys that --theme takes, with their topics."""
+    from sqlmodel import col, select
+
+    from tracker.output import render_grid
+    from tracker.store.db import read_session
+    from tracker.store.tables import ThemeRow
+
+    with read_session(open_existing(database_url)) as session:
+        rows = list(session.exec(select(ThemeRow).where(col(ThemeRow.archived_at).is_(None))
+                                 .order_by(col(ThemeRow.number))))
+    if as_json:
+        click.echo(json.dumps([{"key": r.key, "number": r.number, "topic": r.topic, "topic_en": r.topic_en}
+                               for r in rows], ensure_ascii=False, indent=2))
+        return
+    click.echo(render_grid([_("Key"), _("No."), _("Topic"), _("Topic (en)")],
+                           [[r.key, str(r.number), r.topic, r.topic_en] for r in rows]))

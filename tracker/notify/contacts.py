@@ -83,6 +83,10 @@ class Contacts:
     language: str = "da"
     path: str | None = None
 
+    def reply_to(self) -> str:
+        """Where an owner answers "is it done?": the coordinators' e-mail addresses, else their Slack."""
+        return ", ".join(self.coordinators.email or self.coordinators.slack)
+
     def reach(self, party: str) -> Reach:
         """Where ``party`` is reached; ``COORDINATORS`` and ``TASKFORCE`` name those two audiences."""
         if party == COORDINATORS:

@@ -266,7 +266,8 @@ def send_time(day: date, policy_set: PolicySet, zone: tzinfo) -> datetime:
     return datetime.combine(day, policy_set.default.send_at, tzinfo=zone)
 
 
-def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], base_url: str) -> Item:
+def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], base_url: str,
+          reply_to: str = "") -> Item:
     english = notice.language == "en"
     title = subject.title_en if english else subject.title
     if subject.year is not None:
@@ -281,9 +282,12 @@ def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], b
             days=-days, due=due)
     elif notice.kind == "escalation":
         line = _("overdue by {days} days (due {due}) and escalated to the coordinators").format(days=-days, due=due)
+    elif reply_to:
+        line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell "
+                 "the coordinators how it stands ({reply_to}).").format(due=due, reply_to=reply_to)
     else:
-        line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please "
-                 "confirm with `tracker status`.").format(due=due)
+        line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell "
+                 "the coordinators how it stands.").format(due=due)
     return Item(
         deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
@@ -293,10 +297,14 @@ def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], b
 
 
 def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change],
-                  names: dict[str, tuple[str, str]], policy_set: PolicySet, base_url: str) -> list[Item]:
+                  names: dict[str, tuple[str, str]], policy_set: PolicySet, base_url: str,
+                  zone: tzinfo) -> list[Item]:
     horizon = notice.day + timedelta(days=policy_set.default.digest_horizon_days)
     week_ago = notice.day - timedelta(days=7)
-    changed = {(c.deliverable_id, c.year) for c in changes if week_ago <= c.at.date() < notice.day}
+    changed: dict[tuple[str, int | None], set[str]] = defaultdict(set)
+    for change in changes:
+        if week_ago <= change.at.astimezone(zone).date() < notice.day:  # the plan's days, not UTC's
+            changed[(change.deliverable_id, change.year)].add(change.action)
     items = []
     for subject in sorted(subjects, key=lambda s: (s.due, s.deliverable_id, s.year or 0)):
         key = (subject.deliverable_id, subject.year)
@@ -304,24 +312,31 @@ def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change]
             kind = "overdue"
         elif subject.open and subject.due <= horizon:
             kind = "reminder"
-        elif key in changed:
+        elif changed.get(key):
             kind = "changed"
         else:
             continue
         item = _item(replace(notice, kind=kind if kind != "changed" else "reminder"), subject, names, base_url)
-        if kind == "changed":
+        if kind == "changed" and "replan" in changed[key]:
+            item = replace(item, line=_("re-planned in the last week: now due {due}, {status}").format(
+                due=format_day(subject.due), status=item.status))
+        elif kind == "changed":
             item = replace(item, line=_("changed in the last week; now {status}").format(status=item.status))
         items.append(item)
     return items
 
 
 def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Change],
-           names: dict[str, tuple[str, str]], policy_set: PolicySet, zone: tzinfo, base_url: str) -> list[Message]:
+           names: dict[str, tuple[str, str]], policy_set: PolicySet, zone: tzinfo, base_url: str,
+           reply_to: str = "") -> list[Message]:
     """One Message per (channel, recipient, day), its notices' items most urgent first.
 
     Problem notices (a message that could not be delivered, for the
     coordinators) go in a message of their own, so they are not lost among
     the day's reminders.
+
+    ``reply_to`` is who owners answer a "please confirm" to: the
+    coordinators' addresses (``Contacts.reply_to``).
     """
     groups: dict[tuple[str, str, date, bool], list[Notice]] = defaultdict(list)
     for notice in notices:
@@ -335,9 +350,9 @@ def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Cha
             items: list[Item] = []
             for notice in group:
                 if notice.kind == "digest":
-                    items.extend(_digest_items(notice, subjects, changes, names, policy_set, base_url))
+                    items.extend(_digest_items(notice, subjects, changes, names, policy_set, base_url, zone))
                 elif notice.subject is not None:
-                    items.append(_item(notice, notice.subject, names, base_url))
+                    items.append(_item(notice, notice.subject, names, base_url, reply_to))
             kind = group[0].kind
             subject_line = _subject_line(group, day)
             if kind == "problem":
@@ -373,10 +388,11 @@ def _subject_line(group: list[Notice], day: date) -> str:
             count=counts["problem"])
     parts = []
     if counts["escalation"]:
-        parts.append(ngettext("{count} escalated", "{count} escalated", counts["escalation"]).format(
-            count=counts["escalation"]))
+        parts.append(ngettext("{count} deadline escalated", "{count} deadlines escalated", counts["escalation"])
+                     .format(count=counts["escalation"]))
     if counts["overdue"]:
-        parts.append(ngettext("{count} overdue", "{count} overdue", counts["overdue"]).format(count=counts["overdue"]))
+        parts.append(ngettext("{count} overdue deadline", "{count} overdue deadlines", counts["overdue"])
+                     .format(count=counts["overdue"]))
     if counts["confirm"]:
         parts.append(ngettext("{count} status to confirm", "{count} statuses to confirm", counts["confirm"]).format(
             count=counts["confirm"]))

@@ -38,7 +38,7 @@ def preview(session: Session, policy: PolicySet, contacts: Contacts, channels: t
     names = load_party_names(session)
     changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(), zone))
     plan = plan_notices(subjects, policy, contacts, channels, start, end)
-    messages = bundle(plan.notices, subjects, changes, names, policy, zone, base_url)
+    messages = bundle(plan.notices, subjects, changes, names, policy, zone, base_url, contacts.reply_to())
     by_bundle = {(m.channel, m.recipient, m.at.date()): m for m in messages}
     records = []
     for notice in plan.notices:

@@ -273,7 +273,7 @@ class Sweeper:
         # Written as of today: a late reminder says how many days are left now, not when it was due.
         notices = [replace(notice, day=context.today) for _row, notice in pairs]
         (message,) = bundle(notices, context.subjects, context.changes, context.names, self.policy, self.zone,
-                            self.base_url)
+                            self.base_url, self.contacts.reply_to())
         due_at = min(row.due_at for row, _notice in pairs)
         if outbox.is_late(due_at, now):
             message = replace(message, at=due_at.astimezone(self.zone), late=True)

@@ -13,7 +13,7 @@ from tracker.feed_rules import FEED_NAME, hash_token, parse_alarm
 from tracker.errors import FeedError, UnknownIdError
 from tracker.i18n import LANGUAGES, _
 from tracker.store import revision
-from tracker.store.queries import closest_ids
+from tracker.store.queries import closest_ids, require_key
 from tracker.store.tables import FeedRow, PartyRow, ThemeRow
 
 
@@ -22,14 +22,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _check_keys(session: Session, model: Any, wanted: list[str], unknown: str) -> None:  # PartyRow or ThemeRow
+def _check_keys(session: Session, model: Any, wanted: list[str], kind: str) -> None:  # PartyRow or ThemeRow
     known = [row.key for row in session.exec(select(model).where(model.archived_at.is_(None)))]
     for key in wanted:
-        if key not in known:
-            suggestions = closest_ids(key, known)
-            hint = (_(" Did you mean: {ids}?").format(ids=", ".join(suggestions)) if suggestions
-                    else _(" Known: {ids}.").format(ids=", ".join(sorted(known))))
-            raise UnknownIdError(unknown.format(key=key) + hint, suggestions)
+        require_key(kind, key, known)
 
 
 def create_feed(session: Session, name: str, *, parties: list[str], themes: list[str], overdue_only: bool,
@@ -52,8 +48,8 @@ def create_feed(session: Session, name: str, *, parties: list[str], themes: list
             ).format(alarm=alarm)) from None
         value = alarm.strip().lower()
         alarm = f"{int(value[:-1])}{value[-1]}"  # "007D" is stored as "7d"
-    _check_keys(session, PartyRow, parties, _("No party has the key {key!r}."))
-    _check_keys(session, ThemeRow, themes, _("No theme has the key {key!r}."))
+    _check_keys(session, PartyRow, parties, "party")
+    _check_keys(session, ThemeRow, themes, "theme")
     existing = session.exec(select(FeedRow).where(col(FeedRow.name) == name)).first()
     if existing is not None:
         if existing.revoked_at is None:

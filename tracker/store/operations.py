@@ -6,7 +6,7 @@ change or raises before writing anything.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -94,6 +94,30 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
         apply_occurrences(session, deliverable.id, occurrences_of(schedule), history, note=reason)
     deliverable.updated_at = now
     return deliverable
+
+
+def replan_concerns(session: Session, deliverable_id: str, deadline_text: str, today: date,
+                    year: int | None = None) -> list[str]:
+    """What looks like a slip of the keyboard in a re-plan: a due day more than a year in the past, or one year's
+    occurrence of a recurring deliverable moved before the window it had (the 2027 status due in 2026). A one-off
+    deadline may well move earlier. Empty when the re-plan looks meant; the command asks before going on."""
+    schedule = parse_deadline(deadline_text)
+    deliverable = get_deliverable(session, deliverable_id)
+    planned = [Occurrence(key=year, deadline=schedule)] if year is not None and not isinstance(schedule, Recurrence) \
+        else occurrences_of(schedule)
+    current = {row.year: row for row in _open_occurrences(session, deliverable.id)}
+    concerns = []
+    for occurrence in planned:
+        due = occurrence.deadline.due
+        label = f"{deliverable.id} ({occurrence.key})" if occurrence.key else deliverable.id
+        if due < today - timedelta(days=365):
+            concerns.append(_("{label} would be due {due}, more than a year ago.").format(
+                label=label, due=due.isoformat()))
+        row = current.get(occurrence.key) if occurrence.key is not None else None
+        if row is not None and due < row.window_start:
+            concerns.append(_("{label} would be due {due}, before its window opens ({start}).").format(
+                label=label, due=due.isoformat(), start=row.window_start.isoformat()))
+    return concerns
 
 
 def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, now: datetime,

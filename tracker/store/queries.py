@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 from tracker.errors import UnknownIdError
 from tracker.i18n import _
 from tracker.model import Status, is_overdue
-from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow
+from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ThemeRow
+from tracker.text import siblings, suggestions
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,43 @@ def list_occurrences(session: Session, today: date, where: ListFilter = ListFilt
     return sorted(views, key=lambda v: (v.due, v.id, v.occurrence or 0))
 
 
+_LISTED_KEYS = 12  # a plan with this few parties or themes lists them in the message itself
+
+
+def require_key(kind: str, key: str, known: Iterable[str]) -> None:
+    """UnknownIdError unless ``key`` is one of ``known``, the keys of a ``kind`` ("party" or "theme").
+
+    An unknown key in a filter must not answer with an empty list, which
+    reads as "nothing there": it is an error naming the closest keys, or the
+    keys of its family, or the command that lists them all.
+    """
+    known = sorted(set(known))
+    if key in known:
+        return
+    close = suggestions(key, known)
+    family = siblings(key, known)
+    listing = _("`tracker parties` lists them all.") if kind == "party" else _("`tracker themes` lists them all.")
+    what = (_("No party has the key {key!r}.") if kind == "party" else _("No theme has the key {key!r}.")).format(
+        key=key)
+    if close:
+        hint = _(" Did you mean: {ids}?").format(ids=", ".join(close))
+    elif family:
+        hint = " " + _("Those of its kind are: {keys}.").format(keys=", ".join(family))
+    elif len(known) <= _LISTED_KEYS:
+        hint = _(" Known: {ids}.").format(ids=", ".join(known))
+    else:
+        hint = " " + listing
+    raise UnknownIdError(what + hint, close or family)
+
+
+def check_filter(session: Session, where: ListFilter) -> None:
+    """UnknownIdError for a party or theme in ``where`` that the plan does not have."""
+    if where.owner:
+        require_key("party", where.owner, session.exec(select(PartyRow.key)))
+    if where.theme:
+        require_key("theme", where.theme, session.exec(select(ThemeRow.key)))
+
+
 def get_deliverable(session: Session, deliverable_id: str) -> DeliverableRow:
     """The deliverable with this id, or UnknownIdError naming the closest ids."""
     row = session.get(DeliverableRow, deliverable_id)
@@ -142,10 +180,8 @@ def get_deliverable(session: Session, deliverable_id: str) -> DeliverableRow:
 
 
 def closest_ids(wanted: str, known: list[str], limit: int = 3) -> list[str]:
-    """Ids that look like ``wanted``: close spellings first, then ids that contain it."""
-    close = difflib.get_close_matches(wanted, known, n=limit, cutoff=0.5)
-    containing = [k for k in sorted(known) if wanted and wanted in k and k not in close]
-    return (close + containing)[:limit]
+    """Ids that look like ``wanted`` (``tracker.text.suggestions``, the one "did you mean")."""
+    return suggestions(wanted, known, limit)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,122 @@
+"""A command line a Danish coordinator can live in: Danish words and dates, and no silent empty answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Tracker
+from tracker.register import default_register_path
+
+
+@pytest.mark.parametrize("word, status", [
+    ("færdig", "done"), ("Færdig", "done"), ("faerdig", "done"), ("i gang", "in_progress"), ("I-GANG", "in_progress"),
+    ("i_risiko", "at_risk"), ("ikke påbegyndt", "not_started"), ("Ikke_Påbegyndt", "not_started"),
+    ("aflyst", "cancelled"), ("in-progress", "in_progress"), ("done", "done"), ("AT RISK", "at_risk"),
+])
+def test_a_status_in_danish_or_english_in_any_case_and_spelling(synced: Tracker, word: str, status: str) -> None:
+    if status == "not_started":
+        synced.ok("status", "senfoelgeklinikker", "i gang", "--note", "Først i gang.")
+        result = synced("status", "senfoelgeklinikker", word, "--note", "Tilbage.")
+        assert result.exit_code == 1 and "cannot become not started again" in result.output  # parsed, then refused
+        return
+    synced.ok("status", "senfoelgeklinikker", word, "--note", "Sådan står det.")
+    (row,) = [r for r in json.loads(synced.ok("list", "--json").output) if r["id"] == "senfoelgeklinikker"]
+    assert row["status"] == status
+    listed = json.loads(synced.ok("list", "--json", "--status", word).output)
+    assert [r["id"] for r in listed] == ["senfoelgeklinikker"]
+
+
+def test_an_unknown_status_lists_the_accepted_words(synced: Tracker) -> None:
+    result = synced("status", "senfoelgeklinikker", "halvvejs", "--note", "x")
+    assert result.exit_code == 2
+    assert "'halvvejs' is not a status" in result.output and "in progress (in_progress)" in result.output
+
+
+def test_danish_days_wherever_a_day_is_taken(synced: Tracker) -> None:
+    synced.ok("replan", "evaluering", "31/12/2027", "--reason", "Aftalt på mødet.")
+    (row,) = [r for r in json.loads(synced.ok("list", "--json").output) if r["id"] == "evaluering"]
+    assert row["due"] == "2027-12-31"
+    for written in ("31.12.2027", "31-12-2027", "2027-12-31"):
+        due_before = json.loads(synced.ok("list", "--json", "--due-before", written).output)
+        assert "evaluering" not in {r["id"] for r in due_before} and due_before, written
+    assert "Overdue" in synced.ok("run", "--today", "1.7.2026").output
+    for impossible in ("31/13/2026", "30.02.2026", "12/31/2026", "31/12/26", "i morgen"):
+        refused = synced("list", "--today", impossible)
+        assert refused.exit_code == 2 and "31/12/2026, 31.12.2026 or 31-12-2026" in refused.output, impossible
+
+
+def test_an_unknown_party_or_theme_in_a_filter_is_an_error_naming_the_closest(synced: Tracker) -> None:
+    owner = synced.fails("list", "--owner", "regioner")
+    assert "No party has the key 'regioner'. Did you mean: regionerne?" in owner.output
+    theme = synced.fails("list", "--theme", "anbefaling7")
+    assert "No theme has the key 'anbefaling7'. Did you mean: anbefaling-7?" in theme.output
+    nothing = synced.fails("list", "--owner", "xyz")
+    assert "No party has the key 'xyz'. Known: ism, regionerne, sst." in nothing.output
+    assert synced.fails("report", "--party", "regioner").output.count("regionerne") == 1
+
+
+def test_a_key_that_looks_like_another_real_one_is_not_swapped_for_it(tracker: Tracker, tmp_path: Path) -> None:
+    text = default_register_path().read_text(encoding="utf-8")
+    broken = tmp_path / "register.toml"
+    broken.write_text(text.replace('owner = "region-midtjylland"', 'owner = "region-hovedstaden"', 1),
+                      encoding="utf-8")
+    result = tracker.fails("validate", str(broken))
+    assert "unknown party 'region-hovedstaden'" in result.output
+    assert "did you mean" not in result.output.lower()
+    assert "those of its kind are: region-midtjylland" in result.output
+
+
+def test_parties_and_themes_list_their_keys_with_names(synced: Tracker) -> None:
+    parties = synced.ok("parties").output
+    assert re.search(r"regionerne\s+Regionerne\s+The regions", parties)
+    themes = json.loads(synced.ok("themes", "--json").output)
+    assert themes == [{"key": "anbefaling-7", "number": 7, "topic": "Senfølger", "topic_en": "Late effects"}]
+    danish = Tracker(synced.database_url, synced.register, lang="da")
+    assert "Nøgle" in danish.ok("parties").output
+
+
+def test_a_replan_far_into_the_past_or_before_its_window_asks_first(synced: Tracker) -> None:
+    before = json.loads(synced.ok("show", "evaluering", "--json").output)["occurrences"][0]["due"]
+    refused = synced.fails("replan", "evaluering", "2020-06-30", "--reason", "Tastefejl?")
+    assert "more than a year ago" in refused.output and "--yes" in refused.output
+    assert json.loads(synced.ok("show", "evaluering", "--json").output)["occurrences"][0]["due"] == before
+    synced.ok("replan", "evaluering", "2020-06-30", "--reason", "Det var faktisk afsluttet.", "--yes")
+    assert json.loads(synced.ok("show", "evaluering", "--json").output)["occurrences"][0]["due"] == "2020-06-30"
+
+
+@pytest.mark.parametrize("command", [("status", "evaluering", "i gang", "--note", "  "),
+                                     ("replan", "evaluering", "2029", "--reason", "")])
+def test_an_empty_note_or_reason_is_refused(synced: Tracker, command: tuple[str, ...]) -> None:
+    result = synced(*command)
+    assert result.exit_code == 2 and "it is empty" in result.output
+
+
+def test_a_change_just_after_midnight_is_of_that_day_in_the_report(synced: Tracker) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from freezegun import freeze_time
+
+    with freeze_time(datetime(2026, 3, 2, 0, 14, tzinfo=ZoneInfo("Europe/Copenhagen"))):  # 23:14 UTC on the 1st
+        synced.ok("note", "senfoelgeklinikker", "Lige efter midnat.")
+    report = synced.ok("report", "--as-of", "2026-03-31", "--since", "2026-01-01").output
+    assert "- 2026-03-02 · senfoelgeklinikker" in report
+    assert date(2026, 3, 1).isoformat() not in report
+
+
+def test_one_years_occurrence_moved_before_its_window_asks_first(synced: Tracker) -> None:
+    refused = synced.fails("replan", "regional-status", "2026-12-15", "--occurrence", "2027", "--reason", "Hm.")
+    assert "regional-status (2027) would be due 2026-12-15, before its window opens (2027-01-01)" in refused.output
+    synced.ok("replan", "regional-status", "2026-12-15", "--occurrence", "2027", "--reason", "Fremrykket.", "--yes")
+
+
+def test_with_many_parties_an_unknown_one_points_to_tracker_parties(sqlite_url: str) -> None:
+    shipped = Tracker(sqlite_url)
+    shipped.ok("sync")
+    assert "`tracker parties` lists them all." in shipped.fails("list", "--owner", "xyz").output
+    assert "Those of its kind are: region-midtjylland." in shipped.fails("list", "--owner", "region-hovedstaden").output
