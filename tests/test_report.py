@@ -122,8 +122,12 @@ def test_the_html_report_is_well_formed_and_prints_on_a4(history: Tracker, tmp_p
 
 
 def test_one_party_and_bad_input(history: Tracker) -> None:
+    # A party's items are those it is responsible or co-responsible for, as in its calendar and the dashboard:
+    # sst co-owns the clinics.
     sst = history.ok("report", "--as-of", "2026-07-15", "--party", "sst", "--format", "csv").output
-    assert sst.strip().count("\n") == 0  # sst is co-owner only: nothing of its own
+    assert [line.split(",")[1] for line in sst.strip().splitlines()[1:]] == ["senfoelgeklinikker"]
+    assert "Sundhedsstyrelsen (responsible or co-responsible)" in history.ok(
+        "report", "--as-of", "2026-07-15", "--party", "sst").output
     regions = history.ok("report", "--as-of", "2026-07-15", "--party", "regionerne").output
     assert "Regionerne" in regions
     unknown = history.fails("report", "--party", "regioner")

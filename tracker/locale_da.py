@@ -458,7 +458,7 @@ CATALOGUE: dict[str, str] = {
     "removed from the register": "fjernet fra registret",
     "status {old} → {new}": "status {old} → {new}",
     "{days:+d} days": "{days:+d} dage",
-    "{title}, {party}": "{title}, {party}",
+    "{title}, {party} (responsible or co-responsible)": "{title}, {party} (ansvarlig eller medansvarlig)",
     'All parties':
         'Alle parter',
     'All statuses':
@@ -687,4 +687,5 @@ CATALOGUE: dict[str, str] = {
     "No.": "Nr.",
     "Topic": "Emne",
     "Topic (en)": "Emne (en)",
+    "of them {count} overdue": "heraf {count} forsinket",
 }

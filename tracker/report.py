@@ -12,7 +12,7 @@ register text for each format.
 from __future__ import annotations
 
 import html
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, signed_days
-from tracker.model import STANDINGS, Status, is_overdue, standing, standing_label
+from tracker.model import Status, count_by_status, is_overdue, standing_label
 from tracker.store.queries import OccurrenceView
 from tracker.store.tables import HistoryRow
 from tracker.text import write_csv
@@ -153,9 +153,16 @@ def _title(entry: Entry, english: bool) -> str:
     return entry.view.title_en if english else entry.view.title
 
 
-def _counts(entries: list[Entry]) -> list[tuple[str, int]]:
-    counter = Counter(standing(entry.view.status, entry.overdue) for entry in entries)
-    return [(standing_label(key), counter[key]) for key in STANDINGS]
+def _counts(entries: list[Entry]) -> list[tuple[str, str]]:
+    """(label, count) for each status and "overdue" in all, by the one rule (``count_by_status``): a status counts
+    its overdue occurrences too, and says how many ("i gang: 2, heraf 1 forsinket")."""
+    result = []
+    for entry in count_by_status((item.view.status, item.overdue) for item in entries):
+        count = str(entry.count)
+        if entry.key != "overdue" and entry.overdue:
+            count += " (" + _("of them {count} overdue").format(count=entry.overdue) + ")"
+        result.append((standing_label(entry.key), count))
+    return result
 
 
 def _change_text(change: Change) -> str:
@@ -202,7 +209,7 @@ def _party_name(report: Report, key: str, english: bool) -> str:
 def _heading(report: Report) -> tuple[str, str]:
     title = _("Cancer Plan V: status as of {day}").format(day=format_day(report.as_of))
     if report.party:
-        title = _("{title}, {party}").format(title=title, party=report.party)
+        title = _("{title}, {party} (responsible or co-responsible)").format(title=title, party=report.party)
     subtitle = _("Changes since {day}. Overdue means the due day has passed and it is neither done nor cancelled.") \
         .format(day=format_day(report.since))
     if report.history_begins is not None and report.as_of < report.history_begins:
@@ -378,7 +385,7 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
         else:
             since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
     themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
-    views = list_occurrences(session, day, ListFilter(owner=party))
+    views = list_occurrences(session, day, ListFilter(party=party))
     history = list(session.exec(select(HistoryRow)))
     begins = history_begins(history)
     shown = {view.id for view in views}

@@ -85,8 +85,10 @@ def test_the_board_counts_draws_and_lists_the_plan_in_danish(board: str) -> None
     assert page.lang == "da"
     assert page.headings[0] == (1, "Kræftplan V: status pr. 23. november 2026")
     # Two overdue (the clinics, the 2026 regional status); 2027 and 2028 not started; the re-planned evaluation.
+    # Each status counts its overdue items too, and says so: the clinics are in progress, and overdue.
     counts = re.findall(r'<li class="count (\w+)">.*?<span class="number">(\d+)</span>', response.text)
-    assert dict(counts) == {"done": "0", "in_progress": "0", "at_risk": "0", "overdue": "2", "not_started": "3"}
+    assert dict(counts) == {"done": "0", "in_progress": "1", "at_risk": "0", "overdue": "2", "not_started": "4"}
+    assert "i gang heraf 1 forsinket" in page.all_text and "ikke påbegyndt heraf 1 forsinket" in page.all_text
     assert sorted(page.timeline_rows) == ["evaluering", "regional-status", "senfoelgeklinikker"]
     assert [row["data-id"] for row in page.rows] == ["regional-status", "senfoelgeklinikker", "regional-status",
                                                      "regional-status", "evaluering"]

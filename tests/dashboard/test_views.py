@@ -31,13 +31,14 @@ def view(ident: str = "a", *, due: date = date(2026, 6, 30), start: date | None 
         source_section="1", source_quote="…")
 
 
-def test_tally_counts_overdue_open_work_as_overdue_and_the_rest_by_status() -> None:
+def test_tally_counts_every_item_under_its_status_and_says_how_many_are_overdue() -> None:
     views = [view("a"), view("b", status=Status.IN_PROGRESS), view("c", status=Status.DONE),
              view("d", due=date(2027, 1, 1)), view("e", due=date(2027, 1, 1), status=Status.AT_RISK)]
     counts = tally(views)
-    assert dict(counts.counts) == {"done": 1, "in_progress": 0, "at_risk": 1, "overdue": 2, "not_started": 1,
-                                   "cancelled": 0}
-    assert counts.total == len(views)
+    assert {entry.key: (entry.count, entry.overdue) for entry in counts.counts} == {
+        "done": (1, 0), "in_progress": (1, 1), "at_risk": (1, 0), "overdue": (2, 0), "not_started": (2, 1),
+        "cancelled": (0, 0)}
+    assert counts.total == len(views) and counts["in_progress"] == 1
 
 
 def test_filters_read_a_form_and_refuse_values_the_plan_does_not_have() -> None:

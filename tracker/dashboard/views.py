@@ -6,14 +6,13 @@ go out. Nothing here knows about HTTP or HTML (the templates escape).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from tracker.i18n import _
-from tracker.model import STANDINGS, Status, standing
+from tracker.model import Status, StatusCount, count_by_status, standing
 from tracker.store.queries import OccurrenceView
 
 # The timeline spans the plan's years: the agreement's deliverables fall due from 2025 to 2030.
@@ -48,21 +47,19 @@ class Names:
 
 @dataclass(frozen=True)
 class Tally:
-    """How many occurrences stand where, in ``STANDINGS`` order."""
+    """How many occurrences have each status, overdue ones included and said, and how many are overdue in all
+    (``tracker.model.count_by_status``, the rule the report counts by too)."""
 
-    counts: tuple[tuple[str, int], ...]
-
-    @property
-    def total(self) -> int:
-        return sum(count for _key, count in self.counts)
+    counts: tuple[StatusCount, ...]
+    total: int
 
     def __getitem__(self, key: str) -> int:
-        return dict(self.counts)[key]
+        return next(entry.count for entry in self.counts if entry.key == key)
 
 
 def tally(views: Iterable[OccurrenceView]) -> Tally:
-    counter = Counter(standing(view.status, view.overdue) for view in views)
-    return Tally(tuple((key, counter[key]) for key in STANDINGS))
+    views = list(views)
+    return Tally(count_by_status((view.status, view.overdue) for view in views), len(views))
 
 
 def tally_by(views: list[OccurrenceView], groups: Callable[[OccurrenceView], Iterable[str]],

@@ -65,7 +65,9 @@ class OccurrenceView:
 
 @dataclass(frozen=True)
 class ListFilter:
-    owner: str | None = None
+    owner: str | None = None  # responsible for it
+    # Responsible or co-responsible: a party's items, as its calendar, the dashboard and its messages count them.
+    party: str | None = None
     statuses: tuple[Status, ...] = ()
     theme: str | None = None
     overdue: bool = False
@@ -76,6 +78,8 @@ class ListFilter:
 
     def admits(self, view: OccurrenceView, today: date) -> bool:
         if self.owner and view.owner != self.owner:
+            return False
+        if self.party and self.party not in view.parties:
             return False
         if self.statuses and view.status not in self.statuses:
             return False
@@ -156,8 +160,9 @@ def require_key(kind: str, key: str, known: Iterable[str]) -> None:
 
 def check_filter(session: Session, where: ListFilter) -> None:
     """UnknownIdError for a party or theme in ``where`` that the plan does not have."""
-    if where.owner:
-        require_key("party", where.owner, session.exec(select(PartyRow.key)))
+    for party in (where.owner, where.party):
+        if party:
+            require_key("party", party, session.exec(select(PartyRow.key)))
     if where.theme:
         require_key("theme", where.theme, session.exec(select(ThemeRow.key)))
 
