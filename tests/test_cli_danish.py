@@ -120,3 +120,15 @@ def test_with_many_parties_an_unknown_one_points_to_tracker_parties(sqlite_url: 
     shipped.ok("sync")
     assert "`tracker parties` lists them all." in shipped.fails("list", "--owner", "xyz").output
     assert "Those of its kind are: region-midtjylland." in shipped.fails("list", "--owner", "region-hovedstaden").output
+
+
+def test_list_and_show_name_the_parties_and_say_the_kind_in_words(synced: Tracker) -> None:
+    danish = Tracker(synced.database_url, synced.register, lang="da")
+    listing = danish.ok("list").output
+    assert re.search(r"senfoelgeklinikker\s+Regionerne\s", listing)
+    shown = danish.ok("show", "senfoelgeklinikker").output
+    assert "Regionerne (regionerne)" in shown and "Sundhedsstyrelsen (sst)" in shown
+    assert "milepæl" in shown and "Senfølger (anbefaling-7)" in shown
+    english = synced.ok("show", "senfoelgeklinikker").output
+    assert "The regions (regionerne)" in english and "milestone" in english
+    assert json.loads(synced.ok("list", "--json").output)[0]["owner"] == "regionerne"  # the interface keeps keys

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, format_day
+from tracker.model import kind_label
 from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
 from tracker.text import write_csv
-
-_PLAN_TIMEZONE = ZoneInfo("Europe/Copenhagen")
 
 CSV_FIELDS = (
     "id", "title", "title_en", "kind", "owner", "co_owners", "recipient", "deadline_text", "window_start", "due",
@@ -48,7 +47,8 @@ def render_table(views: list[OccurrenceView], today: date, width: int = 120) -> 
         due = view.due.isoformat()
         if view.slippage_days:
             due += f" {view.slippage_days:+d}d"
-        rows.append((due, ident, view.owner, _status_cell(view, today), _title(view)))
+        owner = (view.owner_name_en if current_language() == "en" else view.owner_name) or view.owner
+        rows.append((due, ident, owner, _status_cell(view, today), _title(view)))
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(4)]
     fixed = sum(widths) + 2 * 4 + 2
     title_width = max(20, width - fixed)
@@ -103,11 +103,18 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
             lines.append(f"  {label + ':':<16} {value}")
 
     field(_("Title (da)") if english else _("Title (en)"), row.title if english else row.title_en)
-    field(_("Kind"), row.kind)
-    field(_("Owner"), row.owner)
-    field(_("Co-owners"), ", ".join(row.co_owners))
-    field(_("Recipient"), row.recipient)
-    field(_("Theme"), row.theme)
+    def party(key: str | None) -> str | None:
+        """A party by its name, with the key the commands take after it: "Regionerne (regionerne)"."""
+        if key is None:
+            return None
+        name, name_en = detail.party_names.get(key, (key, key))
+        return f"{name_en if english else name} ({key})"
+
+    field(_("Kind"), kind_label(row.kind))
+    field(_("Owner"), party(row.owner))
+    field(_("Co-owners"), ", ".join(party(key) or key for key in row.co_owners))
+    field(_("Recipient"), party(row.recipient))
+    field(_("Theme"), f"{detail.theme_name[1] if english else detail.theme_name[0]} ({row.theme})")
     field(_("Initiative"), row.initiative)
     field(_("Deadline"), row.deadline_text)
     field(_("Read as"), row.interpreted_as)
@@ -139,6 +146,6 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
         occurrence = f" [{entry.occurrence_key}]" if entry.occurrence_key else ""
         note = f" — {entry.note}" if entry.note else ""
         evidence = f" <{entry.evidence_url}>" if entry.evidence_url else ""
-        local_at = entry.at.astimezone(_PLAN_TIMEZONE).isoformat(timespec="seconds")
+        local_at = entry.at.astimezone(plan_zone()).isoformat(timespec="seconds")
         lines.append(f"  {local_at} {entry.actor}{occurrence}: {what}{note}{evidence}")
     return "\n".join(lines)

@@ -41,6 +41,8 @@ class OccurrenceView:
     source_file: str
     source_section: str
     source_quote: str
+    owner_name: str = ""  # the responsible party's name, Danish and English (the key where the plan has none)
+    owner_name_en: str = ""
 
     @property
     def slippage_days(self) -> int:
@@ -98,8 +100,16 @@ class ListFilter:
         return self.include_archived or not view.archived
 
 
-def _view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date) -> OccurrenceView:
+def party_names(session: Session) -> dict[str, tuple[str, str]]:
+    """Every party's (name, name_en) by key, read once for a whole listing."""
+    return {key: (name, name_en) for key, name, name_en in session.exec(
+        select(PartyRow.key, PartyRow.name, PartyRow.name_en))}
+
+
+def _view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date,
+          names: dict[str, tuple[str, str]] | None = None) -> OccurrenceView:
     status = Status(occurrence.status)
+    owner_name, owner_name_en = (names or {}).get(deliverable.owner, (deliverable.owner, deliverable.owner))
     return OccurrenceView(
         id=deliverable.id, title=deliverable.title, title_en=deliverable.title_en, kind=deliverable.kind,
         owner=deliverable.owner, co_owners=list(deliverable.co_owners), recipient=deliverable.recipient,
@@ -109,7 +119,7 @@ def _view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date) -
         theme=deliverable.theme, note=occurrence.note,
         archived=deliverable.archived_at is not None or occurrence.archived_at is not None,
         source_file=deliverable.source_file, source_section=deliverable.source_section,
-        source_quote=deliverable.source_quote,
+        source_quote=deliverable.source_quote, owner_name=owner_name, owner_name_en=owner_name_en,
     )
 
 
@@ -124,7 +134,8 @@ def list_occurrences(session: Session, today: date, where: ListFilter = ListFilt
         statement = statement.where(col(DeliverableRow.owner) == where.owner)
     if where.theme:
         statement = statement.where(col(DeliverableRow.theme) == where.theme)
-    views = [_view(deliverable, occurrence, today) for deliverable, occurrence in session.exec(statement)]
+    names = party_names(session)
+    views = [_view(deliverable, occurrence, today, names) for deliverable, occurrence in session.exec(statement)]
     views = [view for view in views if where.admits(view, today)]
     return sorted(views, key=lambda v: (v.due, v.id, v.occurrence or 0))
 
@@ -194,6 +205,8 @@ class DeliverableDetail:
     deliverable: DeliverableRow
     occurrences: list[OccurrenceView]
     history: list[HistoryRow]
+    party_names: dict[str, tuple[str, str]]  # key → (name, name_en), for its owner, co-owners and recipient
+    theme_name: tuple[str, str]  # (topic, topic_en) of its theme
 
 
 def show_deliverable(session: Session, deliverable_id: str, today: date) -> DeliverableDetail:
@@ -206,10 +219,13 @@ def show_deliverable(session: Session, deliverable_id: str, today: date) -> Deli
         select(HistoryRow).where(col(HistoryRow.deliverable_id) == deliverable.id)
         .order_by(col(HistoryRow.at), col(HistoryRow.id))
     )
+    names = party_names(session)
+    theme = session.get(ThemeRow, deliverable.theme)
     return DeliverableDetail(
         deliverable=deliverable,
-        occurrences=[_view(deliverable, occurrence, today) for occurrence in occurrences],
-        history=list(history),
+        occurrences=[_view(deliverable, occurrence, today, names) for occurrence in occurrences],
+        history=list(history), party_names=names,
+        theme_name=(theme.topic, theme.topic_en) if theme else (deliverable.theme, deliverable.theme),
     )
 
 
