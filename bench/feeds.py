@@ -371,16 +371,15 @@ def synthetic_deliverables(count: int, parties: list[str], themes: list[str], se
 
 @dataclasses.dataclass
 class Plan:
-    events: list[Any]  # EventContent
+    events: list[Any]  # OccurrenceView
     states: dict[str, Any]  # uid -> EventState
     names: Any  # PlanNames
 
 
 def synthetic_plan(count: int, register: Any) -> Plan:
-    """``count`` deliverables as ``EventContent`` and ``EventState`` values, without a database."""
-    from tracker.calendar.events import EventContent, EventState, event_uid
-    from tracker.calendar.feeds import PlanNames
-    from tracker.model import Status, is_overdue
+    """``count`` deliverables as ``OccurrenceView`` and ``EventState`` values, without a database."""
+    from tracker.calendar.events import EventState, event_uid
+    from tracker.model import OccurrenceView, PlanNames, Status, is_overdue
 
     parties = {key: (p.name, p.name_en) for key, p in register.parties.items()}
     themes = {key: (t.number, t.topic, t.topic_en) for key, t in register.themes.items()}
@@ -390,15 +389,16 @@ def synthetic_plan(count: int, register: Any) -> Plan:
         for year, start, due, status_value, note in d.occurrences:
             status = Status(status_value)
             uid = event_uid(d.id, year)
-            events.append(EventContent(
-                uid=uid, deliverable_id=d.id, year=year, title=d.title, title_en=d.title_en, owner=d.owner,
-                owner_name=parties[d.owner][0], owner_name_en=parties[d.owner][1],
+            withdrawn = rng.random() < 0.02
+            events.append(OccurrenceView(
+                deliverable_id=d.id, year=year, title=d.title, title_en=d.title_en, kind="product", owner=d.owner,
+                co_owners=tuple(d.co_owners), recipient=None, theme=d.theme, deadline_text=d.deadline_text,
+                window_start=start, due=due, baseline_due=due, precision="day", status=status,
+                overdue=not withdrawn and is_overdue(due, status, TODAY), withdrawn=withdrawn, note=note,
+                updated_at=None, source_file="001_ef795b8afb91781f.txt", source_section=d.source_section,
+                source_quote=d.source_quote, owner_name=parties[d.owner][0], owner_name_en=parties[d.owner][1],
                 co_owner_names=tuple(parties[k][0] for k in d.co_owners),
                 co_owner_names_en=tuple(parties[k][1] for k in d.co_owners),
-                parties=frozenset((d.owner, *d.co_owners)), theme=d.theme, deadline_text=d.deadline_text,
-                window_start=start, due=due, status=status, overdue=is_overdue(due, status, TODAY),
-                withdrawn=rng.random() < 0.02, note=note, source_section=d.source_section,
-                source_quote=d.source_quote,
             ))
             states[uid] = EventState(sequence=rng.randrange(4),
                                      changed_at=datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -589,7 +589,7 @@ def bench_http(args: argparse.Namespace, work: Path, database_url: str, token: s
 
 
 def bench_render(args: argparse.Namespace, register: Any) -> None:
-    from tracker.calendar.events import EventState
+    from tracker.calendar.events import EventState, uid_of
     from tracker.calendar.feeds import FeedDefinition
     from tracker.calendar.renderer import FeedRenderer
     from tracker.model import Status, is_overdue
@@ -633,14 +633,15 @@ def bench_render(args: argparse.Namespace, register: Any) -> None:
             events = list(large.events)
             events[index] = new
             states = dict(large.states)
-            states[new.uid] = EventState(states[new.uid].sequence + 1, datetime.now(timezone.utc))
+            uid = uid_of(new)
+            states[uid] = EventState(states[uid].sequence + 1, datetime.now(timezone.utc))
             with collected():
                 started = time.perf_counter()
                 changed = renderer.update(events, states, large.names)
                 middle = time.perf_counter()
                 rendered = renderer.render(feed)
                 ended = time.perf_counter()
-            if changed != {new.uid}:
+            if changed != {uid}:
                 raise BenchError(f"update() reported {len(changed)} changed events for one status change")
             large.events, large.states = events, states
             last_body = rendered.body

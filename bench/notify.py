@@ -89,7 +89,8 @@ from tracker.model import Status  # noqa: E402
 from tracker.notify.contacts import Contacts, Reach  # noqa: E402
 from tracker.notify.message import Item, Message, SendError  # noqa: E402
 from tracker.notify.outbox import row_values, triage  # noqa: E402
-from tracker.notify.planner import Change, Notice, Subject, bundle, plan_notices, send_time  # noqa: E402
+from tracker.model import Change, OccurrenceView  # noqa: E402
+from tracker.notify.planner import Notice, bundle, plan_notices, send_time  # noqa: E402
 from tracker.policy import PolicySet  # noqa: E402
 from tracker.notify.slack import SlackChannel  # noqa: E402
 from tracker.store.tables import OutboxRow  # noqa: E402
@@ -158,9 +159,8 @@ _CLOSED = (Status.DONE, Status.DONE, Status.DONE, Status.CANCELLED)
 class SweepInput:
     """What the sweep hands the planner: the plan's occurrences and the deployment's contacts."""
 
-    subjects: list[Subject]
+    subjects: list[OccurrenceView]
     changes: list[Change]
-    names: dict[str, tuple[str, str]]
     contacts: Contacts
     policy: PolicySet
 
@@ -195,7 +195,7 @@ def synthetic_sweep(deliverables: int, seed: int = 7) -> SweepInput:
         coordinators=Reach(slack=("#kraeftplan-koordinering",), email=("koordinator@example.org",)),
         taskforce=Reach(slack=("#kraeftplan-taskforce",), email=("taskforce@example.org",)),
     )
-    subjects: list[Subject] = []
+    subjects: list[OccurrenceView] = []
     for index in range(deliverables):
         owner = rng.choice(parties)
         co_owners = tuple(party for party in rng.sample(parties, rng.choice((0, 0, 0, 1, 2))) if party != owner)
@@ -208,17 +208,21 @@ def synthetic_sweep(deliverables: int, seed: int = 7) -> SweepInput:
         for year in range(first, first + OCCURRENCES):
             due = date(year, month, min(day_of_month, calendar.monthrange(year, month)[1]))
             status, updated_at = _progress(rng, due)
-            subjects.append(Subject(
+            withdrawn = rng.random() < 0.01
+            subjects.append(OccurrenceView(
                 deliverable_id=deliverable_id, year=year, title=f"{title} ({index})", title_en=f"{title_en} ({index})",
-                owner=owner, co_owners=co_owners, due=due, status=status, deadline_text=deadline_text,
-                note=rng.choice(_NOTES), source_section="Anbefaling 4: Bedre forløb", source_quote=quote,
-                updated_at=updated_at, withdrawn=rng.random() < 0.01,
+                kind="report", owner=owner, co_owners=co_owners, recipient=None, theme="anbefaling-4",
+                deadline_text=deadline_text, window_start=due, due=due, baseline_due=due, precision="day",
+                status=status, overdue=not withdrawn and not status.is_closed and due < DAY, withdrawn=withdrawn,
+                note=rng.choice(_NOTES), updated_at=updated_at, source_file="001_ef795b8afb91781f.txt",
+                source_section="Anbefaling 4: Bedre forløb", source_quote=quote, owner_name=names[owner][0],
+                owner_name_en=names[owner][1],
             ))
     # One occurrence in 200 changed in the week before (the digest's "changed in the last week").
     changes = [Change(at=NOW - timedelta(hours=rng.randrange(24, 7 * 24)), deliverable_id=subject.deliverable_id,
                       year=subject.year, action="status")
                for subject in rng.sample(subjects, len(subjects) // 200)]
-    return SweepInput(subjects, changes, names, contacts, PolicySet())
+    return SweepInput(subjects, changes, contacts, PolicySet())
 
 
 @dataclass
@@ -242,8 +246,8 @@ class SizeResult:
 def plan_day(sweep: SweepInput) -> tuple[float, float, list[Message], dict[str, Notice]]:
     """Plan and bundle the swept day; (plan seconds, bundle seconds, messages, notices by key)."""
     planning, plan = cpu_timed(lambda: plan_notices(sweep.subjects, sweep.policy, sweep.contacts, ROUTES, DAY, DAY))
-    bundling, messages = cpu_timed(lambda: bundle(plan.notices, sweep.subjects, sweep.changes, sweep.names,
-                                                  sweep.policy, ZONE, BASE_URL))
+    bundling, messages = cpu_timed(lambda: bundle(plan.notices, sweep.subjects, sweep.changes, sweep.policy,
+                                                  ZONE, BASE_URL))
     return planning, bundling, messages, {notice.key: notice for notice in plan.notices}
 
 

@@ -139,7 +139,7 @@ def test_list_before_any_sync_says_what_to_do(tracker: Tracker) -> None:
 def test_show_has_every_field_occurrences_history_and_quote(synced: Tracker) -> None:
     output = synced.ok("show", "evaluering").output
     for expected in ("Evaluering af forsøgsordningen", "Recipient:", "ism", "inden udgangen af 2028",
-                     "2028-01-01 → 2028-12-31", "History:", "created", "Regionerne laver en evaluering",
+                     "2028-01-01 → 2028-12-31", "History:", "added from the register", "Regionerne laver en evaluering",
                      "Depends on:", "senfoelgeklinikker"):
         assert expected in output
     detail = json.loads(synced.ok("show", "regional-status", "--json").output)

@@ -242,3 +242,12 @@ def test_no_mutation_of_a_contacts_file_raises_anything_but_a_contacts_error(raw
         parse_contacts(raw.decode("utf-8", errors="replace"))
     except ContactsError as error:
         assert error.problems and error.message
+
+
+def test_the_register_states_the_plans_one_time_zone_and_no_other() -> None:
+    # The plan's days are Danish days (tracker.clock.PLAN_TIMEZONE); a register meaning another zone would have its
+    # deadlines read a day off, so it is refused with the line to write.
+    text = SMALL.replace('timezone = "Europe/Copenhagen"', 'timezone = "America/Los_Angeles"')
+    (problem,) = [p for p in problems_of(text).problems if "timezone" in p.path]
+    assert problem.line == line_of(text, "timezone =")
+    assert "America/Los_Angeles" in problem.message and "timezone = 'Europe/Copenhagen'" in problem.message

@@ -1,4 +1,4 @@
-"""The plan's clock: which day it is in Europe/Copenhagen (or TRACKER_TIMEZONE).
+"""The plan's clock: which day it is in Europe/Copenhagen, the plan's time zone.
 
 Every piece of time logic takes ``now`` as an argument; this is where an
 instant becomes the plan's day, so a server in UTC never shows an event one
@@ -7,15 +7,18 @@ day off around midnight.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+# The one source of the plan's time zone. The register states it (its ``timezone``, checked to be this one), and
+# nothing else may move it: a deadline "inden udgangen af 2027" ends at midnight in Denmark wherever the server
+# runs, and every day a user reads is a Danish day.
 PLAN_TIMEZONE = "Europe/Copenhagen"
+_PLAN_ZONE = ZoneInfo(PLAN_TIMEZONE)
 
 
 def plan_zone() -> ZoneInfo:
-    return ZoneInfo(os.environ.get("TRACKER_TIMEZONE", PLAN_TIMEZONE))
+    return _PLAN_ZONE
 
 
 def utc_now() -> datetime:

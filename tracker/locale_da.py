@@ -172,7 +172,6 @@ CATALOGUE: dict[str, str] = {
         "Frister og status for {scope}, holdt ajour af taskforcen for Kræftplan V.",
     "{name} (overdue)": "{name} (forsinkede)",
     "overdue among {scope}": "de forsinkede blandt {scope}",
-    "Recommendation {number}: {title}": "Anbefaling {number}: {title}",
     "the deliverables {party} is responsible for": "de leverancer, {party} er ansvarlig for",
     "the deliverables of {selection}": "leverancerne for {selection}",
     "the deliverables under {theme}": "leverancerne under {theme}",
@@ -413,7 +412,6 @@ CATALOGUE: dict[str, str] = {
     "no Slack: set it to send reminders to Slack": "ingen Slack: sæt den for at sende påmindelser til Slack",
     "no e-mail: set it (and SMTP_FROM) to send reminders by e-mail":
         "ingen e-mail: sæt den (og SMTP_FROM) for at sende påmindelser med e-mail",
-    "not a time zone name, e.g. Europe/Copenhagen": "ikke navnet på en tidszone, fx Europe/Copenhagen",
     "not an absolute http(s) address without ? or #, e.g. https://tracker.example.dk":
         "ikke en absolut http(s)-adresse uden ? eller #, fx https://tracker.example.dk",
     "not asked (--offline)": "ikke spurgt (--offline)",
@@ -688,4 +686,14 @@ CATALOGUE: dict[str, str] = {
     "Topic": "Emne",
     "Topic (en)": "Emne (en)",
     "of them {count} overdue": "heraf {count} forsinket",
+    "no longer read: the plan's time zone is Europe/Copenhagen, as the register states. Remove it.":
+        "læses ikke længere: planens tidszone er Europe/Copenhagen, som registret angiver. Fjern den.",
+    "party details changed in the register ({field})": "partens oplysninger ændret i registret ({field})",
+    "party {key} added to the register": "parten {key} tilføjet i registret",
+    "party {key} back in the register": "parten {key} er tilbage i registret",
+    "party {key} removed from the register": "parten {key} fjernet fra registret",
+    "theme details changed in the register ({field})": "temaets oplysninger ændret i registret ({field})",
+    "theme {key} added to the register": "temaet {key} tilføjet i registret",
+    "theme {key} back in the register": "temaet {key} er tilbage i registret",
+    "theme {key} removed from the register": "temaet {key} fjernet fra registret",
 }

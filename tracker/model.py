@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TransitionError
 
@@ -167,6 +168,114 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
+class HistoryAction(StrEnum):
+    """What a history row records. Parties and themes record ``party_…`` and ``theme_…`` the same way."""
+
+    CREATED = "created"  # a deliverable first loaded from the register
+    STATUS = "status"
+    REPLAN = "replan"  # a new deadline (field "deadline") or an occurrence's new due day (field "due")
+    NOTE = "note"
+    ARCHIVED = "archived"  # no longer in the register
+    RESTORED = "restored"  # back in the register
+    RENAMED = "renamed"
+    REGISTER_UPDATE = "register_update"  # a field the register changed (title, source, …)
+    OCCURRENCE_ADDED = "occurrence_added"
+    OCCURRENCE_ARCHIVED = "occurrence_archived"
+    OCCURRENCE_RESTORED = "occurrence_restored"
+    PARTY_ADDED = "party_added"
+    PARTY_UPDATED = "party_updated"
+    PARTY_ARCHIVED = "party_archived"
+    PARTY_RESTORED = "party_restored"
+    THEME_ADDED = "theme_added"
+    THEME_UPDATED = "theme_updated"
+    THEME_ARCHIVED = "theme_archived"
+    THEME_RESTORED = "theme_restored"
+
+
+# What changes what an occurrence means for the people on it: the report's "changes", the digest's "changed last
+# week". A first sync's "created" rows are not news, nor a register's own wording updates.
+NEWS = frozenset({HistoryAction.STATUS, HistoryAction.REPLAN, HistoryAction.NOTE, HistoryAction.ARCHIVED,
+                  HistoryAction.RESTORED, HistoryAction.RENAMED})
+
+
+def is_news(action: str, actor: str, deliverable_id: str | None) -> bool:
+    """Whether a history row is news to the people following the plan (the one rule for report and digest)."""
+    # A status the register itself states (a recurring deliverable's earlier years done at the first sync) is
+    # the plan as written, not a coordinator's change.
+    return bool(deliverable_id) and action in NEWS and not (actor == "register" and action == HistoryAction.STATUS)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A history row that is news (``is_news``): the report's changes, the digest's "changed in the last week"."""
+
+    at: datetime
+    deliverable_id: str
+    year: int | None
+    action: str
+    old: str | None = None
+    new: str | None = None
+    note: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The occurrence it is about: "screening-plan" or "aarsrapport 2027"."""
+        return self.deliverable_id if self.year is None else f"{self.deliverable_id} {self.year}"
+
+
+def news(rows: Iterable[Any]) -> list[Change]:
+    """The history rows (``tracker.store.tables.HistoryRow`` or alike) that are news, as changes, in their order."""
+    return [Change(at=row.at, deliverable_id=row.deliverable_id, action=row.action, old=row.old_value,
+                   new=row.new_value, note=row.note,
+                   year=int(row.occurrence_key) if row.occurrence_key else None)
+            for row in rows if is_news(row.action, row.actor, row.deliverable_id)]
+
+
+def change_text(action: str, old: str | None, new: str | None, field: str | None = None,
+                values: bool = False) -> str:
+    """A history row's action in words, without its note: the one wording of ``tracker show``, the dashboard and
+    the report. ``values`` adds a register update's old and new values (``tracker show`` has room for them)."""
+    from tracker.i18n import _
+
+    def status(value: str) -> str:
+        try:
+            return Status(value).label
+        except ValueError:  # a status a later version added, read by this one
+            return value
+
+    if action == HistoryAction.STATUS and old and new:
+        return _("status {old} → {new}").format(old=status(old), new=status(new))
+    if action == HistoryAction.STATUS and new:
+        return _("status {new}").format(new=status(new))
+    if action == HistoryAction.REPLAN:
+        return _("re-planned {old} → {new}").format(old=old or "?", new=new or "?")
+    if action == HistoryAction.RENAMED:
+        return _("renamed from {old}").format(old=old or "?")
+    if action == HistoryAction.REGISTER_UPDATE:
+        text = _("{field} changed in the register").format(field=field or "?")
+        return f"{text}: {old or '–'} → {new or '–'}" if values else text
+    if action.startswith(("party_", "theme_")):
+        key = new or old or "?"
+        words: dict[str, str] = {
+            HistoryAction.PARTY_ADDED: _("party {key} added to the register"),
+            HistoryAction.PARTY_UPDATED: _("party details changed in the register ({field})"),
+            HistoryAction.PARTY_ARCHIVED: _("party {key} removed from the register"),
+            HistoryAction.PARTY_RESTORED: _("party {key} back in the register"),
+            HistoryAction.THEME_ADDED: _("theme {key} added to the register"),
+            HistoryAction.THEME_UPDATED: _("theme details changed in the register ({field})"),
+            HistoryAction.THEME_ARCHIVED: _("theme {key} removed from the register"),
+            HistoryAction.THEME_RESTORED: _("theme {key} back in the register"),
+        }
+        return words.get(action, action).format(key=key, field=field or "?")
+    plain: dict[str, str] = {
+        HistoryAction.CREATED: _("added from the register"), HistoryAction.NOTE: _("note"),
+        HistoryAction.ARCHIVED: _("removed from the register"), HistoryAction.RESTORED: _("back in the register"),
+        HistoryAction.OCCURRENCE_ADDED: _("deadline added"), HistoryAction.OCCURRENCE_ARCHIVED: _("deadline removed"),
+        HistoryAction.OCCURRENCE_RESTORED: _("deadline back"),
+    }
+    return plain.get(action, action)
+
+
 @dataclass(frozen=True)
 class Party:
     key: str
@@ -244,3 +353,101 @@ class Register:
     digest: str = ""
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     policy: PolicySet = field(default_factory=_default_policy)
+
+
+@dataclass(frozen=True)
+class PlanNames:
+    """Every party's and theme's display names, read once with the plan: party key → (da, en), theme key →
+    (number, topic da, topic en). A key the plan does not name is shown as itself."""
+
+    parties: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    themes: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
+
+    def party(self, key: str, english: bool = False) -> str:
+        return self.parties.get(key, (key, key))[1 if english else 0]
+
+    def party_pair(self, key: str) -> tuple[str, str]:
+        return self.parties.get(key, (key, key))
+
+    def topic(self, key: str, english: bool = False) -> str:
+        number, topic, topic_en = self.themes.get(key, (0, key, key))
+        return topic_en if english else topic
+
+    def theme(self, key: str, english: bool = False) -> str:
+        """"Anbefaling 7: …": a theme as the plan numbers it (its key where the plan has no such theme)."""
+        from tracker.i18n import _
+
+        number, topic, topic_en = self.themes.get(key, (0, key, key))
+        if not number:
+            return key
+        return _("Recommendation {number}: {topic}").format(number=number, topic=topic_en if english else topic)
+
+    def theme_order(self, key: str) -> tuple[int, str]:
+        return (self.themes.get(key, (999, "", ""))[0], key)
+
+
+@dataclass(frozen=True)
+class OccurrenceView:
+    """One occurrence with its deliverable and the names of its parties, as of one day: the one read model of
+    the plan. ``tracker list`` and ``show``, the report, the dashboard, the calendar feeds and the notification
+    planner all read the plan as these (built by ``tracker.store.queries.load_plan``)."""
+
+    deliverable_id: str
+    year: int | None  # the occurrence of a recurring deliverable; None for a one-off
+    title: str
+    title_en: str
+    kind: str
+    owner: str
+    co_owners: tuple[str, ...]
+    recipient: str | None
+    theme: str
+    deadline_text: str
+    window_start: date
+    due: date
+    baseline_due: date  # the due day the register first gave it, before any re-plan
+    precision: str
+    status: Status
+    overdue: bool  # as of the day it was read; withdrawn work is nobody's to deliver, so never overdue
+    withdrawn: bool  # archived: the register no longer has it
+    note: str | None
+    updated_at: datetime | None  # the last status change or note by a coordinator, if any
+    source_file: str
+    source_section: str
+    source_quote: str
+    owner_name: str = ""  # the responsible party's names (its key where the plan has none)
+    owner_name_en: str = ""
+    co_owner_names: tuple[str, ...] = ()
+    co_owner_names_en: tuple[str, ...] = ()
+    calendar_id: str = ""  # the id its calendar events are known by (the first it had); "" for deliverable_id
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """Whose work this is: the owner and the co-owners (the one rule of party calendars, filters, reports)."""
+        return (self.owner, *self.co_owners)
+
+    @property
+    def open(self) -> bool:
+        """Work someone still owes: in the register and not closed."""
+        return not self.withdrawn and not self.status.is_closed
+
+    @property
+    def cancelled(self) -> bool:
+        return self.withdrawn or self.status is Status.CANCELLED
+
+    @property
+    def slippage_days(self) -> int:
+        return (self.due - self.baseline_due).days
+
+    def owner_label(self, english: bool = False) -> str:
+        return (self.owner_name_en if english else self.owner_name) or self.owner
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.deliverable_id, "title": self.title, "title_en": self.title_en, "kind": self.kind,
+            "owner": self.owner, "co_owners": list(self.co_owners), "recipient": self.recipient,
+            "deadline_text": self.deadline_text, "window_start": self.window_start.isoformat(),
+            "due": self.due.isoformat(), "precision": self.precision, "occurrence": self.year,
+            "status": self.status.value, "overdue": self.overdue, "baseline_due": self.baseline_due.isoformat(),
+            "slippage_days": self.slippage_days, "theme": self.theme, "note": self.note, "archived": self.withdrawn,
+            "source": {"file": self.source_file, "section": self.source_section, "quote": self.source_quote},
+        }

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, format_day
-from tracker.model import kind_label
+from tracker.model import change_text, kind_label
 from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
 from tracker.text import write_csv
 
@@ -43,11 +43,11 @@ def render_table(views: list[OccurrenceView], today: date, width: int = 120) -> 
     headers = (_("Due"), _("Id"), _("Owner"), _("Status"), _("Title"))
     rows = []
     for view in views:
-        ident = view.id + (f" ({view.occurrence})" if view.occurrence else "")
+        ident = view.deliverable_id + (f" ({view.year})" if view.year else "")
         due = view.due.isoformat()
         if view.slippage_days:
             due += f" {view.slippage_days:+d}d"
-        owner = (view.owner_name_en if current_language() == "en" else view.owner_name) or view.owner
+        owner = view.owner_label(english=current_language() == "en")
         rows.append((due, ident, owner, _status_cell(view, today), _title(view)))
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(4)]
     fixed = sum(widths) + 2 * 4 + 2
@@ -107,14 +107,13 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
         """A party by its name, with the key the commands take after it: "Regionerne (regionerne)"."""
         if key is None:
             return None
-        name, name_en = detail.party_names.get(key, (key, key))
-        return f"{name_en if english else name} ({key})"
+        return f"{detail.names.party(key, english)} ({key})"
 
     field(_("Kind"), kind_label(row.kind))
     field(_("Owner"), party(row.owner))
     field(_("Co-owners"), ", ".join(party(key) or key for key in row.co_owners))
     field(_("Recipient"), party(row.recipient))
-    field(_("Theme"), f"{detail.theme_name[1] if english else detail.theme_name[0]} ({row.theme})")
+    field(_("Theme"), f"{detail.names.topic(row.theme, english)} ({row.theme})")
     field(_("Initiative"), row.initiative)
     field(_("Deadline"), row.deadline_text)
     field(_("Read as"), row.interpreted_as)
@@ -124,12 +123,12 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
     lines.append("")
     lines.append(_("Occurrences:"))
     for view in detail.occurrences:
-        label = str(view.occurrence) if view.occurrence else "–"
+        label = str(view.year) if view.year else "–"
         slip = f", {_('baseline')} {view.baseline_due.isoformat()} ({view.slippage_days:+d}d)" if view.slippage_days \
             else ""
         lines.append(f"  {label:<6} {view.window_start.isoformat()} → {view.due.isoformat()} "
                      f"({format_day(view.due)}{slip})  {_status_cell(view, today)}"
-                     + ("  [" + _("archived") + "]" if view.archived else ""))
+                     + ("  [" + _("archived") + "]" if view.withdrawn else ""))
         if view.note:
             lines.append(f"         {_('Note')}: {view.note}")
     lines.append("")
@@ -138,11 +137,7 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
     lines.append("")
     lines.append(_("History:"))
     for entry in detail.history:
-        what = entry.action
-        if entry.field:
-            what += f" {entry.field}"
-        if entry.old_value is not None or entry.new_value is not None:
-            what += f": {entry.old_value or '–'} → {entry.new_value or '–'}"
+        what = change_text(entry.action, entry.old_value, entry.new_value, entry.field, values=True)
         occurrence = f" [{entry.occurrence_key}]" if entry.occurrence_key else ""
         note = f" — {entry.note}" if entry.note else ""
         evidence = f" <{entry.evidence_url}>" if entry.evidence_url else ""

@@ -290,12 +290,13 @@ def _declared(tables: list[dict[str, Any]], id_key: str) -> set[str]:
 
 
 def _check_timezone(name: str, collector: _Collector) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    # The register states the plan's zone, and tracker has one (tracker.clock.PLAN_TIMEZONE): a register naming
+    # another would have its days read in a zone it did not mean.
+    from tracker.clock import PLAN_TIMEZONE
 
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        collector.add(("register", "timezone"), f"unknown time zone {name!r}; the plan's is 'Europe/Copenhagen'.")
+    if name != PLAN_TIMEZONE:
+        collector.add(("register", "timezone"), f"the time zone is {name!r}, but the plan's days are Danish days: "
+                                                f"write timezone = {PLAN_TIMEZONE!r}.")
 
 
 def _collect_unique(data: dict[str, Any], array: str, id_key: str, fields: dict[str, _Field],

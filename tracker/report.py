@@ -21,15 +21,12 @@ from sqlmodel import Session
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, signed_days
-from tracker.model import Status, count_by_status, is_overdue, standing_label
-from tracker.store.queries import OccurrenceView
+from tracker.model import (Change, HistoryAction, OccurrenceView, PlanNames, Status, change_text, count_by_status,
+                           is_overdue, news, standing_label)
 from tracker.store.tables import HistoryRow
 from tracker.text import write_csv
 
 # History actions a report lists as "changed since the last report".
-CHANGES = ("status", "replan", "note", "archived", "restored", "renamed")
-
-
 @dataclass(frozen=True)
 class Entry:
     """One occurrence as it stood at the end of the report's day."""
@@ -39,18 +36,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return self.view.id if self.view.occurrence is None else f"{self.view.id} {self.view.occurrence}"
-
-
-@dataclass(frozen=True)
-class Change:
-    at: datetime
-    label: str
-    action: str
-    old: str | None
-    new: str | None
-    note: str | None
-    deliverable_id: str = ""
+        return self.view.deliverable_id if self.view.year is None else f"{self.view.deliverable_id} {self.view.year}"
 
 
 @dataclass(frozen=True)
@@ -60,8 +46,7 @@ class Report:
     party: str | None
     entries: list[Entry]
     changes: list[Change]
-    themes: dict[str, tuple[int, str, str]]  # key → (number, topic, topic_en)
-    parties: dict[str, tuple[str, str]]  # key → (name, name_en)
+    names: PlanNames
     history_begins: date | None = None  # the day the register was first loaded into this database
 
 
@@ -81,18 +66,18 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
     # renamed onto an id a sync had just created has both that sync's rows and its own older ones.
     first_added: dict[tuple[str, str | None], datetime] = {}
     for row in history:
-        if row.deliverable_id and row.action in ("created", "occurrence_added"):
-            key = (row.deliverable_id, None if row.action == "created" else row.occurrence_key or "")
+        if row.deliverable_id and row.action in (HistoryAction.CREATED, HistoryAction.OCCURRENCE_ADDED):
+            key = (row.deliverable_id, None if row.action == HistoryAction.CREATED else row.occurrence_key or "")
             first_added[key] = min(row.at, first_added.get(key, row.at))
     by_occurrence: dict[tuple[str, str], list[HistoryRow]] = defaultdict(list)
     for row in later:
         by_occurrence[(row.deliverable_id or "", row.occurrence_key or "")].append(row)
     entries = []
     for view in views:
-        occurrence_key = "" if view.occurrence is None else str(view.occurrence)
-        rows = by_occurrence.get((view.id, occurrence_key), [])
-        if first_added.get((view.id, None), cutoff) > cutoff or \
-                first_added.get((view.id, occurrence_key), cutoff) > cutoff:
+        occurrence_key = "" if view.year is None else str(view.year)
+        rows = by_occurrence.get((view.deliverable_id, occurrence_key), [])
+        if first_added.get((view.deliverable_id, None), cutoff) > cutoff or \
+                first_added.get((view.deliverable_id, occurrence_key), cutoff) > cutoff:
             continue  # not in the plan yet
         # The first change of a field after ``moment`` holds, as its old value, what the field was then.
         first_status = next((row for row in rows if row.field == "status" and row.old_value), None)
@@ -110,22 +95,17 @@ def history_begins(history: Iterable[HistoryRow]) -> datetime | None:
 
 
 def changes_between(history: Iterable[HistoryRow], start: datetime, end: datetime) -> list[Change]:
-    """The changes people made from ``start`` to ``end``, one line each."""
+    """The changes people made from ``start`` to ``end`` (``tracker.model.news``), one line each."""
     changes = []
     replanned: set[tuple[datetime, str]] = set()
-    for row in sorted(history, key=lambda r: (r.at, r.id or 0)):
-        if not (start <= row.at <= end) or row.action not in CHANGES or not row.deliverable_id:
-            continue
-        if row.action == "status" and row.actor == "register":
-            continue  # a status the register states is not news
-        if row.action == "replan":
+    rows = sorted((row for row in history if start <= row.at <= end), key=lambda r: (r.at, r.id or 0))
+    for change in news(rows):
+        if change.action == HistoryAction.REPLAN:
             # A re-plan records the new deadline, then each occurrence's new due day: one line says it.
-            if (row.at, row.deliverable_id) in replanned:
+            if (change.at, change.deliverable_id) in replanned:
                 continue
-            replanned.add((row.at, row.deliverable_id))
-        label = row.deliverable_id if not row.occurrence_key else f"{row.deliverable_id} {row.occurrence_key}"
-        changes.append(Change(at=row.at, label=label, action=row.action, old=row.old_value, new=row.new_value,
-                              note=row.note, deliverable_id=row.deliverable_id))
+            replanned.add((change.at, change.deliverable_id))
+        changes.append(change)
     return changes
 
 
@@ -166,44 +146,30 @@ def _counts(entries: list[Entry]) -> list[tuple[str, str]]:
 
 
 def _change_text(change: Change) -> str:
-    if change.action == "status" and change.old and change.new:
-        what = _("status {old} → {new}").format(old=Status(change.old).label, new=Status(change.new).label)
-    elif change.action == "replan":
-        what = _("re-planned {old} → {new}").format(old=change.old or "?", new=change.new or "?")
-    elif change.action == "note":
-        what = _("note")
-    elif change.action == "archived":
-        what = _("removed from the register")
-    elif change.action == "renamed":
-        what = _("renamed from {old}").format(old=change.old or "?")
-    else:
-        what = _("back in the register")
+    what = change_text(change.action, change.old, change.new)
     return f"{what}: {change.note}" if change.note else what
 
 
 def _ordered(report: Report) -> tuple[list[Entry], list[tuple[str, list[Entry]]], list[tuple[str, list[Entry]]]]:
     """Overdue first; then every entry by theme (in the plan's order) and by party."""
-    key = (lambda e: (e.view.due, e.view.id, e.view.occurrence or 0))
+    key = (lambda e: (e.view.due, e.view.deliverable_id, e.view.year or 0))
     overdue = sorted((e for e in report.entries if e.overdue), key=key)
     by_theme: dict[str, list[Entry]] = {}
     by_party: dict[str, list[Entry]] = {}
     for entry in sorted(report.entries, key=key):
         by_theme.setdefault(entry.view.theme, []).append(entry)
         by_party.setdefault(entry.view.owner, []).append(entry)
-    themes = sorted(by_theme.items(), key=lambda item: (report.themes.get(item[0], (999, "", ""))[0], item[0]))
+    themes = sorted(by_theme.items(), key=lambda item: report.names.theme_order(item[0]))
     parties = sorted(by_party.items())
     return overdue, themes, parties
 
 
 def _theme_name(report: Report, key: str, english: bool) -> str:
-    number, topic, topic_en = report.themes.get(key, (0, key, key))
-    return _("Recommendation {number}: {topic}").format(number=number, topic=topic_en if english else topic) \
-        if number else key
+    return report.names.theme(key, english)
 
 
 def _party_name(report: Report, key: str, english: bool) -> str:
-    name, name_en = report.parties.get(key, (key, key))
-    return name_en if english else name
+    return report.names.party(key, english)
 
 
 def _heading(report: Report) -> tuple[str, str]:
@@ -274,7 +240,7 @@ def render_csv(report: Report, english: bool) -> str:
     for entry in overdue + [entry for _key, entries in themes for entry in entries if not entry.overdue]:
         view = entry.view
         rows.append((
-            report.as_of.isoformat(), view.id, view.occurrence, _title(entry, english), view.owner, view.theme,
+            report.as_of.isoformat(), view.deliverable_id, view.year, _title(entry, english), view.owner, view.theme,
             view.deadline_text, view.due.isoformat(), view.baseline_due.isoformat(),
             (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no"))
     return write_csv(("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
@@ -367,14 +333,13 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
     """
     from sqlmodel import select
 
-    from tracker.store.queries import ListFilter, list_occurrences, require_key
+    from tracker.store.queries import ListFilter, load_plan, require_key
     from tracker.store.reports import last_report
-    from tracker.store.tables import PartyRow, ThemeRow
 
     end = datetime.combine(day + timedelta(days=1), time(0), zone)  # the end of the report's day
-    parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
+    plan = load_plan(session, day, include_archived=False)
     if party:
-        require_key("party", party, parties)
+        require_key("party", party, plan.names.parties)
     since_from = None
     if since is None:
         last = last_report(session, party)
@@ -384,15 +349,15 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
             since, since_from = last.since, "same"  # the same report again, in another format: the same changes
         else:
             since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
-    themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
-    views = list_occurrences(session, day, ListFilter(party=party))
+    where = ListFilter(party=party)
+    views = [view for view in plan.views if where.admits(view, day)]
     history = list(session.exec(select(HistoryRow)))
     begins = history_begins(history)
-    shown = {view.id for view in views}
+    shown = {view.deliverable_id for view in views}
     report = Report(
-        as_of=day, since=since, party=parties[party][0] if party else None,
+        as_of=day, since=since, party=plan.names.party(party) if party else None,
         history_begins=begins.astimezone(zone).date() if begins else None, entries=as_of(views, history, end, day),
         changes=[change for change in changes_between(history, datetime.combine(since, time(0), zone), end)
                  if not party or change.deliverable_id in shown],
-        themes=themes, parties=parties)
+        names=plan.names)
     return Assembled(report=report, since_from=since_from)

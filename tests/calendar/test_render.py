@@ -1,6 +1,6 @@
 """Rendering events and feeds, read back with icalendar and recurring_ical_events.
 
-Three levels: ``render_event`` / ``FeedRenderer`` on hand-built ``EventContent``;
+Three levels: ``render_event`` / ``FeedRenderer`` on hand-built ``OccurrenceView``;
 the small register synced into a database (SQLite and PostgreSQL) and served
 by ``FeedService``; and the whole shipped register. ``now`` is always passed
 explicitly; nothing here reads the clock.
@@ -44,21 +44,22 @@ from tests.calendar.support import (
 from tracker.calendar import renderer as renderer_module
 from tracker.feed_rules import parse_alarm
 from tracker.calendar.events import (
-    EventContent,
     EventState,
     event_uid,
+    fingerprint,
     render_event,
+    uid_of,
 )
 from tracker.calendar.feeds import (
     FeedDefinition,
     FeedSelection,
-    PlanNames,
     calendar_title,
     render_calendar,
 )
 from tracker.calendar.renderer import FeedRenderer
 from tracker.calendar.service import FeedService
-from tracker.model import Status
+from tests.plan_views import occurrence
+from tracker.model import OccurrenceView, PlanNames, Status
 from tracker.register import load_register
 from tracker.store.db import write_session
 from tracker.store.operations import add_note, replan
@@ -82,27 +83,28 @@ NOTE = 'Alle fem regioner; se rapporten, side 3 — "bilag" \\ version 2\nNæste
 # Hand-built events
 
 
-def content(**overrides: object) -> EventContent:
-    """The senfølgeklinikker occurrence as load_plan would build it, with ``overrides``."""
+def content(**overrides: object) -> OccurrenceView:
+    """The senfølgeklinikker occurrence as load_plan would build it, with ``overrides``.
+
+    ``parties`` names the owner and co-owners together; the event's UID follows its id and year.
+    """
     fields: dict[str, object] = {
-        "uid": SENF, "deliverable_id": "senfoelgeklinikker", "year": None,
-        "title": "Senfølgeklinikker etableret", "title_en": "Late-effects clinics established",
-        "owner": "regionerne", "owner_name": "Regionerne", "owner_name_en": "The regions",
+        "title": "Senfølgeklinikker etableret", "owner": "regionerne", "co_owners": ("sst",),
         "co_owner_names": ("Sundhedsstyrelsen",), "co_owner_names_en": ("Danish Health Authority",),
-        "parties": frozenset({"regionerne", "sst"}), "theme": "anbefaling-7",
-        "deadline_text": "senest i første halvår af 2026", "window_start": date(2026, 1, 1),
-        "due": date(2026, 6, 30), "status": Status.NOT_STARTED, "overdue": False, "withdrawn": False, "note": None,
-        "source_section": "Senfølgeklinikker", "source_quote": SENF_QUOTE,
+        "source_quote": SENF_QUOTE,
     }
+    parties = overrides.pop("parties", None)
     fields.update(overrides)
-    return EventContent(**fields)  # type: ignore[arg-type]
+    if parties is not None:
+        fields["co_owners"] = tuple(sorted(set(parties) - {fields["owner"]}))  # type: ignore[call-overload]
+    return occurrence(**fields)
 
 
 STATE = EventState(sequence=0, changed_at=CHANGED_AT)
 TEST_FEED = FeedDefinition(name="test", token_hash="0" * 64)
 
 
-def rendered(event: EventContent, *, language: str = "da", alarm: timedelta | None = None,
+def rendered(event: OccurrenceView, *, language: str = "da", alarm: timedelta | None = None,
              state: EventState = STATE) -> Calendar:
     """One event, wrapped in a calendar and read back."""
     text = render_event(event, state, language=language, base_url=BASE_URL, alarm=alarm)
@@ -137,7 +139,7 @@ def test_summary_marks_the_status_in_danish_and_english(changes: dict, da: str, 
 
 
 def test_a_yearly_occurrence_names_its_year() -> None:
-    event = content(uid=status_uid(2027), deliverable_id="regional-status", year=2027, title="Årlig regional status",
+    event = content(deliverable_id="regional-status", year=2027, title="Årlig regional status",
                     title_en="Yearly regional status", status=Status.AT_RISK)
     assert str(only_event(rendered(event))["SUMMARY"]) == "⚠ I risiko: Årlig regional status (2027)"
     assert str(only_event(rendered(event, language="en"))["SUMMARY"]) == "⚠ At risk: Yearly regional status (2027)"
@@ -298,7 +300,7 @@ NAMES = PlanNames(
 
 def test_selection_admits_owner_co_owner_theme_and_their_union() -> None:
     co_owned = content()  # owner regionerne, co-owner sst, theme 7
-    other = content(uid="x@y", owner="kl", parties=frozenset({"kl"}), theme="anbefaling-9")
+    other = content(deliverable_id="other", owner="kl", parties=frozenset({"kl"}), theme="anbefaling-9")
     assert FeedSelection(parties=frozenset({"regionerne"})).admits(co_owned)
     assert FeedSelection(parties=frozenset({"sst"})).admits(co_owned)
     assert not FeedSelection(parties=frozenset({"sst"})).admits(other)
@@ -363,14 +365,14 @@ def test_calendar_properties() -> None:
 # FeedRenderer: caching per event
 
 
-def plan_events() -> list[EventContent]:
+def plan_events() -> list[OccurrenceView]:
     status: dict[str, object] = {
         "deliverable_id": "regional-status", "title": "Årlig regional status", "title_en": "Yearly regional status",
         "co_owner_names": (), "co_owner_names_en": (), "parties": frozenset({"regionerne"}),
     }
     return [
         content(),
-        *(content(uid=status_uid(year), year=year, due=date(year, 3, 31), window_start=date(year, 1, 1), **status)
+        *(content(year=year, due=date(year, 3, 31), window_start=date(year, 1, 1), **status)
           for year in (2026, 2027, 2028)),
     ]
 
@@ -378,18 +380,18 @@ def plan_events() -> list[EventContent]:
 def test_renderer_rerenders_only_the_event_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
 
-    def counting(event: EventContent, *args: object, **kwargs: object) -> str:
-        calls.append(event.uid)
+    def counting(event: OccurrenceView, *args: object, **kwargs: object) -> str:
+        calls.append(uid_of(event))
         return render_event(event, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(renderer_module, "render_event", counting)
     renderer = FeedRenderer(BASE_URL)
     events_now = plan_events()
-    states = {event.uid: STATE for event in events_now}
-    assert renderer.update(events_now, states, NAMES) == {event.uid for event in events_now}
+    states = {uid_of(event): STATE for event in events_now}
+    assert renderer.update(events_now, states, NAMES) == {uid_of(event) for event in events_now}
     whole = FeedDefinition(name="alt", token_hash="1" * 64)
     first = renderer.render(whole)
-    assert sorted(calls) == sorted(event.uid for event in events_now)
+    assert sorted(calls) == sorted(uid_of(event) for event in events_now)
     assert first.event_count == 4
 
     # The same plan again: nothing changes, nothing is rendered, the same bytes are served.
@@ -399,7 +401,7 @@ def test_renderer_rerenders_only_the_event_that_changed(monkeypatch: pytest.Monk
     assert calls == [] and again.body == first.body and again.etag == first.etag
 
     # One occurrence done: exactly that event is rendered again.
-    changed = [dataclasses.replace(event, status=Status.DONE) if event.uid == status_uid(2027) else event
+    changed = [dataclasses.replace(event, status=Status.DONE) if uid_of(event) == status_uid(2027) else event
                for event in events_now]
     new_states = dict(states, **{status_uid(2027): EventState(1, T1)})
     assert renderer.update(changed, new_states) == {status_uid(2027)}
@@ -415,19 +417,19 @@ def test_renderer_rerenders_only_the_event_that_changed(monkeypatch: pytest.Monk
 def test_renderer_orders_by_due_day_and_drops_events_that_went() -> None:
     renderer = FeedRenderer(BASE_URL)
     plan = plan_events()
-    renderer.update(plan, {event.uid: STATE for event in plan}, NAMES)
+    renderer.update(plan, {uid_of(event): STATE for event in plan}, NAMES)
     whole = FeedDefinition(name="alt", token_hash="1" * 64)
     calendar = parse_feed(renderer.render(whole).body)
     assert list(events(calendar)) == [status_uid(2026), SENF, status_uid(2027), status_uid(2028)]
-    remaining = [event for event in plan if event.uid != status_uid(2028)]
-    assert renderer.update(remaining, {event.uid: STATE for event in remaining}) == {status_uid(2028)}
+    remaining = [event for event in plan if uid_of(event) != status_uid(2028)]
+    assert renderer.update(remaining, {uid_of(event): STATE for event in remaining}) == {status_uid(2028)}
     assert set(events(parse_feed(renderer.render(whole).body))) == {status_uid(2026), SENF, status_uid(2027)}
 
 
 def test_renderer_serves_each_language_and_alarm_from_the_same_events() -> None:
     renderer = FeedRenderer(BASE_URL)
     plan = plan_events()
-    renderer.update(plan, {event.uid: STATE for event in plan}, NAMES)
+    renderer.update(plan, {uid_of(event): STATE for event in plan}, NAMES)
     danish = FeedDefinition(name="da", token_hash="1" * 64, selection=FeedSelection(parties=frozenset({"sst"})))
     english = dataclasses.replace(danish, name="en", language="en", alarm="7d")
     da_calendar, en_calendar = parse_feed(renderer.render(danish).body), parse_feed(renderer.render(english).body)
@@ -442,7 +444,7 @@ def test_renderer_serves_each_language_and_alarm_from_the_same_events() -> None:
 def test_renderer_last_modified_is_the_latest_change_or_the_feed_creation() -> None:
     renderer = FeedRenderer(BASE_URL)
     plan = plan_events()
-    renderer.update(plan, {event.uid: EventState(0, CHANGED_AT + timedelta(days=index))
+    renderer.update(plan, {uid_of(event): EventState(0, CHANGED_AT + timedelta(days=index))
                            for index, event in enumerate(plan)}, NAMES)
     assert renderer.render(TEST_FEED).last_modified == CHANGED_AT + timedelta(days=3)
     late_feed = dataclasses.replace(TEST_FEED, created_at=T4)
@@ -827,21 +829,6 @@ def test_an_occurrence_turns_overdue_exactly_at_copenhagen_midnight(
     assert_all_day(calendar, uid, due)
 
 
-def test_tracker_timezone_moves_the_overdue_day_but_not_the_event(edge_plan: tuple[Engine, str, str],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACKER_TIMEZONE", "America/Los_Angeles")
-    engine, whole, _ = edge_plan
-    uid = event_uid("sommer", None)
-    service = FeedService(engine, BASE_URL)
-    # Copenhagen midnight has passed, Los Angeles midnight (07:00 UTC on 1 July) has not.
-    calendar = feed(service, whole, datetime(2026, 7, 1, 6, 59, 59, tzinfo=UTC))
-    assert summary(calendar, uid) == "Frist sommer"
-    assert_all_day(calendar, uid, date(2026, 6, 30))
-    calendar = feed(service, whole, datetime(2026, 7, 1, 7, 0, 0, tzinfo=UTC))
-    assert summary(calendar, uid) == "⏰ Forsinket: Frist sommer"
-    assert_all_day(calendar, uid, date(2026, 6, 30))
-
-
 # --------------------------------------------------------------------------------------------------------------
 # The shipped register
 
@@ -894,7 +881,7 @@ def test_subscriber_chosen_alarms_cannot_grow_the_cache_without_bound() -> None:
     from tracker.calendar.renderer import MAX_CACHED_ALARMS
 
     renderer = FeedRenderer(BASE_URL)
-    renderer.update([content()], {content().uid: STATE})
+    renderer.update([content()], {uid_of(content()): STATE})
     feed = FeedDefinition(name="alle", token_hash="0" * 64)
     first = renderer.render(feed, parse_alarm("1d"))
     for days in range(2, 2 + 3 * MAX_CACHED_ALARMS):
@@ -902,3 +889,26 @@ def test_subscriber_chosen_alarms_cannot_grow_the_cache_without_bound() -> None:
     alarms_rendered = {key[2] for key in renderer._texts}
     assert len(alarms_rendered) <= MAX_CACHED_ALARMS + 1  # the offsets kept, and the feed without an alarm
     assert renderer.render(feed, parse_alarm("1d")).body == first.body  # an evicted offset renders again, the same
+
+
+def test_the_fingerprint_is_the_one_events_had_before_the_read_model_was_one() -> None:
+    # Upgrading must not raise every event's SEQUENCE (and make every subscriber fetch the plan again): the
+    # digest covers the same values in the same shape as EventContent.fingerprint did.
+    import hashlib
+    import json
+
+    view = content(note="Næste skridt", overdue=True)
+    before = {
+        "uid": SENF, "deliverable_id": "senfoelgeklinikker", "year": None, "title": view.title,
+        "title_en": view.title_en, "owner": "regionerne", "owner_name": "Regionerne", "owner_name_en": "The regions",
+        "co_owner_names": ["Sundhedsstyrelsen"], "co_owner_names_en": ["Danish Health Authority"],
+        "parties": ["regionerne", "sst"], "theme": "anbefaling-7", "deadline_text": view.deadline_text,
+        "window_start": "2026-01-01", "due": "2026-06-30", "status": "not_started", "overdue": True,
+        "withdrawn": False, "note": "Næste skridt", "source_section": view.source_section,
+        "source_quote": SENF_QUOTE,
+    }
+    encoded = json.dumps(before, sort_keys=True, ensure_ascii=False)
+    assert fingerprint(view) == hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    # What the event does not show leaves it alone; what it shows moves it.
+    assert fingerprint(dataclasses.replace(view, baseline_due=date(2026, 3, 31), precision="day")) == fingerprint(view)
+    assert fingerprint(dataclasses.replace(view, owner_name="Danske Regioner")) != fingerprint(view)

@@ -12,23 +12,22 @@ from hypothesis import strategies as st
 
 from tests.dashboard.conftest import MEETING, get, serving
 from tests.conftest import Tracker
-from tracker.dashboard.views import TIMELINE_END, TIMELINE_START, FilterError, Names, parse_filters, tally, timeline
-from tracker.model import Status
-from tracker.store.queries import OccurrenceView
+from tracker.dashboard.views import TIMELINE_END, TIMELINE_START, FilterError, parse_filters, tally, timeline
+from tests.plan_views import occurrence
+from tracker.model import OccurrenceView, PlanNames, Status
 
-NAMES = Names(parties={"sst": ("Sundhedsstyrelsen", "Danish Health Authority"), "kl": ("KL", "KL")},
+NAMES = PlanNames(parties={"sst": ("Sundhedsstyrelsen", "Danish Health Authority"), "kl": ("KL", "KL")},
               themes={"anbefaling-2": (2, "Screening", "Screening")})
 
 
 def view(ident: str = "a", *, due: date = date(2026, 6, 30), start: date | None = None, status: Status =
          Status.NOT_STARTED, today: date = date(2026, 11, 23), baseline: date | None = None, year: int | None = None,
          owner: str = "sst", co_owners: tuple[str, ...] = ()) -> OccurrenceView:
-    return OccurrenceView(
-        id=ident, title=f"Titel {ident}", title_en=f"Title {ident}", kind="report", owner=owner,
-        co_owners=list(co_owners), recipient=None, deadline_text="medio 2026", window_start=start or due, due=due,
-        precision="half", occurrence=year, status=status, overdue=today > due and not status.is_closed,
-        baseline_due=baseline or due, theme="anbefaling-2", note=None, archived=False, source_file="x.txt",
-        source_section="1", source_quote="…")
+    return occurrence(
+        deliverable_id=ident, title=f"Titel {ident}", title_en=f"Title {ident}", kind="report", owner=owner,
+        co_owners=co_owners, deadline_text="medio 2026", window_start=start or due, due=due, year=year,
+        status=status, overdue=today > due and not status.is_closed, baseline_due=baseline or due,
+        theme="anbefaling-2", source_file="x.txt", source_section="1", source_quote="…")
 
 
 def test_tally_counts_every_item_under_its_status_and_says_how_many_are_overdue() -> None:
@@ -57,7 +56,7 @@ def test_one_row_per_deliverable_with_a_mark_per_occurrence_ordered_by_first_due
              view("early", due=date(2025, 12, 31)), view("late", due=date(2030, 12, 31))]
     drawn = timeline(views, date(2026, 11, 23), english=False)
     assert [row.id for row in drawn.rows] == ["early", "yearly", "late"]
-    assert [mark.view.occurrence for mark in drawn.rows[1].marks] == [2026, 2027]
+    assert [mark.view.year for mark in drawn.rows[1].marks] == [2026, 2027]
     assert [year for year, _ in drawn.years] == [2025, 2026, 2027, 2028, 2029, 2030]
 
 

@@ -21,8 +21,10 @@ import pytest
 from icalendar import Calendar
 
 from tests.notify.smtp_server import HOST, Certificate, SmtpServer, free_port, make_certificate
-from tracker.calendar.events import EventContent, EventState, event_uid, render_event
-from tracker.calendar.feeds import FeedDefinition, PlanNames, render_calendar
+from tests.plan_views import occurrence
+from tracker.calendar.events import EventState, render_event
+from tracker.calendar.feeds import FeedDefinition, render_calendar
+from tracker.model import PlanNames
 from tracker.errors import TrackerError
 from tracker.i18n import _, using_language
 from tracker.model import Status
@@ -59,13 +61,11 @@ PASSWORD = "hemmeligt-p@ss:wørd/%"  # every character a URL must encode, and no
 def _calendar(*uids_and_titles: tuple[str, str]) -> bytes:
     events = []
     for deliverable_id, title in uids_and_titles:
-        content = EventContent(
-            uid=event_uid(deliverable_id, None), deliverable_id=deliverable_id, year=None,
-            title=title, title_en=title, owner="regionerne", owner_name="Danske Regioner",
-            owner_name_en="Danish Regions", co_owner_names=(), co_owner_names_en=(),
-            parties=frozenset({"regionerne"}), theme="senfoelger", deadline_text="inden udgangen af juni 2026",
-            window_start=date(2026, 6, 30), due=date(2026, 6, 30), status=Status.IN_PROGRESS, overdue=False,
-            withdrawn=False, note=None, source_section="5.2", source_quote="Regionerne etablerer senfølgeklinikker.",
+        content = occurrence(
+            deliverable_id=deliverable_id, title=title, title_en=title, owner_name="Danske Regioner",
+            owner_name_en="Danish Regions", theme="senfoelger", deadline_text="inden udgangen af juni 2026",
+            window_start=date(2026, 6, 30), due=date(2026, 6, 30), status=Status.IN_PROGRESS,
+            source_section="5.2", source_quote="Regionerne etablerer senfølgeklinikker.",
         )
         state = EventState(sequence=0, changed_at=datetime(2026, 2, 2, 9, tzinfo=UTC))
         events.append(render_event(content, state, language="da", base_url="https://kraeftplan.example").encode())

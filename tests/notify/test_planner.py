@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,9 +12,11 @@ import pytest
 from tests.conftest import Tracker
 from tracker.errors import RegisterError
 from tracker.i18n import set_language
-from tracker.model import Status
+from tests.plan_views import occurrence
+from tracker.model import OccurrenceView, Status
 from tracker.notify.contacts import ContactsError, Contacts, Reach, parse_contacts
-from tracker.notify.planner import Subject, bundle, occurrence_steps, plan_notices, send_time
+from tracker.notify.message import Message, PermanentSendError
+from tracker.notify.planner import bundle, occurrence_steps, plan_notices, send_time
 from tracker.policy import Policy, PolicySet
 from tracker.notify.workdays import holiday_name, is_working_day, on_or_after, on_or_before
 from tracker.register import load_register, parse_register
@@ -30,17 +31,18 @@ CONTACTS = Contacts(
 )
 
 
-def subject(due: date, **changes) -> Subject:
-    base = Subject(
-        deliverable_id="senfoelgeklinikker", year=None, title="Senfølgeklinikker etableret",
-        title_en="Late-effects clinics established", owner="sst", co_owners=(), due=due,
-        status=Status.IN_PROGRESS, deadline_text="senest i første halvår af 2026", note=None,
-        source_section="Senfølger", source_quote="… senest i første halvår af 2026.", updated_at=None,
-    )
-    return replace(base, **changes)
+NAMES = {"sst": ("Sundhedsstyrelsen", "Danish Health Authority"), "regionerne": ("Regionerne", "The regions")}
 
 
-def steps(item: Subject, end: date, policy: PolicySet = PolicySet()) -> dict[tuple[str, str], date]:
+def subject(due: date, **changes) -> OccurrenceView:
+    owner = changes.pop("owner", "sst")
+    name, name_en = NAMES.get(owner, (owner, owner))
+    fields = {"owner": owner, "owner_name": name, "owner_name_en": name_en, "status": Status.IN_PROGRESS,
+              "source_section": "Senfølger", "source_quote": "… senest i første halvår af 2026.", **changes}
+    return occurrence(due=due, **fields)
+
+
+def steps(item: OccurrenceView, end: date, policy: PolicySet = PolicySet()) -> dict[tuple[str, str], date]:
     return {(kind, step): day for kind, step, day in occurrence_steps(item, policy, end)}
 
 
@@ -130,8 +132,7 @@ def test_one_message_per_recipient_and_day_with_every_item() -> None:
     plan = plan_notices(items, PolicySet(), CONTACTS, ["slack", "email"], date(2026, 6, 30), date(2026, 6, 30))
     assert {(n.channel, n.recipient) for n in plan.notices} == {("slack", "#sst")}
     assert len(plan.notices) == 2 and len({n.key for n in plan.notices}) == 2
-    (message,) = bundle(plan.notices, items, [], {"sst": ("Sundhedsstyrelsen", "Danish Health Authority")},
-                        PolicySet(), COPENHAGEN, BASE)
+    (message,) = bundle(plan.notices, items, [], PolicySet(), COPENHAGEN, BASE)
     assert message.at == datetime(2026, 6, 30, 9, tzinfo=COPENHAGEN)
     assert message.subject == "Kræftplan V: 2 frister nærmer sig"
     assert [item.line for item in message.items] == ["frist om 7 dage (7. juli 2026)"] * 2
@@ -143,7 +144,7 @@ def test_parties_are_written_to_in_their_language_on_the_channel_they_have() -> 
     plan = plan_notices([item], PolicySet(), CONTACTS, ["slack", "email"], date(2026, 6, 30), date(2026, 6, 30))
     (notice,) = plan.notices
     assert (notice.channel, notice.recipient, notice.language) == ("email", "regioner@example.org", "en")
-    (message,) = bundle(plan.notices, [item], [], {}, PolicySet(), COPENHAGEN, BASE)
+    (message,) = bundle(plan.notices, [item], [], PolicySet(), COPENHAGEN, BASE)
     assert message.subject == "Cancer Plan V: 1 deadline coming up"
     assert message.items[0].title == "Late-effects clinics established" and "7 July 2026" in message.items[0].line
 
@@ -176,7 +177,7 @@ def test_the_digest_goes_out_weekly_and_after_a_holiday_monday() -> None:
 
 # -- a year of the shipped plan ----------------------------------------------------------------------------------
 
-def test_a_year_of_the_shipped_plan_keeps_every_rule(synced_shipped: list[Subject]) -> None:
+def test_a_year_of_the_shipped_plan_keeps_every_rule(synced_shipped: list[OccurrenceView]) -> None:
     plan = plan_notices(synced_shipped, PolicySet(), CONTACTS, ["slack", "email"], date(2026, 1, 1),
                         date(2026, 12, 31))
     keys = [n.key for n in plan.notices]
@@ -187,19 +188,19 @@ def test_a_year_of_the_shipped_plan_keeps_every_rule(synced_shipped: list[Subjec
     again = plan_notices(synced_shipped, PolicySet(), CONTACTS, ["slack", "email"], date(2026, 1, 1),
                          date(2026, 12, 31))
     assert [n.key for n in again.notices] == keys
-    messages = bundle(plan.notices, synced_shipped, [], {}, PolicySet(), COPENHAGEN, BASE)
+    messages = bundle(plan.notices, synced_shipped, [], PolicySet(), COPENHAGEN, BASE)
     per_day = {(m.channel, m.recipient, m.at.date()) for m in messages}
     assert len(per_day) == len(messages), "a recipient got two messages on one day"
     assert {n.kind for n in plan.notices} == {"reminder", "overdue", "escalation", "confirm", "digest"}
 
 
 @pytest.fixture
-def synced_shipped() -> list[Subject]:
+def synced_shipped() -> list[OccurrenceView]:
     register = load_register()
     subjects = []
     for deliverable in register.deliverables.values():
-        for occurrence in deliverable.occurrences():
-            subjects.append(subject(occurrence.deadline.due, deliverable_id=deliverable.id, year=occurrence.key,
+        for due in deliverable.occurrences():
+            subjects.append(subject(due.deadline.due, deliverable_id=deliverable.id, year=due.key,
                                     owner=deliverable.owner, co_owners=deliverable.co_owners,
                                     status=deliverable.status))
     return subjects
@@ -250,6 +251,33 @@ def test_the_contacts_file_reports_every_problem_with_its_line() -> None:
                      "'general' is neither a Slack channel", "unknown party 'nobody'", "unknown key 'phone'"):
         assert expected in message
     assert [p.line for p in caught.value.problems] == sorted(p.line for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("address", ["søren@example.dk", "a@b@example.dk", "ole@-example.dk", "x@example",
+                                     "ole@example.dk, eva@example.dk"])
+def test_the_contacts_file_refuses_what_the_email_channel_would_refuse(address: str) -> None:
+    # One check of an address (tracker.addresses): before, the contacts file took "søren@example.dk" and the
+    # e-mail channel refused it when the first reminder was due.
+    from tracker.notify.email import build_email
+
+    with pytest.raises(ContactsError) as caught:
+        parse_contacts(f'[party.sst]\nemail = ["{address}"]\n', "contacts.toml", {"sst"})
+    assert "is not an e-mail address" in caught.value.message
+    message = Message(key="k", kind="reminder", channel="email", recipient=address, language="da",
+                      at=datetime(2026, 6, 23, 9, tzinfo=COPENHAGEN), subject="s", intro="", items=(), text="t")
+    with pytest.raises(PermanentSendError):
+        build_email(message, "kraeftplan@example.dk")
+
+
+def test_an_address_the_contacts_file_takes_is_one_the_email_channel_sends_to() -> None:
+    from tracker.notify.email import build_email
+
+    address = "ole.hansen+kraeft@kræftens-bekæmpelse.dk"
+    contacts = parse_contacts(f'[party.sst]\nemail = ["{address}"]\n', "contacts.toml", {"sst"})
+    assert contacts.parties["sst"].email == (address,)
+    message = Message(key="k", kind="reminder", channel="email", recipient=address, language="da",
+                      at=datetime(2026, 6, 23, 9, tzinfo=COPENHAGEN), subject="s", intro="", items=(), text="t")
+    assert build_email(message, "kraeftplan@example.dk")["To"] == "ole.hansen+kraeft@xn--krftens-bekmpelse-srbj.dk"
 
 
 def test_the_example_contacts_file_is_valid() -> None:

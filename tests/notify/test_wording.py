@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 from tests.conftest import Tracker
 from tests.notify.test_planner import BASE, CONTACTS, COPENHAGEN, subject
 from tracker.i18n import using_language
-from tracker.model import Status
-from tracker.notify.planner import Change, bundle, plan_notices
+from tracker.model import Change, Status
+from tracker.notify.planner import bundle, plan_notices
 from tracker.policy import PolicySet
 
 
@@ -19,7 +19,7 @@ def overdue_subjects(count: int) -> list:
 
 def messages_on(day: date, subjects: list, changes: list[Change] = (), contacts=CONTACTS) -> list:
     plan = plan_notices(subjects, PolicySet(), contacts, ["slack", "email"], day, day)
-    return bundle(plan.notices, subjects, list(changes), {}, PolicySet(), COPENHAGEN, BASE, contacts.reply_to())
+    return bundle(plan.notices, subjects, list(changes), PolicySet(), COPENHAGEN, BASE, contacts.reply_to())
 
 
 def test_danish_subjects_agree_in_number() -> None:

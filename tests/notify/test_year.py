@@ -104,7 +104,7 @@ def _year(tracker: Tracker, frozen, channels: dict) -> tuple[Sweeper, list[Outbo
     def expect(until: date) -> None:
         """What the plan as it stands calls for from ``plan_from`` to ``until``."""
         with Session(engine) as session:
-            subjects = load_subjects(session)
+            subjects = load_subjects(session, plan_from)
         for notice in plan_notices(subjects, register.policy, CONTACTS, routes, plan_from, until).notices:
             expected.setdefault(notice.day, []).append(notice)
 

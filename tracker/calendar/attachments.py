@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from tracker.calendar.events import EventState, render_event
+from tracker.calendar.events import EventState, render_event, uid_of
 from tracker.calendar.feeds import render_attachment
 from tracker.calendar.source import load_plan
 from tracker.store.tables import CalendarEventRow
@@ -28,7 +28,7 @@ class EventAttachments:
                   now: datetime) -> Callable[[Iterable[tuple[str, int | None]], str], bytes | None]:
         """The plan's events and their revisions, read once; then one attachment per message: its occurrences
         (deliverable id, year) in its language, or None when none of them is in the plan."""
-        contents = {(event.deliverable_id, event.year): event for event in load_plan(session, today).events}
+        contents = {(event.deliverable_id, event.year): event for event in load_plan(session, today).views}
         states = {row.uid: EventState(sequence=row.sequence, changed_at=row.changed_at)
                   for row in session.exec(select(CalendarEventRow))}
 
@@ -39,7 +39,7 @@ class EventAttachments:
                 if content is None:
                     continue
                 # An occurrence no feed has published yet is at its first revision.
-                state = states.get(content.uid) or EventState(sequence=0, changed_at=now)
+                state = states.get(uid_of(content)) or EventState(sequence=0, changed_at=now)
                 events.append(render_event(content, state, language=language, base_url=self.base_url)
                               .encode("utf-8"))
             return render_attachment(dict.fromkeys(events)) if events else None

@@ -1,7 +1,7 @@
 """One calendar event per occurrence: what it says, and its iCalendar text.
 
-Pure: ``EventContent`` is built from the database by ``tracker.calendar.source``
-and rendered here with the ``ics`` package, with ``rfc5545`` closing the gaps
+Pure: an event renders one ``OccurrenceView``, the plan's read model (read by
+``tracker.store.queries.load_plan``), here with the ``ics`` package, with ``rfc5545`` closing the gaps
 ``ics`` leaves. The event's identity (UID) and its revision (SEQUENCE,
 LAST-MODIFIED) are separate from its content: ``EventState`` carries the
 revision, kept in the database so every process and every restart agrees.
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import ics
 
 from tracker.calendar import rfc5545
 from tracker.feed_rules import Alarm
 from tracker.i18n import _, format_day, using_language
-from tracker.model import Status
+from tracker.model import OccurrenceView, Status
 from tracker.urls import deliverable_url
 
 # UIDs are "<deliverable id>[/<year>]@" this domain: stable for as long as the
@@ -35,47 +35,28 @@ def event_uid(deliverable_id: str, year: int | None) -> str:
     return f"{deliverable_id}{'' if year is None else f'/{year}'}@{UID_DOMAIN}"
 
 
-@dataclass(frozen=True)
-class EventContent:
-    """Everything one occurrence's event shows, in both languages, as of one day."""
-
-    uid: str
-    deliverable_id: str
-    year: int | None
-    title: str
-    title_en: str
-    owner: str
-    owner_name: str
-    owner_name_en: str
-    co_owner_names: tuple[str, ...]
-    co_owner_names_en: tuple[str, ...]
-    parties: frozenset[str]  # the owner and co-owners' keys, for feed selection
-    theme: str
-    deadline_text: str
-    window_start: date
-    due: date
-    status: Status
-    overdue: bool
-    withdrawn: bool  # archived: the register no longer has it
-    note: str | None
-    source_section: str
-    source_quote: str
-
-    @property
-    def cancelled(self) -> bool:
-        return self.withdrawn or self.status is Status.CANCELLED
-
-    def fingerprint(self) -> str:
-        """A digest of the content: it changes exactly when the rendered event would."""
-        # Not dataclasses.asdict: it deep-copies every field, and this runs
-        # for every occurrence at every refresh.
-        values = {name: getattr(self, name) for name in _FIELD_NAMES}
-        values["parties"] = sorted(self.parties)
-        encoded = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+def uid_of(view: OccurrenceView) -> str:
+    """The occurrence's event UID: by the first id its deliverable had, so a renamed one updates in place."""
+    return event_uid(view.calendar_id or view.deliverable_id, view.year)
 
 
-_FIELD_NAMES = tuple(field.name for field in fields(EventContent))
+# What an event shows, and which feeds it is in, of the plan's read model: the fingerprint covers these and
+# nothing else, so a change to, say, the baseline day or the precision does not make every subscriber fetch the
+# event again. (The same values, in the same shape, as before the read model was one: an upgrade raises no
+# event's SEQUENCE.)
+RENDERED_FIELDS = ("deliverable_id", "year", "title", "title_en", "owner", "owner_name", "owner_name_en",
+                   "co_owner_names", "co_owner_names_en", "theme", "deadline_text", "window_start", "due", "status",
+                   "overdue", "withdrawn", "note", "source_section", "source_quote")
+
+
+def fingerprint(view: OccurrenceView) -> str:
+    """A digest of what the event shows: it changes exactly when the rendered event would."""
+    # Not dataclasses.asdict: it deep-copies every field, and this runs for every occurrence at every refresh.
+    values: dict[str, object] = {name: getattr(view, name) for name in RENDERED_FIELDS}
+    values["uid"] = uid_of(view)
+    values["parties"] = sorted(view.parties)
+    encoded = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,7 +67,7 @@ class EventState:
     changed_at: datetime
 
 
-def summary(content: EventContent, language: str) -> str:
+def summary(content: OccurrenceView, language: str) -> str:
     """A title that reads at a glance in a month view, with its status marked."""
     with using_language(language):
         title = content.title if language == "da" else content.title_en
@@ -105,7 +86,7 @@ def summary(content: EventContent, language: str) -> str:
         return title
 
 
-def description(content: EventContent, language: str, base_url: str, notes: bool = True) -> str:
+def description(content: OccurrenceView, language: str, base_url: str, notes: bool = True) -> str:
     """The event's notes: who, the deadline in the source's words and as a day, status, source.
 
     Without ``notes``, the coordinators' latest note is left out (the public calendars).
@@ -137,13 +118,13 @@ def description(content: EventContent, language: str, base_url: str, notes: bool
         return "\n".join(lines)
 
 
-def render_event(content: EventContent, state: EventState, *, language: str, base_url: str,
+def render_event(content: OccurrenceView, state: EventState, *, language: str, base_url: str,
                  alarm: Alarm | None = None, notes: bool = True) -> str:
     """The VEVENT as folded, CRLF-terminated physical lines."""
     event = ics.Event(
         name=rfc5545.clean_text(summary(content, language)),
         description=rfc5545.clean_text(description(content, language, base_url, notes)),
-        uid=content.uid,
+        uid=uid_of(content),
         created=state.changed_at,
         last_modified=state.changed_at,
     )

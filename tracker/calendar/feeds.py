@@ -7,14 +7,14 @@ matches), and any of these may be narrowed to overdue occurrences.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from tracker import __version__
 from tracker.calendar import rfc5545
-from tracker.calendar.events import EventContent
 from tracker.i18n import _, using_language
+from tracker.model import OccurrenceView, PlanNames
 
 PRODID = f"-//Kraeftplan V//tracker {__version__}//DA"
 # How often subscribers should fetch. Outlook and Apple honour these; Google
@@ -29,12 +29,12 @@ class FeedSelection:
     themes: frozenset[str] = frozenset()
     overdue_only: bool = False
 
-    def admits(self, event: EventContent) -> bool:
+    def admits(self, event: OccurrenceView) -> bool:
         if self.overdue_only and not event.overdue:
             return False
         if not self.parties and not self.themes:
             return True
-        return bool(self.parties & event.parties) or event.theme in self.themes
+        return not self.parties.isdisjoint(event.parties) or event.theme in self.themes
 
 
 @dataclass(frozen=True)
@@ -60,26 +60,14 @@ class FeedDefinition:
         return f"{self.name}-{self.token_hash[:32]}.ics"
 
 
-@dataclass(frozen=True)
-class PlanNames:
-    """Display names for calendar titles: party key → (da, en), theme key → (number, da, en)."""
-
-    parties: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    themes: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
-
-
 def calendar_title(feed: FeedDefinition, names: PlanNames) -> tuple[str, str]:
     """X-WR-CALNAME and X-WR-CALDESC: which feed this is, in the feed's language."""
     english = feed.language == "en"
     selection = feed.selection
     with using_language(feed.language):
         plan = _("Cancer Plan V")
-        party_names = [names.parties.get(key, (key, key))[1 if english else 0] for key in sorted(selection.parties)]
-        theme_names = []
-        for key in sorted(selection.themes):
-            number, title, title_en = names.themes.get(key, (0, key, key))
-            theme_names.append(_("Recommendation {number}: {title}").format(number=number,
-                                                                           title=title_en if english else title))
+        party_names = [names.party(key, english) for key in sorted(selection.parties)]
+        theme_names = [names.theme(key, english) for key in sorted(selection.themes)]
         if not party_names and not theme_names:
             name, scope = plan, _("every deliverable in the implementation agreement")
         elif len(party_names) == 1 and not theme_names:

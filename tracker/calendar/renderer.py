@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from tracker.calendar.events import EventContent, EventState, render_event
-from tracker.calendar.feeds import FeedDefinition, PlanNames, render_calendar
+from tracker.calendar.events import EventState, fingerprint, render_event, uid_of
+from tracker.calendar.feeds import FeedDefinition, render_calendar
 from tracker.feed_rules import Alarm, parse_alarm
+from tracker.model import OccurrenceView, PlanNames
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ MAX_CACHED_ALARMS = 8
 class FeedRenderer:
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self._events: dict[str, EventContent] = {}
+        self._events: dict[str, OccurrenceView] = {}
         self._fingerprints: dict[str, str] = {}
         self._states: dict[str, EventState] = {}
         self._order: list[str] = []
@@ -49,13 +50,13 @@ class FeedRenderer:
         self._last_change: datetime | None = None
         self._alarms: OrderedDict[Alarm, None] = OrderedDict()
 
-    def update(self, events: Iterable[EventContent], states: Mapping[str, EventState],
+    def update(self, events: Iterable[OccurrenceView], states: Mapping[str, EventState],
                names: PlanNames | None = None, fingerprints: Mapping[str, str] | None = None) -> set[str]:
         """Take the plan as it is now; returns the UIDs whose events changed (or appeared or went).
 
         ``fingerprints`` saves computing them again when the caller has them.
         """
-        incoming = {event.uid: event for event in events}
+        incoming = {uid_of(event): event for event in events}
         changed = set(self._events) - set(incoming)
         current: dict[str, str] = {}
         for uid, event in incoming.items():
@@ -64,7 +65,7 @@ class FeedRenderer:
             elif self._events.get(uid) is event:
                 current[uid] = self._fingerprints[uid]
             else:
-                current[uid] = event.fingerprint()
+                current[uid] = fingerprint(event)
             if current[uid] != self._fingerprints.get(uid) or states[uid] != self._states.get(uid):
                 changed.add(uid)
         names_changed = names is not None and names != self._names

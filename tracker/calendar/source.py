@@ -1,72 +1,33 @@
 """Reading what the feeds show from the database, and keeping each event's revision there.
 
-The I/O edge of ``tracker.calendar``: ``load_plan`` turns rows into
-``EventContent``; ``reconcile`` makes the stored SEQUENCE and LAST-MODIFIED
+The I/O edge of ``tracker.calendar``: ``load_plan`` reads the plan's read
+model, withdrawn occurrences included; ``reconcile`` makes the stored SEQUENCE and LAST-MODIFIED
 follow content changes, once, whichever process notices first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from tracker.calendar.events import EventContent, EventState, event_uid
-from tracker.calendar.feeds import FeedDefinition, FeedSelection, PlanNames
+from tracker.calendar.events import EventState, uid_of
+from tracker.calendar.feeds import FeedDefinition, FeedSelection
 from tracker.errors import StoreError
-from tracker.model import Status, is_overdue
+from tracker.model import OccurrenceView
+from tracker.store import queries
 from tracker.store.db import read_session, write_session
-from tracker.store.tables import CalendarEventRow, DeliverableRow, FeedRow, OccurrenceRow, PartyRow, ThemeRow
-
-
-@dataclass(frozen=True)
-class Plan:
-    events: list[EventContent]
-    names: PlanNames
+from tracker.store.queries import Plan
+from tracker.store.tables import CalendarEventRow, FeedRow
 
 
 def load_plan(session: Session, today: date) -> Plan:
-    """Every occurrence as an event as of ``today``, withdrawn ones included (they publish as cancelled)."""
-    parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
-    themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
-    rows = session.exec(select(DeliverableRow, OccurrenceRow).join(
-        OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id))
-    events = []
-    for deliverable, occurrence in rows:
-        status = Status(occurrence.status)
-        withdrawn = deliverable.archived_at is not None or occurrence.archived_at is not None
-        owner_name, owner_name_en = parties.get(deliverable.owner, (deliverable.owner, deliverable.owner))
-        co_owners = list(deliverable.co_owners)
-        events.append(EventContent(
-            uid=event_uid(deliverable.calendar_id, occurrence.year),
-            deliverable_id=deliverable.id,
-            year=occurrence.year,
-            title=deliverable.title,
-            title_en=deliverable.title_en,
-            owner=deliverable.owner,
-            owner_name=owner_name,
-            owner_name_en=owner_name_en,
-            co_owner_names=tuple(parties.get(key, (key, key))[0] for key in co_owners),
-            co_owner_names_en=tuple(parties.get(key, (key, key))[1] for key in co_owners),
-            parties=frozenset([deliverable.owner, *co_owners]),
-            theme=deliverable.theme,
-            deadline_text=deliverable.deadline_text,
-            window_start=occurrence.window_start,
-            due=occurrence.due,
-            status=status,
-            # Withdrawn work is nobody's to deliver any more: never overdue.
-            overdue=not withdrawn and is_overdue(occurrence.due, status, today),
-            withdrawn=withdrawn,
-            note=occurrence.note,
-            source_section=deliverable.source_section,
-            source_quote=deliverable.source_quote,
-        ))
-    return Plan(events=events, names=PlanNames(parties=parties, themes=themes))
+    """Every occurrence as of ``today``, withdrawn ones included (they publish as cancelled)."""
+    return queries.load_plan(session, today, include_archived=True)
 
 
-def reconcile(engine: Engine, events: list[EventContent], fingerprints: dict[str, str],
+def reconcile(engine: Engine, events: list[OccurrenceView], fingerprints: dict[str, str],
               now: datetime) -> dict[str, tuple[str, EventState]]:
     """Each event's (fingerprint, state), with SEQUENCE raised where the content changed since last stored.
 
@@ -80,7 +41,7 @@ def reconcile(engine: Engine, events: list[EventContent], fingerprints: dict[str
     with read_session(engine) as session:
         known = {uid: (fingerprint, EventState(sequence, changed_at))
                  for uid, fingerprint, sequence, changed_at in session.exec(select(*columns))}
-    changed = [event.uid for event in events if known.get(event.uid, ("",))[0] != fingerprints[event.uid]]
+    changed = [key for key in map(uid_of, events) if known.get(key, ("",))[0] != fingerprints[key]]
     try:
         stored = _store_changes(engine, changed, fingerprints, now)
     except StoreError:

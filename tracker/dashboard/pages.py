@@ -18,7 +18,6 @@ from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -27,13 +26,14 @@ from starlette.staticfiles import StaticFiles
 
 from tracker.clock import plan_today, plan_zone
 from tracker.dashboard.access import REALM, Access
-from tracker.dashboard.views import FilterError, Filters, Names, parse_filters, tally, tally_by, timeline
+from tracker.dashboard.views import FilterError, Filters, parse_filters, tally, tally_by, timeline
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import LANGUAGES, _, format_day, ngettext, signed_days, using_language
-from tracker.model import STANDINGS, Status, kind_label, standing, standing_label
+from tracker.model import STANDINGS, Status, change_text, kind_label, standing, standing_label
 from tracker.store.db import read_session
-from tracker.store.queries import OccurrenceView, list_occurrences, show_deliverable
-from tracker.store.tables import HistoryRow, PartyRow, ThemeRow
+from tracker.model import OccurrenceView, PlanNames
+from tracker.store.queries import load_plan, show_deliverable
+from tracker.store.tables import HistoryRow
 from tracker.urls import calendar_urls
 
 log = logging.getLogger("tracker.web")
@@ -79,15 +79,13 @@ def guard(request: Request, access: Access | None) -> Viewer | Response:
 @dataclass(frozen=True)
 class Snapshot:
     views: list[OccurrenceView]
-    names: Names
+    names: PlanNames
 
 
 def load_snapshot(engine: Engine, today: date) -> Snapshot:
     with read_session(engine) as session:
-        parties = {row.key: (row.name, row.name_en) for row in session.exec(select(PartyRow))}
-        themes = {row.key: (row.number, row.topic, row.topic_en) for row in session.exec(select(ThemeRow))}
-        views = list_occurrences(session, today)
-    return Snapshot(views=views, names=Names(parties=parties, themes=themes))
+        plan = load_plan(session, today, include_archived=False)
+    return Snapshot(views=plan.views, names=plan.names)
 
 
 def _environment() -> jinja2.Environment:
@@ -189,7 +187,7 @@ class Dashboard:
                 by_theme=tally_by(snapshot.views, lambda view: (view.theme,), names.theme_order),
                 timeline=timeline(shown, today, english),
                 shown=shown, all_count=len(snapshot.views),
-                deliverable_count=len({view.id for view in snapshot.views}),
+                deliverable_count=len({view.deliverable_id for view in snapshot.views}),
                 party_name=lambda key: names.party(key, english),
                 theme_name=lambda key: names.theme(key, english),
                 party_choices=sorted(((key, names.party(key, english)) for key in names.parties),
@@ -238,23 +236,7 @@ class Dashboard:
 def _change_text(entry: HistoryRow) -> str:
     """One history row in words, without its note (the template shows that only to the task force)."""
     occurrence = f" ({entry.occurrence_key})" if entry.occurrence_key else ""
-    if entry.action == "status" and entry.old_value and entry.new_value:
-        what = _("status {old} → {new}").format(old=Status(entry.old_value).label, new=Status(entry.new_value).label)
-    elif entry.action == "status" and entry.new_value:
-        what = _("status {new}").format(new=Status(entry.new_value).label)
-    elif entry.action == "replan":
-        what = _("re-planned {old} → {new}").format(old=entry.old_value or "?", new=entry.new_value or "?")
-    elif entry.action == "renamed":
-        what = _("renamed from {old}").format(old=entry.old_value or "?")
-    elif entry.action == "register_update":
-        what = _("{field} changed in the register").format(field=entry.field or "?")
-    else:
-        what = {
-            "created": _("added from the register"), "note": _("note"), "archived": _("removed from the register"),
-            "restored": _("back in the register"), "occurrence_added": _("deadline added"),
-            "occurrence_archived": _("deadline removed"), "occurrence_restored": _("deadline back"),
-        }.get(entry.action, entry.action)
-    return what + occurrence
+    return change_text(entry.action, entry.old_value, entry.new_value, entry.field) + occurrence
 
 
 def _web_url(url: str | None) -> bool:

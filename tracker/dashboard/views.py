@@ -13,32 +13,11 @@ from typing import Any
 
 from tracker.i18n import _
 from tracker.model import Status, StatusCount, count_by_status, standing
-from tracker.store.queries import OccurrenceView
+from tracker.model import OccurrenceView, PlanNames
 
 # The timeline spans the plan's years: the agreement's deliverables fall due from 2025 to 2030.
 TIMELINE_START = date(2025, 1, 1)
 TIMELINE_END = date(2031, 1, 1)  # exclusive: the end of 2030
-
-
-@dataclass(frozen=True)
-class Names:
-    """Display names of parties and themes, in both languages, from the database."""
-
-    parties: Mapping[str, tuple[str, str]]  # key → (name, name_en)
-    themes: Mapping[str, tuple[int, str, str]]  # key → (number, topic, topic_en)
-
-    def party(self, key: str, english: bool) -> str:
-        name, name_en = self.parties.get(key, (key, key))
-        return name_en if english else name
-
-    def theme(self, key: str, english: bool) -> str:
-        number, topic, topic_en = self.themes.get(key, (0, key, key))
-        if not number:
-            return key
-        return _("Recommendation {number}: {topic}").format(number=number, topic=topic_en if english else topic)
-
-    def theme_order(self, key: str) -> tuple[int, str]:
-        return (self.themes.get(key, (999, "", ""))[0], key)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -102,7 +81,7 @@ class Filters:
         return self.overdue is None or self.overdue == view.overdue
 
 
-def parse_filters(query: Mapping[str, str], names: Names) -> Filters:
+def parse_filters(query: Mapping[str, str], names: PlanNames) -> Filters:
     """The filters in a query string; FilterError for a value that is not in the plan.
 
     Empty values mean "all", as a form submits them.
@@ -181,10 +160,10 @@ def timeline(views: Iterable[OccurrenceView], today: date, english: bool,
     """One row per deliverable, ordered by its first due day; a mark per occurrence."""
     by_id: dict[str, list[OccurrenceView]] = {}
     for view in views:
-        by_id.setdefault(view.id, []).append(view)
+        by_id.setdefault(view.deliverable_id, []).append(view)
     rows = []
     for ident, occurrences in by_id.items():
-        occurrences.sort(key=lambda v: (v.due, v.occurrence or 0))
+        occurrences.sort(key=lambda v: (v.due, v.year or 0))
         marks = []
         for view in occurrences:
             # The window ends with the due day, so a quarter's bar covers the whole quarter.

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracker.addresses import is_address
 from tracker.errors import Problem, RegisterError
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
@@ -39,7 +40,6 @@ from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 COORDINATORS = "@coordinators"
 TASKFORCE = "@taskforce"
 
-EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,})$")
 LANGUAGES = ("da", "en")
 
@@ -147,11 +147,11 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
                 problem(path + (key,), f"unknown key {key!r}. Accepted: email, slack, language.")
         emails = _strings(table.get("email", []), path + ("email",), problem)
         for address in emails:
-            if not EMAIL.match(address):
+            if not is_address(address):
                 problem(path + ("email",), f"{address!r} is not an e-mail address (name@example.org).")
         slack = _strings(table.get("slack", []), path + ("slack",), problem)
         for target in slack:
-            if not (SLACK_CHANNEL.match(target) or EMAIL.match(target)):
+            if not (SLACK_CHANNEL.match(target) or is_address(target, smtp=False)):
                 problem(path + ("slack",), f"{target!r} is neither a Slack channel (#name, or an id like "
                                            "C0123ABCD) nor a person's e-mail address (for a direct message).")
         language = table.get("language", default_language)

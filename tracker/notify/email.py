@@ -36,13 +36,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from tracker.clock import plan_zone, utc_now
 from tracker.errors import TrackerError
+from tracker.addresses import header_text, mailbox
 from tracker.text import clean_text
 from tracker.i18n import _, format_day, using_language
 from tracker.notify.message import (
@@ -72,50 +72,6 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 # Every C0 and C1 control, DEL, the Unicode line and paragraph separators and
 # lone surrogates: none of them belongs in a header (bodies: tracker.text).
-_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
-
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
-_DOMAIN_LABEL = re.compile(r"[^\W_](?:[\w-]{0,61}[^\W_])?")  # letters and digits in any script, inner hyphens
-_NAME_ADDR = re.compile(r"(?P<name>[^<>]*)<(?P<spec>[^<>]*)>")
-
-
-def header_text(value: str) -> str:
-    """``value`` as one header line: every run of control characters (CR and LF among them) as one space."""
-    return " ".join(_HEADER_UNSAFE.sub(" ", value).split())
-
-
-def mailbox(text: str) -> Address | None:
-    """One address, ``ole@example.dk`` or ``Ole Hansen <ole@example.dk>``; None when it is not exactly one.
-
-    Strict on purpose: no control characters, no lists, no groups, no comments,
-    an ASCII local part (the message must not need SMTPUTF8); an international
-    domain (``kræftens-bekæmpelse.dk``) is written in IDNA form.
-    """
-    if not isinstance(text, str) or _HEADER_UNSAFE.search(text):
-        return None
-    text = text.strip()
-    match = _NAME_ADDR.fullmatch(text)
-    name, spec = (match["name"].strip(), match["spec"].strip()) if match else ("", text)
-    if len(name) >= 2 and name[0] == name[-1] == '"':
-        name = name[1:-1].strip()
-    if '"' in name or "\\" in name:
-        return None
-    local, at, domain = spec.rpartition("@")
-    if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local):
-        return None
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
-        return None
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    if len(local) + 1 + len(ascii_domain) > 254:
-        return None
-    return Address(display_name=name, username=local, domain=ascii_domain)
-
-
 def message_id(key: str) -> str:
     """The Message-ID of the message with outbox key ``key``: the same for every attempt to send it."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]

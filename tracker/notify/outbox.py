@@ -38,6 +38,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from typing import Any, cast
 
@@ -52,15 +53,33 @@ from tracker.store.queries import closest_ids
 from tracker.store.sync import RESTORED
 from tracker.store.tables import MetaRow, OutboxRow, table_of
 
-PENDING, CLAIMED, SENDING = "pending", "claimed", "sending"
-SENT, FAILED, UNKNOWN, SKIPPED = "sent", "failed", "unknown", "skipped"
-STATES = (PENDING, CLAIMED, SENDING, SENT, FAILED, UNKNOWN, SKIPPED)
+class OutboxState(StrEnum):
+    """Where a message is: waiting (pending), taken by a sweep (claimed), being handed to its channel
+    (sending), or done with: sent, failed (for good), unknown (it may have arrived) or skipped."""
 
-# Why a row was skipped (stored in error_code; `tracker notify log` explains each).
-NOT_CALLED_FOR = "not_called_for"  # done, cancelled, withdrawn, re-planned or re-routed before it went out
-SUPERSEDED = "superseded"  # a later step of the same series went out instead
-EXPIRED = "expired"  # a reminder after the due day, a digest after its week
-INTERRUPTED = "interrupted"  # the process stopped between the send and its record
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+PENDING, CLAIMED, SENDING, SENT, FAILED, UNKNOWN, SKIPPED = OutboxState  # the short names queries here read best in
+STATES = tuple(OutboxState)
+
+
+class SkipReason(StrEnum):
+    """Why a row was skipped (stored in error_code; `tracker notify log` explains each)."""
+
+    NOT_CALLED_FOR = "not_called_for"  # done, cancelled, withdrawn, re-planned or re-routed before it went out
+    SUPERSEDED = "superseded"  # a later step of the same series went out instead
+    EXPIRED = "expired"  # a reminder after the due day, a digest after its week
+    INTERRUPTED = "interrupted"  # the process stopped between the send and its record
+
+
+NOT_CALLED_FOR, SUPERSEDED, EXPIRED, INTERRUPTED = SkipReason
 
 # How long a claimed row may stay "sending" before the sweep stops trusting
 # that its process is alive. A send takes seconds; a Slack rate-limit wait a

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from tracker.i18n import _, format_day, ngettext, using_language
-from tracker.model import Status
+from tracker.model import Change, HistoryAction, OccurrenceView
 from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
 from tracker.policy import PolicySet
@@ -46,40 +46,6 @@ CHANNELS = ("slack", "email")
 
 
 @dataclass(frozen=True)
-class Subject:
-    """One occurrence as the planner needs it (built by ``tracker.notify.source``)."""
-
-    deliverable_id: str
-    year: int | None
-    title: str
-    title_en: str
-    owner: str
-    co_owners: tuple[str, ...]
-    due: date
-    status: Status
-    deadline_text: str
-    note: str | None
-    source_section: str
-    source_quote: str
-    updated_at: datetime | None  # the last status change or note, if any
-    withdrawn: bool = False
-
-    @property
-    def open(self) -> bool:
-        return not self.withdrawn and not self.status.is_closed
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change from the history, for the digest's "changed last week"."""
-
-    at: datetime
-    deliverable_id: str
-    year: int | None
-    action: str
-
-
-@dataclass(frozen=True)
 class Notice:
     """One message the policy calls for: one occurrence, one recipient, one channel."""
 
@@ -87,7 +53,7 @@ class Notice:
     kind: str
     step: str
     day: date  # the working day it goes out on
-    subject: Subject | None  # None for a digest
+    subject: OccurrenceView | None  # None for a digest
     channel: str  # "slack", "email" or "console"
     recipient: str
     language: str
@@ -103,7 +69,7 @@ class Plan:
     problems: list[str] = field(default_factory=list)  # e.g. parties nobody can be reached at
 
 
-def notice_key(subject: Subject | None, kind: str, step: str, channel: str, recipient: str) -> str:
+def notice_key(subject: OccurrenceView | None, kind: str, step: str, channel: str, recipient: str) -> str:
     """``id/year/kind/step@due/channel/recipient``: the same message has the same key at every sweep.
 
     The due day is part of the key, so an occurrence that is re-planned to
@@ -122,7 +88,7 @@ def _days(start: date, end: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def occurrence_steps(subject: Subject, policy_set: PolicySet, end: date,
+def occurrence_steps(subject: OccurrenceView, policy_set: PolicySet, end: date,
                      start: date | None = None) -> Iterator[tuple[str, str, date]]:
     """(kind, step, day) for every message this occurrence calls for up to ``end``, in any order.
 
@@ -184,7 +150,7 @@ def routes_for(reach: Reach, channels: tuple[str, ...], fallback_name: str | Non
     return [(channel, target, reach.language) for channel, target in _routes(reach, channels)]
 
 
-def plan_notices(subjects: Iterable[Subject], policy_set: PolicySet, contacts: Contacts, channels: Iterable[str],
+def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, contacts: Contacts, channels: Iterable[str],
                  start: date, end: date) -> Plan:
     """Every notice due on a day from ``start`` to ``end`` (inclusive).
 
@@ -266,13 +232,12 @@ def send_time(day: date, policy_set: PolicySet, zone: tzinfo) -> datetime:
     return datetime.combine(day, policy_set.default.send_at, tzinfo=zone)
 
 
-def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], base_url: str,
-          reply_to: str = "") -> Item:
+def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str = "") -> Item:
     english = notice.language == "en"
     title = subject.title_en if english else subject.title
     if subject.year is not None:
         title = f"{title} ({subject.year})"
-    owner = names.get(subject.owner, (subject.owner, subject.owner))[1 if english else 0]
+    owner = subject.owner_label(english)
     days = (subject.due - notice.day).days
     due = format_day(subject.due)
     if notice.kind == "reminder":
@@ -296,9 +261,8 @@ def _item(notice: Notice, subject: Subject, names: dict[str, tuple[str, str]], b
     )
 
 
-def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change],
-                  names: dict[str, tuple[str, str]], policy_set: PolicySet, base_url: str,
-                  zone: tzinfo) -> list[Item]:
+def _digest_items(notice: Notice, subjects: list[OccurrenceView], changes: list[Change], policy_set: PolicySet,
+                  base_url: str, zone: tzinfo) -> list[Item]:
     horizon = notice.day + timedelta(days=policy_set.default.digest_horizon_days)
     week_ago = notice.day - timedelta(days=7)
     changed: dict[tuple[str, int | None], set[str]] = defaultdict(set)
@@ -316,8 +280,8 @@ def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change]
             kind = "changed"
         else:
             continue
-        item = _item(replace(notice, kind=kind if kind != "changed" else "reminder"), subject, names, base_url)
-        if kind == "changed" and "replan" in changed[key]:
+        item = _item(replace(notice, kind=kind if kind != "changed" else "reminder"), subject, base_url)
+        if kind == "changed" and HistoryAction.REPLAN in changed[key]:
             item = replace(item, line=_("re-planned in the last week: now due {due}, {status}").format(
                 due=format_day(subject.due), status=item.status))
         elif kind == "changed":
@@ -326,9 +290,8 @@ def _digest_items(notice: Notice, subjects: list[Subject], changes: list[Change]
     return items
 
 
-def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Change],
-           names: dict[str, tuple[str, str]], policy_set: PolicySet, zone: tzinfo, base_url: str,
-           reply_to: str = "") -> list[Message]:
+def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: list[Change], policy_set: PolicySet,
+           zone: tzinfo, base_url: str, reply_to: str = "") -> list[Message]:
     """One Message per (channel, recipient, day), its notices' items most urgent first.
 
     Problem notices (a message that could not be delivered, for the
@@ -350,9 +313,9 @@ def bundle(notices: Iterable[Notice], subjects: list[Subject], changes: list[Cha
             items: list[Item] = []
             for notice in group:
                 if notice.kind == "digest":
-                    items.extend(_digest_items(notice, subjects, changes, names, policy_set, base_url, zone))
+                    items.extend(_digest_items(notice, subjects, changes, policy_set, base_url, zone))
                 elif notice.subject is not None:
-                    items.append(_item(notice, notice.subject, names, base_url, reply_to))
+                    items.append(_item(notice, notice.subject, base_url, reply_to))
             kind = group[0].kind
             subject_line = _subject_line(group, day)
             if kind == "problem":

@@ -15,7 +15,8 @@ from sqlmodel import Session
 from tracker.notify.contacts import Contacts
 from tracker.notify.message import notice_record
 from tracker.notify.planner import bundle, plan_notices
-from tracker.notify.source import load_changes, load_party_names, load_subjects
+from tracker.notify.source import load_changes, load_subjects
+from tracker.store.queries import plan_names
 from tracker.policy import PolicySet
 
 
@@ -28,17 +29,16 @@ class Preview:
 
 def party_keys(session: Session) -> set[str]:
     """The parties a contacts file may name."""
-    return set(load_party_names(session))
+    return set(plan_names(session).parties)
 
 
 def preview(session: Session, policy: PolicySet, contacts: Contacts, channels: tuple[str, ...], start: date,
             end: date, zone: tzinfo, base_url: str) -> Preview:
     """Every notice from ``start`` to ``end`` (inclusive), as its message would carry it."""
-    subjects = load_subjects(session)
-    names = load_party_names(session)
+    subjects = load_subjects(session, start)
     changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(), zone))
     plan = plan_notices(subjects, policy, contacts, channels, start, end)
-    messages = bundle(plan.notices, subjects, changes, names, policy, zone, base_url, contacts.reply_to())
+    messages = bundle(plan.notices, subjects, changes, policy, zone, base_url, contacts.reply_to())
     by_bundle = {(m.channel, m.recipient, m.at.date()): m for m in messages}
     records = []
     for notice in plan.notices:

@@ -61,6 +61,7 @@ from urllib.parse import urlsplit, urlunsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from tracker.addresses import is_address
 from tracker.text import clean_text
 from tracker.errors import TrackerError
 from tracker.i18n import _, format_day, using_language
@@ -111,7 +112,6 @@ _MAY_HAVE_SUCCEEDED = {"internal_error", "fatal_error"}
 
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 _CHANNEL_NAME = re.compile(r"#[^\s#@<>|&,]{1,80}")
-_EMAIL = re.compile(r"[^\s@<>|,;]+@[^\s@<>|,;]+\.[^\s@<>|,;]+")
 _SLACK_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f|<>\"`\\]")
 
@@ -416,7 +416,7 @@ class SlackChannel:
         recipient = recipient.strip()
         if _CHANNEL_ID.fullmatch(recipient) or _CHANNEL_NAME.fullmatch(recipient):
             return recipient
-        if not _EMAIL.fullmatch(recipient):
+        if not is_address(recipient, smtp=False):
             raise PermanentSendError(_(
                 "{recipient!r} is not a Slack recipient: write #channel-name, a channel id (C…, G… or D…) or a "
                 "person's e-mail address."

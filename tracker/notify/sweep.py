@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, using_language
@@ -56,9 +56,10 @@ from tracker.notify.message import (
     TransientSendError,
     UnknownOutcomeError,
 )
-from tracker.notify.planner import CHANNELS, Change, Notice, Subject, bundle, plan_notices, routes_for, send_time
+from tracker.model import Change, OccurrenceView
+from tracker.notify.planner import CHANNELS, Notice, bundle, plan_notices, routes_for, send_time
 from tracker.policy import PolicySet
-from tracker.notify.source import load_changes, load_party_names, load_subjects
+from tracker.notify.source import load_changes, load_subjects
 from tracker.store import revision
 from tracker.store.db import read_session, this_process, write_session
 from tracker.store.tables import DeliverableRow, OutboxRow
@@ -113,9 +114,8 @@ class _Context:
 
     today: date
     notices: dict[str, Notice]
-    subjects: list[Subject]
+    subjects: list[OccurrenceView]
     changes: list[Change]
-    names: dict[str, tuple[str, str]]
 
 
 class Sweeper:
@@ -139,7 +139,7 @@ class Sweeper:
         # What the planner routes to: the configured providers; none means the console.
         self.routes = tuple(name for name in CHANNELS if name in self.channels)
         self.stopping = threading.Event()
-        self._plan_cache: tuple[str, list[Subject], dict[str, tuple[str, str]]] | None = None
+        self._plan_cache: tuple[tuple[str, date], list[OccurrenceView]] | None = None
 
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
@@ -200,7 +200,7 @@ class Sweeper:
             # Back to the earliest retry too: whether it is still called for is judged against the plan. And back
             # to the day a deliverable now in the register again left it: what it missed while away.
             start = min(day for day in (first_new, waiting, end, *restored.values()) if day is not None)
-            subjects, names = self._subjects(session)
+            subjects = self._subjects(session, today)
             changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(),
                                                              self.zone))
         plan = plan_notices(subjects, self.policy, self.contacts, self.routes, start, end)
@@ -227,14 +227,15 @@ class Sweeper:
             if locked is None or end > locked:
                 outbox.write_planned_through(session, end, now)
         return _Context(today=today, notices={notice.key: notice for notice in plan.notices}, subjects=subjects,
-                        changes=changes, names=names)
+                        changes=changes)
 
-    def _subjects(self, session) -> tuple[list[Subject], dict[str, tuple[str, str]]]:
-        """The occurrences and party names, read again only when the plan changed (its revision marker)."""
-        marker = revision.read(session.connection()).plan
+    def _subjects(self, session: Session, today: date) -> list[OccurrenceView]:
+        """The plan's occurrences as of ``today``, read again only when the plan changed (its revision marker) or
+        the day did."""
+        marker = (revision.read(session.connection()).plan, today)
         if self._plan_cache is None or self._plan_cache[0] != marker:
-            self._plan_cache = (marker, load_subjects(session), load_party_names(session))
-        return self._plan_cache[1], self._plan_cache[2]
+            self._plan_cache = (marker, load_subjects(session, today))
+        return self._plan_cache[1]
 
     # -- 2. claim -----------------------------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class Sweeper:
                  attach: Callable[[Iterable[tuple[str, int | None]], str], bytes | None] | None) -> Message:
         # Written as of today: a late reminder says how many days are left now, not when it was due.
         notices = [replace(notice, day=context.today) for _row, notice in pairs]
-        (message,) = bundle(notices, context.subjects, context.changes, context.names, self.policy, self.zone,
+        (message,) = bundle(notices, context.subjects, context.changes, self.policy, self.zone,
                             self.base_url, self.contacts.reply_to())
         due_at = min(row.due_at for row, _notice in pairs)
         if outbox.is_late(due_at, now):

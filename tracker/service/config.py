@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import TrackerError
 from tracker.i18n import LANGUAGES, _
@@ -155,13 +154,10 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
             add(name, OK, text, "")
         else:
             add(name, PROBLEM, text, _("must be a number of at least {low}").format(low=low))
-    zone = value("TRACKER_TIMEZONE")
-    try:
-        if zone:
-            ZoneInfo(zone)
-        add("TRACKER_TIMEZONE", OK if zone else DEFAULT, zone or "Europe/Copenhagen", "")
-    except (ZoneInfoNotFoundError, ValueError):
-        add("TRACKER_TIMEZONE", PROBLEM, zone, _("not a time zone name, e.g. Europe/Copenhagen"))
+    if value("TRACKER_TIMEZONE"):
+        # An older version read it; the plan's days are Danish days now, whatever it says.
+        add("TRACKER_TIMEZONE", PROBLEM, value("TRACKER_TIMEZONE"),
+            _("no longer read: the plan's time zone is Europe/Copenhagen, as the register states. Remove it."))
     language = value("TRACKER_LANG")
     add("TRACKER_LANG", (OK if language in LANGUAGES else PROBLEM) if language else DEFAULT, language or "da",
         "" if not language or language in LANGUAGES else _("use da or en"))

@@ -27,11 +27,11 @@ def make_sweeper(register: Register, engine: Engine, contacts_path: str | None, 
     """A Sweeper over the database, with the register's policy, the contacts and the configured channels."""
     from tracker.notify.contacts import load_contacts
     from tracker.notify.settings import build_channels
-    from tracker.notify.source import load_party_names
+    from tracker.notify.preview import party_keys
     from tracker.store.db import read_session
 
     with read_session(engine) as session:
-        parties = set(load_party_names(session))
+        parties = party_keys(session)
     contacts = load_contacts(contacts_path, parties)
     return Sweeper(engine, register.policy, contacts, build_channels(), base_url=base_url,
                    calendar=EventAttachments(base_url))

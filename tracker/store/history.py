@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from tracker.model import HistoryAction
 from tracker.store import revision
 from tracker.store.tables import HistoryRow
 
@@ -26,14 +27,15 @@ class HistoryWriter:
         self._marked = False
         self.count = 0  # rows recorded so far
 
-    def record(self, action: str, deliverable_id: str | None, *, key: str | None = None, field: str | None = None,
-               old: Any = None, new: Any = None, note: str | None = None, evidence_url: str | None = None) -> None:
+    def record(self, action: HistoryAction, deliverable_id: str | None, *, key: str | None = None,
+               field: str | None = None, old: Any = None, new: Any = None, note: str | None = None,
+               evidence_url: str | None = None) -> None:
         if not self._marked:
             revision.bump(self.session, revision.PLAN, self.now)
             self._marked = True
         self.count += 1
         self.session.add(HistoryRow(
-            at=self.now, actor=self.actor, action=action, deliverable_id=deliverable_id, occurrence_key=key,
+            at=self.now, actor=self.actor, action=action.value, deliverable_id=deliverable_id, occurrence_key=key,
             field=field, old_value=None if old is None else str(old), new_value=None if new is None else str(new),
             note=note, evidence_url=evidence_url,
         ))

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from tracker.deadlines import Occurrence, Recurrence, occurrences_of, parse_deadline
 from tracker.errors import OccurrenceError
 from tracker.i18n import _
-from tracker.model import Status, check_transition
+from tracker.model import HistoryAction, Status, check_transition
 from tracker.store.history import HistoryWriter
 from tracker.store.queries import get_deliverable
 from tracker.store.sync import apply_occurrences
@@ -54,7 +54,8 @@ def change_status(session: Session, deliverable_id: str, status: Status, *, note
     occurrence = pick_occurrence(session, deliverable, year)
     check_transition(Status(occurrence.status), status)
     HistoryWriter(session, now, actor).record(
-        "status", deliverable.id, key=occurrence.key, field="status", old=occurrence.status, new=status.value,
+        HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status", old=occurrence.status,
+        new=status.value,
         note=note, evidence_url=evidence_url,
     )
     occurrence.status = status.value
@@ -87,7 +88,8 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
         apply_occurrences(session, deliverable.id, [Occurrence(key=occurrence.year, deadline=schedule)], history,
                           note=reason, archive_missing=False)
     else:
-        history.record("replan", deliverable.id, field="deadline", old=deliverable.deadline_text, new=deadline_text,
+        history.record(HistoryAction.REPLAN, deliverable.id, field="deadline", old=deliverable.deadline_text,
+                       new=deadline_text,
                        note=reason)
         deliverable.deadline_text = deadline_text
         deliverable.interpreted_as = None
@@ -125,7 +127,7 @@ def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, no
     """Attach a note to an occurrence (the latest note shows in lists and feeds)."""
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
-    HistoryWriter(session, now, actor).record("note", deliverable.id, key=occurrence.key, note=note)
+    HistoryWriter(session, now, actor).record(HistoryAction.NOTE, deliverable.id, key=occurrence.key, note=note)
     occurrence.note = note
     occurrence.updated_at = now
     return occurrence

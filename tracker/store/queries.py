@@ -1,4 +1,9 @@
-"""Reading the plan's state: the rows behind `tracker list` and `tracker show`."""
+"""Reading the plan's state: the one read model every view of the plan is built from.
+
+``load_plan`` is the one join of deliverables and occurrences and the one
+read of party and theme names; ``tracker list`` and ``show``, the report, the
+dashboard, the calendar feeds and the notification planner all start from it.
+"""
 
 from __future__ import annotations
 
@@ -11,58 +16,11 @@ from sqlmodel import Session, col, select
 
 from tracker.errors import UnknownIdError
 from tracker.i18n import _
-from tracker.model import Status, is_overdue
+from tracker.model import OccurrenceView, PlanNames, Status, is_overdue
 from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ThemeRow
+
+__all__ = ["OccurrenceView", "PlanNames", "Plan", "ListFilter", "load_plan", "list_occurrences", "plan_names"]
 from tracker.text import siblings, suggestions
-
-
-@dataclass(frozen=True)
-class OccurrenceView:
-    """One occurrence with its deliverable, as `tracker list` shows it (and `--json` prints it)."""
-
-    id: str
-    title: str
-    title_en: str
-    kind: str
-    owner: str
-    co_owners: list[str]
-    recipient: str | None
-    deadline_text: str
-    window_start: date
-    due: date
-    precision: str
-    occurrence: int | None
-    status: Status
-    overdue: bool
-    baseline_due: date
-    theme: str
-    note: str | None
-    archived: bool
-    source_file: str
-    source_section: str
-    source_quote: str
-    owner_name: str = ""  # the responsible party's name, Danish and English (the key where the plan has none)
-    owner_name_en: str = ""
-
-    @property
-    def slippage_days(self) -> int:
-        return (self.due - self.baseline_due).days
-
-    @property
-    def parties(self) -> tuple[str, ...]:
-        """Whose work this is: the owner and the co-owners (the rule of party calendars and dashboard filters)."""
-        return (self.owner, *self.co_owners)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "title": self.title, "title_en": self.title_en, "kind": self.kind,
-            "owner": self.owner, "co_owners": self.co_owners, "recipient": self.recipient,
-            "deadline_text": self.deadline_text, "window_start": self.window_start.isoformat(),
-            "due": self.due.isoformat(), "precision": self.precision, "occurrence": self.occurrence,
-            "status": self.status.value, "overdue": self.overdue, "baseline_due": self.baseline_due.isoformat(),
-            "slippage_days": self.slippage_days, "theme": self.theme, "note": self.note, "archived": self.archived,
-            "source": {"file": self.source_file, "section": self.source_section, "quote": self.source_quote},
-        }
 
 
 @dataclass(frozen=True)
@@ -97,47 +55,82 @@ class ListFilter:
             return False
         if self.due_after and not view.due > self.due_after:
             return False
-        return self.include_archived or not view.archived
+        return self.include_archived or not view.withdrawn
 
 
-def party_names(session: Session) -> dict[str, tuple[str, str]]:
-    """Every party's (name, name_en) by key, read once for a whole listing."""
-    return {key: (name, name_en) for key, name, name_en in session.exec(
-        select(PartyRow.key, PartyRow.name, PartyRow.name_en))}
-
-
-def _view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date,
-          names: dict[str, tuple[str, str]] | None = None) -> OccurrenceView:
-    status = Status(occurrence.status)
-    owner_name, owner_name_en = (names or {}).get(deliverable.owner, (deliverable.owner, deliverable.owner))
-    return OccurrenceView(
-        id=deliverable.id, title=deliverable.title, title_en=deliverable.title_en, kind=deliverable.kind,
-        owner=deliverable.owner, co_owners=list(deliverable.co_owners), recipient=deliverable.recipient,
-        deadline_text=deliverable.deadline_text, window_start=occurrence.window_start, due=occurrence.due,
-        precision=occurrence.precision, occurrence=occurrence.year, status=status,
-        overdue=is_overdue(occurrence.due, status, today), baseline_due=occurrence.baseline_due,
-        theme=deliverable.theme, note=occurrence.note,
-        archived=deliverable.archived_at is not None or occurrence.archived_at is not None,
-        source_file=deliverable.source_file, source_section=deliverable.source_section,
-        source_quote=deliverable.source_quote, owner_name=owner_name, owner_name_en=owner_name_en,
+def plan_names(session: Session) -> PlanNames:
+    """Every party's and theme's names, read once for a whole view of the plan."""
+    return PlanNames(
+        parties={key: (name, name_en) for key, name, name_en in session.exec(
+            select(PartyRow.key, PartyRow.name, PartyRow.name_en))},
+        themes={key: (number, topic, topic_en) for key, number, topic, topic_en in session.exec(
+            select(ThemeRow.key, ThemeRow.number, ThemeRow.topic, ThemeRow.topic_en))},
     )
+
+
+def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date,
+                    names: PlanNames) -> OccurrenceView:
+    status = Status(occurrence.status)
+    withdrawn = deliverable.archived_at is not None or occurrence.archived_at is not None
+    co_owners = tuple(deliverable.co_owners)
+    owner_name, owner_name_en = names.party_pair(deliverable.owner)
+    return OccurrenceView(
+        deliverable_id=deliverable.id, year=occurrence.year, title=deliverable.title, title_en=deliverable.title_en,
+        kind=deliverable.kind, owner=deliverable.owner, co_owners=co_owners, recipient=deliverable.recipient,
+        theme=deliverable.theme, deadline_text=deliverable.deadline_text, window_start=occurrence.window_start,
+        due=occurrence.due, baseline_due=occurrence.baseline_due, precision=occurrence.precision, status=status,
+        overdue=not withdrawn and is_overdue(occurrence.due, status, today), withdrawn=withdrawn,
+        note=occurrence.note, updated_at=_touched_at(occurrence), source_file=deliverable.source_file,
+        source_section=deliverable.source_section, source_quote=deliverable.source_quote,
+        owner_name=owner_name, owner_name_en=owner_name_en,
+        co_owner_names=tuple(names.party(key) for key in co_owners),
+        co_owner_names_en=tuple(names.party(key, english=True) for key in co_owners),
+        calendar_id=deliverable.calendar_id,
+    )
+
+
+def _touched_at(occurrence: OccurrenceRow) -> datetime | None:
+    # A note is a sign of life too: updated_at moves with notes and status changes (and re-plans, which are a
+    # coordinator's update as well).
+    noted = occurrence.updated_at if occurrence.note else None
+    touched = [moment for moment in (occurrence.status_changed_at, noted) if moment]
+    return max(touched) if touched else None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan as of one day: every occurrence (ordered by due day, id and year) and the names to show."""
+
+    views: list[OccurrenceView]
+    names: PlanNames
+
+
+def load_plan(session: Session, today: date, *, include_archived: bool = True, owner: str | None = None,
+              theme: str | None = None) -> Plan:
+    """Every occurrence as of ``today`` with its deliverable and names, withdrawn ones too unless told not to.
+
+    ``owner`` and ``theme`` narrow the query itself (a listing for one party need not read the whole plan).
+    """
+    statement = select(DeliverableRow, OccurrenceRow).join(
+        OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id
+    )
+    if not include_archived:
+        statement = statement.where(col(DeliverableRow.archived_at).is_(None), col(OccurrenceRow.archived_at).is_(None))
+    if owner:
+        statement = statement.where(col(DeliverableRow.owner) == owner)
+    if theme:
+        statement = statement.where(col(DeliverableRow.theme) == theme)
+    names = plan_names(session)
+    views = [occurrence_view(deliverable, occurrence, today, names)
+             for deliverable, occurrence in session.exec(statement)]
+    views.sort(key=lambda v: (v.due, v.deliverable_id, v.year or 0))
+    return Plan(views=views, names=names)
 
 
 def list_occurrences(session: Session, today: date, where: ListFilter = ListFilter()) -> list[OccurrenceView]:
     """Every occurrence that passes the filter, ordered by due day, then id and year."""
-    statement = select(DeliverableRow, OccurrenceRow).join(
-        OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id
-    )
-    if not where.include_archived:
-        statement = statement.where(col(DeliverableRow.archived_at).is_(None), col(OccurrenceRow.archived_at).is_(None))
-    if where.owner:
-        statement = statement.where(col(DeliverableRow.owner) == where.owner)
-    if where.theme:
-        statement = statement.where(col(DeliverableRow.theme) == where.theme)
-    names = party_names(session)
-    views = [_view(deliverable, occurrence, today, names) for deliverable, occurrence in session.exec(statement)]
-    views = [view for view in views if where.admits(view, today)]
-    return sorted(views, key=lambda v: (v.due, v.id, v.occurrence or 0))
+    plan = load_plan(session, today, include_archived=where.include_archived, owner=where.owner, theme=where.theme)
+    return [view for view in plan.views if where.admits(view, today)]
 
 
 _LISTED_KEYS = 12  # a plan with this few parties or themes lists them in the message itself
@@ -205,8 +198,7 @@ class DeliverableDetail:
     deliverable: DeliverableRow
     occurrences: list[OccurrenceView]
     history: list[HistoryRow]
-    party_names: dict[str, tuple[str, str]]  # key → (name, name_en), for its owner, co-owners and recipient
-    theme_name: tuple[str, str]  # (topic, topic_en) of its theme
+    names: PlanNames
 
 
 def show_deliverable(session: Session, deliverable_id: str, today: date) -> DeliverableDetail:
@@ -219,13 +211,11 @@ def show_deliverable(session: Session, deliverable_id: str, today: date) -> Deli
         select(HistoryRow).where(col(HistoryRow.deliverable_id) == deliverable.id)
         .order_by(col(HistoryRow.at), col(HistoryRow.id))
     )
-    names = party_names(session)
-    theme = session.get(ThemeRow, deliverable.theme)
+    names = plan_names(session)
     return DeliverableDetail(
         deliverable=deliverable,
-        occurrences=[_view(deliverable, occurrence, today, names) for occurrence in occurrences],
-        history=list(history), party_names=names,
-        theme_name=(theme.topic, theme.topic_en) if theme else (deliverable.theme, deliverable.theme),
+        occurrences=[occurrence_view(deliverable, occurrence, today, names) for occurrence in occurrences],
+        history=list(history), names=names,
     )
 
 

@@ -39,7 +39,7 @@ from tracker.clock import plan_zone
 from tracker.deadlines import Occurrence
 from tracker.errors import SyncRefusedError
 from tracker.i18n import _
-from tracker.model import Deliverable, Register, Status
+from tracker.model import Deliverable, HistoryAction, Register, Status
 from tracker.store.history import HistoryWriter
 from tracker.store.tables import DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow
 
@@ -130,7 +130,7 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             for occurrence in _occurrences(session, deliverable_id):
                 if occurrence.archived_at is None:
                     occurrence.archived_at = now
-            changes.record("archived", deliverable_id, note="no longer in the register")
+            changes.record(HistoryAction.ARCHIVED, deliverable_id, note="no longer in the register")
             report.archived.append(deliverable_id)
 
     report.warnings = _likely_renames(report, register, existing)
@@ -246,7 +246,8 @@ def _rename(session: Session, old: DeliverableRow, new_id: str, changes: History
     session.flush()
     session.delete(old)
     session.flush()
-    changes.record("renamed", new_id, field="id", old=old_id, new=new_id, note="renamed_from in the register")
+    changes.record(HistoryAction.RENAMED, new_id, field="id", old=old_id, new=new_id,
+                   note="renamed_from in the register")
     return renamed
 
 
@@ -293,23 +294,24 @@ def _sync_simple(session: Session, table: Any, key_field: str, desired: dict[str
         row = rows.get(key)
         if row is None:
             session.add(table(**{key_field: key}, **values))
-            changes.record(f"{label}_added", None, field=label, new=key)
+            changes.record(HistoryAction(f"{label}_added"), None, field=label, new=key)
             changed.add(key)
             continue
         if row.archived_at is not None:
             row.archived_at = None
-            changes.record(f"{label}_restored", None, field=label, new=key)
+            changes.record(HistoryAction(f"{label}_restored"), None, field=label, new=key)
             changed.add(key)
         for name, value in values.items():
             if getattr(row, name) != value:
-                changes.record(f"{label}_updated", None, field=f"{label}.{key}.{name}", old=getattr(row, name),
+                changes.record(HistoryAction(f"{label}_updated"), None, field=f"{label}.{key}.{name}",
+                               old=getattr(row, name),
                                new=value)
                 setattr(row, name, value)
                 changed.add(key)
     for key, row in rows.items():
         if key not in desired and row.archived_at is None:
             row.archived_at = changes.now
-            changes.record(f"{label}_archived", None, field=label, old=key)
+            changes.record(HistoryAction(f"{label}_archived"), None, field=label, old=key)
             changed.add(key)
     return len(changed)
 
@@ -358,7 +360,7 @@ def _add_deliverable(session: Session, deliverable: Deliverable, changes: Histor
         register_deadline=register_deadline_of(deliverable), register_status=deliverable.status.value,
         created_at=now, updated_at=now, **_descriptive_fields(deliverable),
     ))
-    changes.record("created", deliverable.id, new=deliverable.deadline_text)
+    changes.record(HistoryAction.CREATED, deliverable.id, new=deliverable.deadline_text)
     session.flush()
     for occurrence in deliverable.occurrences():
         _add_occurrence(session, deliverable.id, occurrence, deliverable.status, changes)
@@ -374,9 +376,10 @@ def _add_occurrence(session: Session, deliverable_id: str, occurrence: Occurrenc
         status_changed_at=changes.now if status is not Status.NOT_STARTED else None, updated_at=changes.now,
     )
     session.add(row)
-    changes.record("occurrence_added", deliverable_id, key=row.key, field="due", new=deadline.due.isoformat())
+    changes.record(HistoryAction.OCCURRENCE_ADDED, deliverable_id, key=row.key, field="due",
+                   new=deadline.due.isoformat())
     if status is not Status.NOT_STARTED:
-        changes.record("status", deliverable_id, key=row.key, field="status", old=Status.NOT_STARTED.value,
+        changes.record(HistoryAction.STATUS, deliverable_id, key=row.key, field="status", old=Status.NOT_STARTED.value,
                        new=status.value, note="as stated in the source")
     return row
 
@@ -389,11 +392,11 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
     outcome = "unchanged"
     if row.archived_at is not None:
         row.archived_at = None
-        changes.record("restored", deliverable.id, note="back in the register")
+        changes.record(HistoryAction.RESTORED, deliverable.id, note="back in the register")
         outcome = "restored"
     for name, value in _descriptive_fields(deliverable).items():
         if getattr(row, name) != value:
-            changes.record("register_update", deliverable.id, field=name, old=getattr(row, name), new=value)
+            changes.record(HistoryAction.REGISTER_UPDATE, deliverable.id, field=name, old=getattr(row, name), new=value)
             setattr(row, name, value)
             outcome = "updated" if outcome == "unchanged" else outcome
 
@@ -401,7 +404,7 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
     deadline_changed = row.register_deadline != register_deadline
     if deadline_changed:
         # The register moved the deadline: that wins over an earlier re-plan by hand.
-        changes.record("replan", deliverable.id, field="deadline", old=row.deadline_text,
+        changes.record(HistoryAction.REPLAN, deliverable.id, field="deadline", old=row.deadline_text,
                        new=deliverable.deadline_text, note="the register's deadline changed")
         row.deadline_text = deliverable.deadline_text
         row.interpreted_as = deliverable.interpreted_as
@@ -418,7 +421,8 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
         # The source now states a different status (for example that it is done).
         for occurrence in _occurrences(session, deliverable.id):
             if occurrence.archived_at is None and occurrence.status != deliverable.status.value:
-                changes.record("status", deliverable.id, key=occurrence.key, field="status", old=occurrence.status,
+                changes.record(HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status",
+                               old=occurrence.status,
                                new=deliverable.status.value, note="as stated in the source")
                 occurrence.status = deliverable.status.value
                 occurrence.status_changed_at = changes.now
@@ -454,11 +458,11 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
             continue
         if row.archived_at is not None:
             row.archived_at = None
-            changes.record("occurrence_restored", deliverable_id, key=key)
+            changes.record(HistoryAction.OCCURRENCE_RESTORED, deliverable_id, key=key)
             changed = True
         if (row.due, row.window_start, row.precision) != (deadline.due, deadline.window_start,
                                                            deadline.precision.value):
-            changes.record("replan", deliverable_id, key=key, field="due", old=row.due.isoformat(),
+            changes.record(HistoryAction.REPLAN, deliverable_id, key=key, field="due", old=row.due.isoformat(),
                            new=deadline.due.isoformat(), note=note)
             row.due = deadline.due
             row.window_start = deadline.window_start
@@ -470,7 +474,7 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
     for key, row in rows.items():
         if key not in planned_keys and row.archived_at is None:
             row.archived_at = changes.now
-            changes.record("occurrence_archived", deliverable_id, key=key, note=note)
+            changes.record(HistoryAction.OCCURRENCE_ARCHIVED, deliverable_id, key=key, note=note)
             changed = True
     return changed
 
