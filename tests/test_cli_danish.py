@@ -132,3 +132,37 @@ def test_list_and_show_name_the_parties_and_say_the_kind_in_words(synced: Tracke
     english = synced.ok("show", "senfoelgeklinikker").output
     assert "The regions (regionerne)" in english and "milestone" in english
     assert json.loads(synced.ok("list", "--json").output)[0]["owner"] == "regionerne"  # the interface keeps keys
+
+
+# English words that occur in tracker's sentences and in no Danish one: any of them in Danish output is a message
+# nobody translated. (Register data, such as a deliverable's English title, is shown as data and left out.)
+_ENGLISH = re.compile(r"\b(the|and|with|from|this|that|must|cannot|should|which|usage|options|commands|error|"
+                      r"missing|deliverable|deadline|owner|history|created|occurrences?|recipient|required|default)\b",
+                      re.IGNORECASE)
+
+
+def english_in(text: str, data: tuple[str, ...] = ()) -> list[str]:
+    lines = [line for line in text.splitlines() if not any(value in line for value in data)]
+    return [line for line in lines if _ENGLISH.search(line.replace("`tracker", "`").replace("--", " --x"))]
+
+
+def test_help_validate_and_show_speak_danish_only(synced: Tracker, tmp_path: Path) -> None:
+    danish = Tracker(synced.database_url, synced.register, lang="da")
+    # Option names, commands in backticks and environment variables are what users type: not sentences.
+    # So are the register's key paths (deliverable[3].owner) and quoted keys and values ('owner').
+    typed = re.compile(r"`[^`]*`|--[a-z-]+|\b[A-Z_]{2,}\b|\[[a-z|]+\]|'[^']*'|\b[a-z_]+\[\d+\](\.[a-z_]+)*")
+    for args in (("--help",), ("status", "--help"), ("list", "--help"), ("feed", "create", "--help")):
+        shown = typed.sub("", danish.ok(*args).output)
+        assert english_in(shown) == [], args
+        assert "Brug:" in shown and "Tilvalg:" in shown
+    broken = tmp_path / "broken.toml"
+    broken.write_text(synced.register.read_text(encoding="utf-8").replace('owner = "sst"', 'owner = "sts"', 1)
+                      .replace('kind = "', 'kind = "x', 1) + "\n[[deliverable]]\nid = 'Ugyldig Id'\n", encoding="utf-8")
+    failed = danish.fails("validate", str(broken)).output
+    assert "problem" in failed and english_in(typed.sub("", failed)) == []
+    detail = danish.ok("show", "senfoelgeklinikker").output
+    titles = ("Late-effects clinics established",)
+    assert english_in(detail, titles) == [] and "tilføjet fra registret" in detail
+    # And click's own parsing errors, before any command runs.
+    missing = danish("status", "senfoelgeklinikker", "færdig")
+    assert missing.exit_code == 2 and "Fejl: Manglende tilvalg '--note'." in missing.output

@@ -109,6 +109,7 @@ def test_a_one_off_deadline_is_one_keyless_occurrence() -> None:
         ("i 3026", "outside"),
     ],
 )
+@pytest.mark.usefixtures("english")
 def test_unreadable_deadlines_say_why_and_what_is_accepted(text: str, says: str) -> None:
     with pytest.raises(DeadlineError) as raised:
         parse_deadline(text)

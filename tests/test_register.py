@@ -15,6 +15,8 @@ from tracker.model import Status
 from tracker.register import default_register_path, load_register, parse_register
 from tests.conftest import SEEDS
 
+pytestmark = pytest.mark.usefixtures("english")  # the problems are asserted in English, the source language
+
 
 def _fold(text: str) -> str:
     return " ".join(text.split())

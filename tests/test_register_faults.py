@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES
 from tracker.errors import RegisterError
-from tracker.i18n import set_language
 from tracker.register import MAX_NESTING, default_register_path, parse_register
+
+pytestmark = pytest.mark.usefixtures("english")  # the problems are asserted in English, the source language
 
 SMALL = (FIXTURES / "register_small.toml").read_text(encoding="utf-8")
 SHIPPED = default_register_path().read_text(encoding="utf-8")
@@ -140,7 +141,6 @@ def test_renamed_from_must_name_an_id_the_register_no_longer_has() -> None:
 
 
 def test_a_register_with_thousands_of_problems_prints_the_first_hundred_and_counts_the_rest() -> None:
-    set_language("en")
     broken = SHIPPED.replace('owner = "', 'owner = "ukendt-')  # every deliverable's owner unknown
     broken += "".join(f"\nextra{index} = {index}" for index in range(5000))  # and 5,000 unknown top-level keys
     error = problems_of(broken)

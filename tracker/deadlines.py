@@ -22,6 +22,7 @@ from datetime import date
 from enum import StrEnum
 
 from tracker.errors import DeadlineError
+from tracker.i18n import _
 
 
 class Precision(StrEnum):
@@ -162,13 +163,15 @@ def occurrences_of(schedule: Schedule) -> list[Occurrence]:
     return [Occurrence(key=None, deadline=schedule)]
 
 
-ACCEPTED_FORMS = (
-    "2026-03-31 · 31/12/2026 · 31.12.2026 · 31. marts 2026 · september 2025 · Q1 2026 · første kvartal 2026 · "
-    "H1 2026 · første halvår af 2026 · primo/medio/ultimo 2026 · 2027 · "
-    "i løbet af 2026 · inden udgangen af 2027 · pr. januar 2026 · 2026-2027 · "
-    "én gang årligt fra første kvartal 2026 og til og med 2030 (English forms too: "
-    "31 March 2026, first half of 2026, mid 2026, by the end of 2027, annually from Q1 2026 through 2030)"
-)
+def accepted_forms() -> str:
+    """The forms a deadline may take, for messages (in the language of the moment, so called when one is built)."""
+    return _(
+        "2026-03-31 · 31/12/2026 · 31.12.2026 · 31. marts 2026 · september 2025 · Q1 2026 · første kvartal 2026 · "
+        "H1 2026 · første halvår af 2026 · primo/medio/ultimo 2026 · 2027 · "
+        "i løbet af 2026 · inden udgangen af 2027 · pr. januar 2026 · 2026-2027 · "
+        "én gang årligt fra første kvartal 2026 og til og med 2030 (English forms too: "
+        "31 March 2026, first half of 2026, mid 2026, by the end of 2027, annually from Q1 2026 through 2030)"
+    )
 
 _MONTH_NAMES = {
     name: number
@@ -261,7 +264,8 @@ def parse_deadline(text: str) -> Schedule:
     Raises DeadlineError naming the text and the accepted forms.
     """
     if not isinstance(text, str) or not text.strip():
-        raise DeadlineError(f"an empty deadline cannot be read. Accepted forms: {ACCEPTED_FORMS}")
+        raise DeadlineError(_("an empty deadline cannot be read. Accepted forms: {forms}").format(
+            forms=accepted_forms()))
     normalised = _normalise(text)
     recurrence = _RECURRENCE.match(normalised)
     if recurrence:
@@ -271,31 +275,31 @@ def parse_deadline(text: str) -> Schedule:
 
 def _read_recurrence(text: str, match: re.Match[str]) -> Recurrence:
     if match["until"] is None:
-        raise DeadlineError(
-            f"the recurrence {text!r} has no end. Say when it ends, for example "
+        raise DeadlineError(_(
+            "the recurrence {text!r} has no end. Say when it ends, for example "
             "'én gang årligt fra første kvartal 2026 og til og med 2030'."
-        )
+        ).format(text=text))
     if match["first"] is None:
-        raise DeadlineError(
-            f"the recurrence {text!r} has no start. Say when it starts, for example "
+        raise DeadlineError(_(
+            "the recurrence {text!r} has no start. Say when it starts, for example "
             "'årligt fra 2026 til og med 2030'."
-        )
+        ).format(text=text))
     first = _read_period(text, match["first"])
     until_year = int(match["until"])
     if first.precision is Precision.PERIOD:
-        raise DeadlineError(f"a recurrence must start with one period, not the span {match['first']!r} in {text!r}.")
+        raise DeadlineError(_("a recurrence must start with one period, not the span {span!r} in {text!r}.").format(
+            span=match["first"], text=text))
     if until_year < first.window()[1].year:
-        raise DeadlineError(
-            f"the recurrence {text!r} ends ({until_year}) before its first occurrence is due "
-            f"({first.window()[1].isoformat()})."
-        )
+        raise DeadlineError(_(
+            "the recurrence {text!r} ends ({until_year}) before its first occurrence is due ({due})."
+        ).format(text=text, until_year=until_year, due=first.window()[1].isoformat()))
     return Recurrence(text=text, first=first, until_year=until_year)
 
 
 def _read_period(text: str, normalised: str) -> Period:
     remainder = normalised
     starts_only = False
-    for _ in range(4):  # "senest i første halvår af 2026": strip "senest", then "i"
+    for _attempt in range(4):  # "senest i første halvår af 2026": strip "senest", then "i"
         starts = _STARTS_WORDS.match(remainder)
         if starts:
             starts_only = True
@@ -310,22 +314,23 @@ def _read_period(text: str, normalised: str) -> Period:
         if match:
             period = _period_from_match(text, form, match)
             return replace(period, starts_only=True) if starts_only else period
-    raise DeadlineError(f"cannot read the deadline {text!r}. Accepted forms: {ACCEPTED_FORMS}")
+    raise DeadlineError(_("cannot read the deadline {text!r}. Accepted forms: {forms}").format(
+        text=text, forms=accepted_forms()))
 
 
 def _period_from_match(text: str, form: str, match: re.Match[str]) -> Period:
     year = int(match["year"])
     if not 1900 <= year <= 2200:
-        raise DeadlineError(f"the year {year} in {text!r} is outside 1900-2200.")
+        raise DeadlineError(_("the year {year} in {text!r} is outside 1900-2200.").format(year=year, text=text))
     groups = match.groupdict()
     month = _MONTH_NAMES.get(groups.get("month") or "", 0) or int(groups.get("month_number") or 0)
     if form in ("iso_day", "day", "iso_month") and not 1 <= month <= 12:
-        raise DeadlineError(f"there is no month {month} in {text!r}.")
+        raise DeadlineError(_("there is no month {month} in {text!r}.").format(month=month, text=text))
     match form:
         case "iso_day" | "day":
             day = int(match["day"])
             if not 1 <= day <= _days_in_month(year, month):
-                raise DeadlineError(f"{text!r} names a day that does not exist.")
+                raise DeadlineError(_("{text!r} names a day that does not exist.").format(text=text))
             return Period(Precision.DAY, year, index=month, day=day)
         case "iso_month" | "month":
             return Period(Precision.MONTH, year, index=month)
@@ -338,7 +343,7 @@ def _period_from_match(text: str, form: str, match: re.Match[str]) -> Period:
         case "half_ordinal":
             half = _ORDINALS[match["ordinal"]]
             if half > 2:
-                raise DeadlineError(f"a year has two halves, not {half}, in {text!r}.")
+                raise DeadlineError(_("a year has two halves, not {half}, in {text!r}.").format(half=half, text=text))
             return Period(Precision.HALF, year, index=half)
         case "part_of_month":
             return Period(Precision.PART_OF_MONTH, year, index=month * 10 + _PARTS[match["part"]])
@@ -349,7 +354,8 @@ def _period_from_match(text: str, form: str, match: re.Match[str]) -> Period:
         case "period":
             last_year = int(match["last_year"])
             if last_year <= year:
-                raise DeadlineError(f"the period {text!r} must end in a later year than it starts.")
+                raise DeadlineError(_("the period {text!r} must end in a later year than it starts.").format(
+                    text=text))
             return Period(Precision.PERIOD, year, last_year=last_year)
     raise AssertionError(form)  # pragma: no cover - every form above is handled
 
@@ -362,16 +368,18 @@ def _month_span(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, _days_in_month(year, month))
 
 
-DAY_FORMS = "2026-12-31, 31/12/2026, 31.12.2026, 31-12-2026 or 31. december 2026"
+def day_forms() -> str:
+    """The forms a day may take, for messages (in the language of the moment, so called when one is built)."""
+    return _("2026-12-31, 31/12/2026, 31.12.2026, 31-12-2026 or 31. december 2026")
 
 
 def parse_day(text: str) -> date:
-    """One day as people write it (``DAY_FORMS``); DeadlineError for anything else, a month or a quarter too."""
+    """One day as people write it (``day_forms()``); DeadlineError for anything else, a month or a quarter too."""
     try:
         schedule = parse_deadline(text)
     except DeadlineError:
         schedule = None
     if not isinstance(schedule, Deadline) or schedule.precision is not Precision.DAY:
-        raise DeadlineError(f"{text!r} is not a day. Write it as {DAY_FORMS}.")
+        raise DeadlineError(_("{text!r} is not a day. Write it as {forms}.").format(text=text, forms=day_forms()))
     return schedule.due
 

@@ -1,10 +1,14 @@
 """Danish by default, English on request: the text users read.
 
 Messages are written in English in the code (``_("Unknown deliverable {id}.")``)
-and looked up in the Danish catalogue, ``tracker/locale_da.py``, when the
-language is Danish. English is the source language, so a message missing from
-the catalogue still reads correctly; ``tests/test_i18n.py`` makes sure none is
-missing.
+and translated with gettext from the Danish catalogue,
+``tracker/locale/da/LC_MESSAGES/tracker.po`` (the form translators' tools
+read), compiled to ``tracker.mo`` beside it and shipped in the package.
+``tools/catalogue.py`` extracts the messages with Babel (the code, the
+dashboard's templates, the command line's help and click's own messages),
+updates the catalogue and compiles it; ``tests/test_i18n.py`` and CI fail when
+a message has no Danish translation. English is the source language, so
+``--lang en`` needs no catalogue.
 
 The language comes from ``--lang`` on the command line, else ``TRACKER_LANG``,
 else Danish. A CLI invocation has exactly one language; the web process
@@ -14,14 +18,20 @@ thread and task), and ``using_language`` sets it for a block.
 
 from __future__ import annotations
 
+import functools
+import gettext
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from pathlib import Path
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
+SOURCE_LANGUAGE = "en"  # the language of the messages in the code: it needs no catalogue
+DOMAIN = "tracker"
+LOCALE_DIR = Path(__file__).with_name("locale")
 
 _language: ContextVar[str | None] = ContextVar("tracker_language", default=None)
 
@@ -55,17 +65,28 @@ def current_language() -> str:
     return from_env if from_env in LANGUAGES else DEFAULT_LANGUAGE
 
 
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of ``language``, read once per process."""
+    if language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    # No fallback: a package without its compiled catalogue is broken, and must say so rather than speak English.
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language])
+
+
 def _(message: str) -> str:
     """The message in the current language."""
-    if current_language() == "en":
-        return message
-    from tracker.locale_da import CATALOGUE
-
-    return CATALOGUE.get(message, message)
+    return translations(current_language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return _(singular if count == 1 else plural)
+    """The message for ``count`` in the current language, in the plural form its grammar wants."""
+    return translations(current_language()).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is defined; ``_`` translates it where it is shown."""
+    return message
 
 
 def signed_days(days: int) -> str:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TransitionError
+from tracker.i18n import N_
 
 if TYPE_CHECKING:  # the parser is not needed to read statuses (tracker list stays fast)
     from tracker.deadlines import Occurrence, Schedule
@@ -62,11 +63,11 @@ class Status(StrEnum):
 
 
 _STATUS_LABELS = {
-    Status.NOT_STARTED: "not started",
-    Status.IN_PROGRESS: "in progress",
-    Status.AT_RISK: "at risk",
-    Status.DONE: "done",
-    Status.CANCELLED: "cancelled",
+    Status.NOT_STARTED: N_("not started"),
+    Status.IN_PROGRESS: N_("in progress"),
+    Status.AT_RISK: N_("at risk"),
+    Status.DONE: N_("done"),
+    Status.CANCELLED: N_("cancelled"),
 }
 
 # What a coordinator may type for each status: its value, its English and its Danish label, folded as

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from typing import Any
 
+from tracker.i18n import _
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _MAX_DAYS = 366
@@ -68,27 +70,31 @@ def _read_settings(table: Mapping[str, Any], allowed: tuple[str, ...], path: tup
     for key, value in table.items():
         where = path + (key,)
         if key not in allowed:
-            problem(where, f"unknown policy setting {key!r}. Accepted here: {', '.join(allowed)}.")
+            problem(where, _("unknown policy setting {key!r}. Accepted here: {allowed}.").format(
+                key=key, allowed=", ".join(allowed)))
         elif key == "reminder_days":
             if not isinstance(value, list) or not all(_days(v) for v in value):
-                problem(where, f"reminder_days must be a list of whole days from 1 to {_MAX_DAYS}, "
-                               "e.g. [60, 30, 14, 7, 1]; [] sends no reminders.")
+                problem(where, _("reminder_days must be a list of whole days from 1 to {most}, "
+                                 "e.g. [60, 30, 14, 7, 1]; [] sends no reminders.").format(most=_MAX_DAYS))
             else:
                 values[key] = tuple(sorted(set(value), reverse=True))
         elif key in ("overdue_repeat_days", "escalate_after_days", "confirm_after_days", "digest_horizon_days"):
             if not _days(value):
-                problem(where, f"{key} must be a whole number of days from 1 to {_MAX_DAYS}, not {value!r}.")
+                problem(where, _("{key} must be a whole number of days from 1 to {most}, not {value!r}.").format(
+                    key=key, most=_MAX_DAYS, value=value))
             else:
                 values[key] = value
         elif key == "digest_weekday":
             if not isinstance(value, str) or value.lower() not in WEEKDAYS:
-                problem(where, f"digest_weekday must be one of {', '.join(WEEKDAYS)}, not {value!r}.")
+                problem(where, _("digest_weekday must be one of {weekdays}, not {value!r}.").format(
+                    weekdays=", ".join(WEEKDAYS), value=value))
             else:
                 values[key] = WEEKDAYS.index(value.lower())
         elif key == "send_at":
             match = _CLOCK.match(value) if isinstance(value, str) else None
             if match is None:
-                problem(where, f'send_at must be a time of day as "HH:MM" (24-hour), e.g. "09:00", not {value!r}.')
+                problem(where, _('send_at must be a time of day as "HH:MM" (24-hour), e.g. "09:00", not {value!r}.')
+                        .format(value=value))
             else:
                 values[key] = time(int(match.group(1)), int(match.group(2)))
     return values
@@ -100,28 +106,33 @@ def parse_policy(table: Any, parties: set[str], deliverable_ids: set[str],
     if table is None:
         return PolicySet()
     if not isinstance(table, dict):
-        problem(("policy",), "policy must be a table: [policy].")
+        problem(("policy",), _("policy must be a table: [policy]."))
         return PolicySet()
     top_level = tuple(f.name for f in fields(Policy))
     settings = {key: value for key, value in table.items() if key not in ("party", "deliverable")}
     default = replace(Policy(), **_read_settings(settings, top_level, ("policy",), problem))
 
-    def overrides(name: str, known: set[str], what: str) -> dict[str, Policy]:
+    def overrides(name: str, known: set[str]) -> dict[str, Policy]:
         section = table.get(name, {})
         if not isinstance(section, dict):
-            problem(("policy", name), f"policy.{name} must be a table of tables: [policy.{name}.KEY].")
+            problem(("policy", name), _("policy.{name} must be a table of tables: [policy.{name}.KEY].").format(
+                name=name))
             return {}
         result = {}
         for key, values in section.items():
             path = ("policy", name, key)
             if key not in known:
-                problem(path, f"unknown {what} {key!r}: overrides name a {what} of this register.")
+                if name == "party":
+                    message = _("unknown party {key!r}: overrides name a party of this register.")
+                else:
+                    message = _("unknown deliverable {key!r}: overrides name a deliverable of this register.")
+                problem(path, message.format(key=key))
                 continue
             if not isinstance(values, dict):
-                problem(path, f"[policy.{name}.{key}] must be a table of settings.")
+                problem(path, _("[policy.{name}.{key}] must be a table of settings.").format(name=name, key=key))
                 continue
             result[key] = replace(default, **_read_settings(values, _PER_OCCURRENCE, path, problem))
         return result
 
-    return PolicySet(default=default, by_party=overrides("party", parties, "party"),
-                     by_deliverable=overrides("deliverable", deliverable_ids, "deliverable"))
+    return PolicySet(default=default, by_party=overrides("party", parties),
+                     by_deliverable=overrides("deliverable", deliverable_ids))

@@ -13,12 +13,13 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
 
 from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
 from tracker.errors import DeadlineError, Problem, RegisterError
+from tracker.i18n import N_, _, ngettext
 from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
 from tracker.policy import parse_policy
 from tracker.text import siblings, suggestions
@@ -118,9 +119,9 @@ def load_register(path: Path | str | None = None) -> Register:
     try:
         raw = register_path.read_bytes()
     except OSError as error:
-        raise RegisterError(str(register_path), [Problem(None, "", (
-            f"cannot read the file ({error.strerror or error}). Check the path, or leave it out "
-            "to use the register shipped with tracker."))]) from None
+        raise RegisterError(str(register_path), [Problem(None, "", _(
+            "cannot read the file ({reason}). Check the path, or leave it out "
+            "to use the register shipped with tracker.").format(reason=error.strerror or error))]) from None
     return parse_register(raw, str(register_path))
 
 
@@ -130,9 +131,10 @@ def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise RegisterError(filename, [Problem(line, "", "the file is not valid UTF-8; save it as UTF-8.")]) from None
+        raise RegisterError(filename, [Problem(line, "", _("the file is not valid UTF-8; save it as UTF-8."))]) \
+            from None
     if text.startswith(_BOM):
-        raise RegisterError(filename, [Problem(1, "", (
+        raise RegisterError(filename, [Problem(1, "", _(
             "the file starts with a byte-order mark (BOM, the bytes EF BB BF), which TOML does not allow. Save it "
             "as UTF-8 without a BOM: in VS Code click 'UTF-8 with BOM' in the status bar and choose 'Save with "
             "Encoding' → 'UTF-8'; in Notepad choose 'Save as' with the encoding 'UTF-8', not 'UTF-8 with BOM'."))])
@@ -140,17 +142,20 @@ def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:
         data = tomllib.loads(text)
     except RecursionError:
         # tomllib recurses once per level of nesting; find the line only now (a valid register never pays for it).
-        raise RegisterError(filename, [Problem(nesting_deeper_than(text, MAX_NESTING), "", (
-            f"values are nested more than {MAX_NESTING} levels deep ([ ] and {{ }} inside each other). The "
-            "register needs at most three: check this line for brackets that are opened and never closed."))]) \
-            from None
+        raise RegisterError(filename, [Problem(nesting_deeper_than(text, MAX_NESTING), "", ngettext(
+            "values are nested more than {count} level deep ([ ] and {{ }} inside each other). The "
+            "register needs at most three: check this line for brackets that are opened and never closed.",
+            "values are nested more than {count} levels deep ([ ] and {{ }} inside each other). The "
+            "register needs at most three: check this line for brackets that are opened and never closed.",
+            MAX_NESTING).format(count=MAX_NESTING))]) from None
     except tomllib.TOMLDecodeError as error:
         position = _TOML_ERROR_POSITION.search(str(error))
         line = int(position.group(1)) if position and position.group(1) else text.count("\n") + 1
         reason = _TOML_ERROR_POSITION.sub("", str(error)).strip()
-        raise RegisterError(filename, [Problem(line, "", (
-            f"TOML syntax error: {reason}. Check quotes, brackets and '=' on this line (strings need double "
-            "quotes; a value cannot span lines unless it is a \"\"\"multi-line string\"\"\")."))]) from None
+        raise RegisterError(filename, [Problem(line, "", _(
+            "TOML syntax error: {reason}. Check quotes, brackets and '=' on this line (strings need double "
+            "quotes; a value cannot span lines unless it is a \"\"\"multi-line string\"\"\").").format(
+            reason=reason))]) from None
 
     collector = _Collector(text)
     register = _build(data, collector)
@@ -162,40 +167,41 @@ def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:
 def _check_table(table: Any, fields: dict[str, _Field], path: tuple[str | int, ...], collector: _Collector) -> bool:
     """Check keys and value types of one table; True when it is usable."""
     if not isinstance(table, dict):
-        collector.add(path, f"expected a table, found {_describe(table)}.")
+        collector.add(path, _("expected a table, found {found}.").format(found=_describe(table)))
         return False
     usable = True
     for key, value in table.items():
         spec = fields.get(key)
         if spec is None:
             close = _closest(key, fields)
-            hint = f" Did you mean {close!r}?" if close else ""
-            collector.add(path + (key,), f"unknown key {key!r}.{hint} Accepted keys: {', '.join(fields)}.")
+            hint = " " + _did_you_mean(close) if close else ""
+            # Translators: {hint} is empty, or a space and "Did you mean {close!r}?" (translated on its own).
+            collector.add(path + (key,), _("unknown key {key!r}.{hint} Accepted keys: {keys}.").format(
+                key=key, hint=hint, keys=", ".join(fields)))
             continue
         if not _value_fits(value, spec):
-            expected = spec.kind.__name__ if isinstance(spec.kind, type) else "value"
-            if spec.list_of:
-                expected = f"list of {spec.list_of.__name__}"
-            hint = ""
+            message = _("expected {expected}, found {found}.").format(expected=_expected(spec), found=_describe(value))
             if spec.kind is date and isinstance(value, str) and _is_iso_date(value):
-                hint = f" A date is written without quotes: {key} = {value.strip()}."
-            collector.add(path + (key,), f"expected {_article(expected)}, found {_describe(value)}.{hint}")
+                message += " " + _("A date is written without quotes: {key} = {value}.").format(
+                    key=key, value=value.strip())
+            collector.add(path + (key,), message)
             usable = False
             continue
         if spec.choices and value not in spec.choices:
-            collector.add(path + (key,), f"{value!r} is not one of: {', '.join(spec.choices)}.")
+            collector.add(path + (key,), _("{value!r} is not one of: {choices}.").format(
+                value=value, choices=", ".join(spec.choices)))
             usable = False
         if spec.slug and not SLUG.match(value):
-            collector.add(path + (key,), (
-                f"{value!r} is not a slug: use lower-case ASCII letters, digits and single hyphens "
-                "(æ→ae, ø→oe, å→aa)."))
+            collector.add(path + (key,), _(
+                "{value!r} is not a slug: use lower-case ASCII letters, digits and single hyphens "
+                "(æ→ae, ø→oe, å→aa).").format(value=value))
             usable = False
         if spec.kind is str and not value.strip():
-            collector.add(path + (key,), "the value is empty.")
+            collector.add(path + (key,), _("the value is empty."))
             usable = False
     for key, spec in fields.items():
         if spec.required and key not in table:
-            collector.add(path, f"missing required key {key!r}.")
+            collector.add(path, _("missing required key {key!r}.").format(key=key))
             usable = False
     return usable
 
@@ -220,16 +226,35 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
+def _did_you_mean(close: str) -> str:
+    return _("Did you mean {close!r}?").format(close=close)
+
+
+# Translators: what a key must hold, for "expected {expected}, found {found}."; str, int and dict are the names of
+# TOML's types (text, whole number, table).
+_EXPECTED: dict[tuple[object, object], str] = {
+    (list, dict): N_("a list of dict"), (list, str): N_("a list of str"), (str, None): N_("a str"),
+    (int, None): N_("an int"), (dict, None): N_("a dict"), (list, None): N_("a list"), (date, None): N_("a date")}
+# Translators: the value found, for "expected {expected}, found {found}.": its type, then the value itself.
+_FOUND = {str: N_("str {value!r}"), bool: N_("bool {value!r}"), int: N_("int {value!r}"),
+          float: N_("float {value!r}"), datetime: N_("datetime {value!r}"), date: N_("date {value!r}"),
+          time: N_("time {value!r}")}
+
+
+def _expected(spec: _Field) -> str:
+    """What a field holds, as a problem names it: "a str", "a list of dict"."""
+    kind = list if spec.list_of else spec.kind
+    return _(_EXPECTED.get((kind, spec.list_of), N_("a value")))
+
+
 def _describe(value: Any) -> str:
+    """What a value is, as a problem names it: "a table", "int 5"."""
     if isinstance(value, dict):
-        return "a table"
+        return _("a table")
     if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _article(noun: str) -> str:
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
+        return _("a list")
+    template = _FOUND.get(type(value))
+    return _(template).format(value=value) if template else f"{type(value).__name__} {value!r}"
 
 
 def _closest(word: str, candidates: Any) -> str | None:
@@ -254,7 +279,7 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     deliverables = _collect_unique(data, "deliverable", "id", _DELIVERABLE_FIELDS, collector,
                                    lambda table, path: _build_deliverable(table, path, collector))
     if not deliverables and not collector.problems:
-        collector.add(("register",), "the register has no [[deliverable]] entries.")
+        collector.add(("register",), _("the register has no [[deliverable]] entries."))
 
     tables = _tables(data, "deliverable")
     known_ids = _declared(tables, "id")
@@ -295,8 +320,9 @@ def _check_timezone(name: str, collector: _Collector) -> None:
     from tracker.clock import PLAN_TIMEZONE
 
     if name != PLAN_TIMEZONE:
-        collector.add(("register", "timezone"), f"the time zone is {name!r}, but the plan's days are Danish days: "
-                                                f"write timezone = {PLAN_TIMEZONE!r}.")
+        collector.add(("register", "timezone"), _(
+            "the time zone is {name!r}, but the plan's days are Danish days: write timezone = {zone!r}.").format(
+            name=name, zone=PLAN_TIMEZONE))
 
 
 def _collect_unique(data: dict[str, Any], array: str, id_key: str, fields: dict[str, _Field],
@@ -313,15 +339,23 @@ def _collect_unique(data: dict[str, Any], array: str, id_key: str, fields: dict[
         identifier = table[id_key]
         if identifier in first_seen:
             first_line = collector.lines.line_of((array, first_seen[identifier]))
-            collector.add(path + (id_key,), (
-                f"duplicate {id_key} {identifier!r}: already used on line {first_line}. "
-                f"Every {array} needs its own {id_key}."))
+            collector.add(path + (id_key,), _duplicate(array, identifier, first_line))
             continue
         first_seen[identifier] = index
         item = build(table, path)
         if item is not None:
             built[identifier] = item
     return built
+
+
+def _duplicate(array: str, identifier: str, line: int | None) -> str:
+    if array == "party":
+        message = _("duplicate key {identifier!r}: already used on line {line}. Every party needs its own key.")
+    elif array == "theme":
+        message = _("duplicate key {identifier!r}: already used on line {line}. Every theme needs its own key.")
+    else:
+        message = _("duplicate id {identifier!r}: already used on line {line}. Every deliverable needs its own id.")
+    return message.format(identifier=identifier, line=line)
 
 
 def _build_party(table: dict[str, Any], path: tuple) -> Party:
@@ -343,7 +377,8 @@ def _build_theme(table: dict[str, Any], path: tuple, collector: _Collector) -> T
         if not _check_table(item, _INITIATIVE_FIELDS, item_path, collector):
             continue
         if item["letter"] in letters:
-            collector.add(item_path + ("letter",), f"duplicate initiative letter {item['letter']!r} in this theme.")
+            collector.add(item_path + ("letter",), _("duplicate initiative letter {letter!r} in this theme.").format(
+                letter=item["letter"]))
         letters.add(item["letter"])
         initiatives.append(Initiative(letter=item["letter"], horizon=item["horizon"], text=item["text"],
                                       text_en=item.get("text_en", "")))
@@ -357,14 +392,18 @@ def _build_theme(table: dict[str, Any], path: tuple, collector: _Collector) -> T
 def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector) -> Deliverable | None:
     source = _build_source(table["source"], path + ("source",), collector)
     if source is not None and _folded(table["deadline"]) not in _folded(source.quote):
-        collector.add(path + ("deadline",), (
-            f"the deadline {table['deadline']!r} does not occur in source.quote. Copy the deadline's words "
-            "verbatim from the quoted sentence; put any other reading in interpreted_as, with a reading."))
+        collector.add(path + ("deadline",), _(
+            "the deadline {deadline!r} does not occur in source.quote. Copy the deadline's words "
+            "verbatim from the quoted sentence; put any other reading in interpreted_as, with a reading.").format(
+            deadline=table["deadline"]))
     if "interpreted_as" in table and "reading" not in table:
-        collector.add(path + ("interpreted_as",), "interpreted_as needs a reading that says why the text is read so.")
-    for key in ("window_start", "due"):
-        if key in table and "reading" not in table:
-            collector.add(path + (key,), f"{key} overrides the deadline's window and needs a reading that says why.")
+        collector.add(path + ("interpreted_as",),
+                      _("interpreted_as needs a reading that says why the text is read so."))
+    if "window_start" in table and "reading" not in table:
+        collector.add(path + ("window_start",),
+                      _("window_start overrides the deadline's window and needs a reading that says why."))
+    if "due" in table and "reading" not in table:
+        collector.add(path + ("due",), _("due overrides the deadline's window and needs a reading that says why."))
     schedule = _read_schedule(table, path, collector)
     if source is None or schedule is None:
         return None
@@ -389,14 +428,15 @@ def _read_schedule(table: dict[str, Any], path: tuple, collector: _Collector) ->
     if "window_start" not in table and "due" not in table:
         return schedule
     if isinstance(schedule, Recurrence):
-        collector.add(path + ("due",), "window_start and due cannot override a recurring deadline.")
+        collector.add(path + ("due",), _("window_start and due cannot override a recurring deadline."))
         return None
     window_start = table.get("window_start", schedule.window_start)
     due = table.get("due", schedule.due)
     if due < window_start:
-        collector.add(path + ("due",), (
-            f"the due day {due.isoformat()} is before the window's first day {window_start.isoformat()}. "
-            "The due day is the last day of the window."))
+        collector.add(path + ("due",), _(
+            "the due day {due} is before the window's first day {window_start}. "
+            "The due day is the last day of the window.").format(due=due.isoformat(),
+                                                                 window_start=window_start.isoformat()))
         return None
     return Deadline(text=schedule.text, window_start=window_start, due=due, precision=schedule.precision,
                     period=schedule.period)
@@ -410,12 +450,13 @@ def _check_references(table: dict[str, Any], path: tuple, parties: set[str], the
             close = _closest(key, sorted(parties))
             family = siblings(key, parties)
             if close:
-                hint = f" Did you mean {close!r}?"
+                hint = _did_you_mean(close)
             elif family:
-                hint = f" It is not a party of this register; those of its kind are: {', '.join(family)}."
+                hint = _("It is not a party of this register; those of its kind are: {parties}.").format(
+                    parties=", ".join(family))
             else:
-                hint = " Add it as a [[party]]."
-            collector.add(where, f"unknown party {key!r}.{hint}")
+                hint = _("Add it as a [[party]].")
+            collector.add(where, _("unknown party {key!r}.").format(key=key) + " " + hint)
 
     check_party(table.get("owner"), path + ("owner",))
     co_owners = table.get("co_owners", [])
@@ -425,18 +466,23 @@ def _check_references(table: dict[str, Any], path: tuple, parties: set[str], the
     theme = table.get("theme")
     if isinstance(theme, str) and theme not in themes:
         close = _closest(theme, sorted(themes))
-        hint = f" Did you mean {close!r}?" if close else f" Known themes: {', '.join(sorted(themes)) or 'none'}."
-        collector.add(path + ("theme",), f"unknown theme {theme!r}.{hint}")
+        if close:
+            hint = _did_you_mean(close)
+        elif themes:
+            hint = _("Known themes: {themes}.").format(themes=", ".join(sorted(themes)))
+        else:
+            hint = _("Known themes: none.")
+        collector.add(path + ("theme",), _("unknown theme {theme!r}.").format(theme=theme) + " " + hint)
     depends_on = table.get("depends_on", [])
     for key in depends_on if isinstance(depends_on, list) else []:
         if not isinstance(key, str):
             continue  # the list's type is reported with the table
         if key == table.get("id"):
-            collector.add(path + ("depends_on",), "a deliverable cannot depend on itself.")
+            collector.add(path + ("depends_on",), _("a deliverable cannot depend on itself."))
         elif key not in known_ids:
             close = _closest(key, sorted(known_ids))
-            hint = f" Did you mean {close!r}?" if close else ""
-            collector.add(path + ("depends_on",), f"depends on unknown deliverable {key!r}.{hint}")
+            hint = " " + _did_you_mean(close) if close else ""
+            collector.add(path + ("depends_on",), _("depends on unknown deliverable {key!r}.").format(key=key) + hint)
 
 
 def _check_renames(tables: list[dict[str, Any]], known_ids: set[str], collector: _Collector) -> None:
@@ -448,14 +494,15 @@ def _check_renames(tables: list[dict[str, Any]], known_ids: set[str], collector:
             continue
         where = ("deliverable", index, "renamed_from")
         if old == table.get("id"):
-            collector.add(where, "renamed_from is this deliverable's own id; remove it.")
+            collector.add(where, _("renamed_from is this deliverable's own id; remove it."))
         elif old in known_ids:
-            collector.add(where, (
-                f"{old!r} is still a deliverable in the register: renamed_from names the id a deliverable had "
-                "before, which the register no longer has."))
+            collector.add(where, _(
+                "{old!r} is still a deliverable in the register: renamed_from names the id a deliverable had "
+                "before, which the register no longer has.").format(old=old))
         elif old in claimed:
             line = collector.lines.line_of(("deliverable", claimed[old]))
-            collector.add(where, f"{old!r} is already renamed to another deliverable on line {line}.")
+            collector.add(where, _("{old!r} is already renamed to another deliverable on line {line}.").format(
+                old=old, line=line))
         else:
             claimed[old] = index
 
@@ -495,7 +542,8 @@ def _check_cycles(tables: list[dict[str, Any]], collector: _Collector) -> None:
                 if frozenset(cycle) not in reported:
                     reported.add(frozenset(cycle))
                     collector.add(("deliverable", index_of[nxt], "depends_on"),
-                                  f"dependency cycle: {' → '.join(cycle)}. Remove one of these depends_on entries.")
+                                  _("dependency cycle: {cycle}. Remove one of these depends_on entries.").format(
+                                      cycle=" → ".join(cycle)))
             elif nxt not in state:
                 state[nxt] = "open"
                 trail.append(nxt)

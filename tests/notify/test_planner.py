@@ -227,6 +227,7 @@ def test_the_register_policy_overrides_the_defaults() -> None:
     assert register.policy.for_deliverable("evaluering", "regionerne").reminder_days == (30, 7)
 
 
+@pytest.mark.usefixtures("english")
 def test_every_policy_problem_is_reported_with_its_line() -> None:
     with pytest.raises(RegisterError) as caught:
         parse_register(_register_with(
@@ -255,6 +256,7 @@ def test_the_contacts_file_reports_every_problem_with_its_line() -> None:
 
 @pytest.mark.parametrize("address", ["søren@example.dk", "a@b@example.dk", "ole@-example.dk", "x@example",
                                      "ole@example.dk, eva@example.dk"])
+@pytest.mark.usefixtures("english")
 def test_the_contacts_file_refuses_what_the_email_channel_would_refuse(address: str) -> None:
     # One check of an address (tracker.addresses): before, the contacts file took "søren@example.dk" and the
     # e-mail channel refused it when the first reminder was due.

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from tracker.cli.app import cli
-from tracker.cli.options import actor_name, base_url, by_option, database_option, open_existing, write
+from tracker.cli.options import (actor_name, base_url, by_option, complete_keys, database_option, open_existing,
+                                  write)
 from tracker.i18n import _
 
 
@@ -20,9 +21,9 @@ def feed() -> None:
 
 @feed.command("create")
 @click.option("--name", required=True, help="A short name: lower-case letters, digits, '.', '_', '-'.")
-@click.option("--party", "parties", multiple=True, metavar="PARTY",
+@click.option("--party", "parties", multiple=True, metavar="PARTY", shell_complete=complete_keys("party"),
               help="Occurrences this party is responsible or co-responsible for; repeat for several.")
-@click.option("--theme", "themes", multiple=True, metavar="THEME",
+@click.option("--theme", "themes", multiple=True, metavar="THEME", shell_complete=complete_keys("theme"),
               help="Occurrences under this theme (e.g. anbefaling-7); repeat for several.")
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only overdue occurrences.")
 @click.option("--alarm", metavar="BEFORE", help="Add a reminder this long before the due day: 7d, 2w, 12h.")

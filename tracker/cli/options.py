@@ -59,6 +59,15 @@ class StatusType(click.ParamType):
             self.fail(_("{value!r} is not a status. Write one of: {forms}.").format(value=value, forms=forms),
                       param, ctx)
 
+    def shell_complete(self, ctx: click.Context, param: click.Parameter,
+                       incomplete: str) -> list[click.shell_completion.CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        from tracker.model import Status
+
+        return [CompletionItem(status.value, help=status.label) for status in Status
+                if status.value.startswith(incomplete)]
+
 
 STATUS = StatusType()
 
@@ -128,6 +137,29 @@ def actor_name(name: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no user name in a bare container; still attribute the change
         return f"uid:{os.getuid()}"
+
+
+def complete_keys(kind: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+    """Shell completion of the keys of ``kind`` ("deliverable", "party" or "theme"), read from the database, each
+    with its name as the help the shell shows (zsh and fish do)."""
+
+    def complete(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from tracker.errors import TrackerError
+        from tracker.i18n import current_language
+        from tracker.store.db import read_session
+        from tracker.store.queries import completion_keys
+
+        try:
+            with read_session(open_existing(ctx.params.get("database_url"))) as session:
+                keys = completion_keys(session, kind, english=current_language() == "en")
+        except (TrackerError, SQLAlchemyError, OSError):
+            return []  # no database yet, or an older one: nothing to offer, and never a traceback in the shell
+        return [CompletionItem(key, help=name) for key, name in keys if key.startswith(incomplete)]
+
+    return complete
 
 
 def open_existing(database_url: str | None) -> Any:

@@ -15,6 +15,7 @@ from tracker.cli.options import (
     DATE,
     STATUS,
     actor_name,
+    complete_keys,
     by_option,
     check_url,
     database_option,
@@ -93,10 +94,12 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None,
 @cli.command("list")
 @database_option
 @today_option
-@click.option("--owner", metavar="PARTY", help="Only this responsible party (a party key, e.g. sst).")
+@click.option("--owner", metavar="PARTY", shell_complete=complete_keys("party"),
+              help="Only this responsible party (a party key, e.g. sst).")
 @click.option("--status", "statuses", multiple=True, metavar="STATUS", type=STATUS,
               help="Only this status (Danish or English, e.g. 'i gang' or in_progress); repeat for several.")
-@click.option("--theme", metavar="THEME", help="Only this theme (e.g. anbefaling-7).")
+@click.option("--theme", metavar="THEME", shell_complete=complete_keys("theme"),
+              help="Only this theme (e.g. anbefaling-7).")
 @click.option("--overdue", is_flag=True, help="Only overdue occurrences.")
 @click.option("--upcoming", type=click.IntRange(min=0), metavar="DAYS",
               help="Only open occurrences due within DAYS days from today.")
@@ -132,7 +135,7 @@ def list_command(database_url: str | None, today: date | None, owner: str | None
 
 
 @cli.command()
-@click.argument("deliverable_id", metavar="ID")
+@click.argument("deliverable_id", metavar="ID", shell_complete=complete_keys("deliverable"))
 @database_option
 @today_option
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
@@ -152,7 +155,7 @@ def show(deliverable_id: str, database_url: str | None, today: date | None, as_j
 
 
 @cli.command()
-@click.argument("deliverable_id", metavar="ID")
+@click.argument("deliverable_id", metavar="ID", shell_complete=complete_keys("deliverable"))
 @click.argument("status", type=STATUS)
 @occurrence_option
 @click.option("--note", required=True, metavar="TEXT", callback=required_text,
@@ -179,7 +182,7 @@ def status(deliverable_id: str, status: Any, year: int | None, note: str, actor:
 
 
 @cli.command()
-@click.argument("deliverable_id", metavar="ID")
+@click.argument("deliverable_id", metavar="ID", shell_complete=complete_keys("deliverable"))
 @click.argument("deadline")
 @click.option("--reason", required=True, metavar="TEXT", callback=required_text,
               help="Why the deadline moves (required).")
@@ -215,7 +218,7 @@ def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, ac
 
 
 @cli.command()
-@click.argument("deliverable_id", metavar="ID")
+@click.argument("deliverable_id", metavar="ID", shell_complete=complete_keys("deliverable"))
 @click.argument("text")
 @occurrence_option
 @by_option

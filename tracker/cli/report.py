@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import click
 
 from tracker.cli.app import cli
-from tracker.cli.options import DATE, database_option, open_existing
+from tracker.cli.options import DATE, complete_keys, database_option, open_existing
 from tracker.clock import plan_today
 from tracker.i18n import _
 
@@ -19,7 +19,8 @@ from tracker.i18n import _
                    "--output for the same party, else a year before --as-of).")
 @click.option("--format", "report_format", type=click.Choice(["md", "csv", "html"]), default="md",
               show_default=True, help="Markdown, CSV, or HTML that prints on A4.")
-@click.option("--party", metavar="PARTY", help="Only this responsible party (a party key, e.g. regionerne).")
+@click.option("--party", metavar="PARTY", shell_complete=complete_keys("party"),
+              help="Only this responsible party (a party key, e.g. regionerne).")
 @click.option("--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write here instead of printing; the report then counts as issued: the next one lists the "
                    "changes since.")

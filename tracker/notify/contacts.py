@@ -33,6 +33,7 @@ from typing import Any
 
 from tracker.addresses import is_address
 from tracker.errors import Problem, RegisterError
+from tracker.i18n import _, ngettext
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
 # The audiences that are not parties, as an outbox row names whom it reaches (its ``party``), so a message to
@@ -48,8 +49,6 @@ class ContactsError(RegisterError):
     """The contacts file has problems; every one is listed with its line."""
 
     def heading(self) -> str:
-        from tracker.i18n import ngettext
-
         return ngettext(
             "{count} problem in the contacts file {filename}:",
             "{count} problems in the contacts file {filename}:",
@@ -57,8 +56,6 @@ class ContactsError(RegisterError):
         ).format(count=len(self.problems), filename=self.filename)
 
     def advice(self) -> str:
-        from tracker.i18n import _
-
         return _("Fix them (contacts.example.toml shows the format) and run the command again.")
 
 
@@ -105,25 +102,28 @@ def load_contacts(path: str | Path | None = None, known_parties: set[str] | None
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ContactsError(str(file), [Problem(None, "", (
-            f"cannot read the contacts file ({getattr(error, 'strerror', None) or error}). Check "
-            "TRACKER_CONTACTS; copy contacts.example.toml to start one."))]) from None
+        raise ContactsError(str(file), [Problem(None, "", _(
+            "cannot read the contacts file ({reason}). Check "
+            "TRACKER_CONTACTS; copy contacts.example.toml to start one.").format(
+            reason=getattr(error, "strerror", None) or error))]) from None
     return parse_contacts(text, str(file), known_parties)
 
 
 def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: set[str] | None = None) -> Contacts:
     if text.startswith("\ufeff"):
-        raise ContactsError(filename, [Problem(1, "", (
+        raise ContactsError(filename, [Problem(1, "", _(
             "the file starts with a byte-order mark (BOM), which TOML does not allow; save it as UTF-8 without "
             "a BOM."))])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ContactsError(filename, [Problem(None, "", f"TOML syntax error: {error}.")]) from None
-    except RecursionError:
-        raise ContactsError(filename, [Problem(nesting_deeper_than(text, MAX_NESTING), "", (
-            f"values are nested more than {MAX_NESTING} levels deep; the contacts file needs two at most."))]) \
+        raise ContactsError(filename, [Problem(None, "", _("TOML syntax error: {reason}.").format(reason=error))]) \
             from None
+    except RecursionError:
+        raise ContactsError(filename, [Problem(nesting_deeper_than(text, MAX_NESTING), "", ngettext(
+            "values are nested more than {count} level deep; the contacts file needs two at most.",
+            "values are nested more than {count} levels deep; the contacts file needs two at most.",
+            MAX_NESTING).format(count=MAX_NESTING))]) from None
     lines = KeyLines(text)
     problems: list[Problem] = []
 
@@ -132,43 +132,48 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
 
     default_language = data.get("language", "da")
     if default_language not in LANGUAGES:
-        problem(("language",), f"language must be one of {', '.join(LANGUAGES)}, not {default_language!r}.")
+        problem(("language",), _("language must be one of {languages}, not {value!r}.").format(
+            languages=", ".join(LANGUAGES), value=default_language))
         default_language = "da"
     for key in data:
         if key not in ("language", "coordinators", "taskforce", "party"):
-            problem((key,), f"unknown key {key!r}. Accepted: language, [coordinators], [taskforce], [party.KEY].")
+            problem((key,), _("unknown key {key!r}. Accepted: language, [coordinators], [taskforce], [party.KEY].")
+                    .format(key=key))
 
     def reach(table: Any, path: tuple[str, ...]) -> Reach:
         if not isinstance(table, dict):
-            problem(path, f"[{'.'.join(path)}] must be a table with email, slack and language.")
+            problem(path, _("[{table}] must be a table with email, slack and language.").format(table=".".join(path)))
             return Reach(language=default_language)
         for key in table:
             if key not in ("email", "slack", "language"):
-                problem(path + (key,), f"unknown key {key!r}. Accepted: email, slack, language.")
+                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, language.").format(key=key))
         emails = _strings(table.get("email", []), path + ("email",), problem)
         for address in emails:
             if not is_address(address):
-                problem(path + ("email",), f"{address!r} is not an e-mail address (name@example.org).")
+                problem(path + ("email",), _("{address!r} is not an e-mail address (name@example.org).").format(
+                    address=address))
         slack = _strings(table.get("slack", []), path + ("slack",), problem)
         for target in slack:
             if not (SLACK_CHANNEL.match(target) or is_address(target, smtp=False)):
-                problem(path + ("slack",), f"{target!r} is neither a Slack channel (#name, or an id like "
-                                           "C0123ABCD) nor a person's e-mail address (for a direct message).")
+                problem(path + ("slack",), _("{target!r} is neither a Slack channel (#name, or an id like "
+                                             "C0123ABCD) nor a person's e-mail address (for a direct message).")
+                        .format(target=target))
         language = table.get("language", default_language)
         if language not in LANGUAGES:
-            problem(path + ("language",), f"language must be one of {', '.join(LANGUAGES)}, not {language!r}.")
+            problem(path + ("language",), _("language must be one of {languages}, not {value!r}.").format(
+                languages=", ".join(LANGUAGES), value=language))
             language = default_language
         return Reach(slack=tuple(slack), email=tuple(emails), language=language)
 
     parties_table = data.get("party", {})
     parties: dict[str, Reach] = {}
     if not isinstance(parties_table, dict):
-        problem(("party",), "party must be tables: [party.KEY].")
+        problem(("party",), _("party must be tables: [party.KEY]."))
     else:
         for key, table in parties_table.items():
             if known_parties is not None and key not in known_parties:
-                problem(("party", key), f"unknown party {key!r}; the register's parties are: "
-                                        f"{', '.join(sorted(known_parties))}.")
+                problem(("party", key), _("unknown party {key!r}; the register's parties are: {parties}.").format(
+                    key=key, parties=", ".join(sorted(known_parties))))
                 continue
             parties[key] = reach(table, ("party", key))
     contacts = Contacts(
@@ -187,6 +192,6 @@ def _strings(value: Any, path: tuple[str, ...], problem: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        problem(path, f"{path[-1]} must be a list of strings, e.g. [\"name@example.org\"].")
+        problem(path, _('{key} must be a list of strings, e.g. ["name@example.org"].').format(key=path[-1]))
         return []
     return [item.strip() for item in value]

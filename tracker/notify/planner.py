@@ -241,12 +241,20 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
     days = (subject.due - notice.day).days
     due = format_day(subject.due)
     if notice.kind == "reminder":
-        line = ngettext("due tomorrow ({due})", "due in {days} days ({due})", days).format(days=days, due=due)
+        # "Tomorrow" and "today" are words of their own, not a plural form: ngettext only counts days.
+        if days == 0:
+            line = _("due today ({due})").format(due=due)
+        elif days == 1:
+            line = _("due tomorrow ({due})").format(due=due)
+        else:
+            line = ngettext("due in {days} day ({due})", "due in {days} days ({due})", days).format(days=days, due=due)
     elif notice.kind == "overdue":
         line = ngettext("overdue by {days} day (due {due})", "overdue by {days} days (due {due})", -days).format(
             days=-days, due=due)
     elif notice.kind == "escalation":
-        line = _("overdue by {days} days (due {due}) and escalated to the coordinators").format(days=-days, due=due)
+        line = ngettext("overdue by {days} day (due {due}) and escalated to the coordinators",
+                        "overdue by {days} days (due {due}) and escalated to the coordinators", -days).format(
+            days=-days, due=due)
     elif reply_to:
         line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell "
                  "the coordinators how it stands ({reply_to}).").format(due=due, reply_to=reply_to)

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from tracker.clock import utc_now
 from tracker.errors import RegisterError, SyncRefusedError, TrackerError
+from tracker.i18n import using_language
 from tracker.notify.sweep import Sweeper, SweepReport
 from tracker.register import default_register_path, load_register
 from tracker.service.lease import ClockLease
@@ -118,7 +119,9 @@ class Clock:
         # goes on with the last good plan: a broken register must never stop the messages.
         self._register_digest = digest
         try:
-            register = load_register(str(self.register_path))
+            # The problems go to the log, the operator's, which is in English like every log line.
+            with using_language("en"):
+                register = load_register(str(self.register_path))
             with write_session(self.engine) as session:
                 report = sync_register(session, register, now=now, actor="register")
         except RegisterError as error:

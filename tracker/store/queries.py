@@ -162,6 +162,18 @@ def require_key(kind: str, key: str, known: Iterable[str]) -> None:
     raise UnknownIdError(what + hint, close or family)
 
 
+def completion_keys(session: Session, kind: str, english: bool = False) -> list[tuple[str, str]]:
+    """(key, name) of the deliverables in the register, or of the parties or themes: what shell completion offers."""
+    if kind == "deliverable":
+        rows = session.exec(select(DeliverableRow.id, DeliverableRow.title, DeliverableRow.title_en)
+                            .where(col(DeliverableRow.archived_at).is_(None)).order_by(col(DeliverableRow.id)))
+        return [(key, title_en if english else title) for key, title, title_en in rows]
+    names = plan_names(session)
+    if kind == "party":
+        return [(key, names.party(key, english)) for key in sorted(names.parties)]
+    return [(key, names.theme(key, english)) for key in sorted(names.themes, key=names.theme_order)]
+
+
 def check_filter(session: Session, where: ListFilter) -> None:
     """UnknownIdError for a party or theme in ``where`` that the plan does not have."""
     for party in (where.owner, where.party):
