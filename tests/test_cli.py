@@ -183,10 +183,10 @@ def test_by_defaults_to_the_user_running_the_command(synced: Tracker) -> None:
 @pytest.mark.parametrize(
     ("steps", "refused", "reason"),
     [
-        ((), "not_started", "already not_started"),
+        ((), "not_started", "already not started"),
         (("in_progress",), "not_started", "cannot become not started again"),
-        (("done",), "at_risk", "From done it can become: in_progress"),
-        (("cancelled",), "done", "From cancelled it can become: in_progress, not_started"),
+        (("done",), "at_risk", "From done it can become: in progress"),
+        (("cancelled",), "done", "From cancelled it can become: in progress, not started"),
     ],
 )
 def test_transitions_that_make_no_sense_are_refused_and_nothing_is_written(

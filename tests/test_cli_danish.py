@@ -115,6 +115,52 @@ def test_one_years_occurrence_moved_before_its_window_asks_first(synced: Tracker
     synced.ok("replan", "regional-status", "2026-12-15", "--occurrence", "2027", "--reason", "Fremrykket.", "--yes")
 
 
+def test_replanning_a_recurring_deliverable_as_a_whole_to_one_day_asks_first(synced: Tracker) -> None:
+    # Without --occurrence, one day for a yearly deliverable archives every year's occurrence and its slippage:
+    # a slip of the keyboard more often than not, so it is refused until confirmed, and nothing is written.
+    before = synced.ok("list", "--json").output
+    refused = synced.fails("replan", "regional-status", "2027-06-30", "--reason", "Hm.")
+    assert "regional-status recurs (3 occurrences)" in refused.output and "--occurrence YEAR" in refused.output
+    assert synced.ok("list", "--json").output == before
+    synced.ok("replan", "regional-status", "2027-06-30", "--reason", "Aftalen er ændret.", "--yes")
+    assert [r["due"] for r in json.loads(synced.ok("list", "--json").output) if r["id"] == "regional-status"] == [
+        "2027-06-30"]
+
+
+def test_statuses_transitions_notices_and_trackers_own_notes_in_danish(synced: Tracker, tmp_path: Path) -> None:
+    danish = Tracker(synced.database_url, synced.register, lang="da")
+    danish.ok("status", "senfoelgeklinikker", "færdig", "--note", "Alle fem regioner.")
+    again = danish.fails("status", "senfoelgeklinikker", "færdig", "--note", "Igen.")
+    assert "Status er allerede færdig" in again.output and "done" not in again.output
+    back = danish.fails("status", "senfoelgeklinikker", "ikke påbegyndt", "--note", "Tilbage.")
+    assert "fra færdig til ikke påbegyndt" in back.output and "not_started" not in back.output
+    preview = danish.ok("notify", "preview", "--from", "2026-06-23", "--to", "2026-06-30").output
+    assert "ansvarlig part" in preview and "responsible party" not in preview and "ugeoversigt" in preview
+    # A status the register states is recorded with tracker's own note, which shows in the reader's language.
+    stated = tmp_path / "stated.toml"
+    stated.write_text(synced.register.read_text(encoding="utf-8").replace(
+        'id = "evaluering"', 'id = "evaluering"\nstatus = "in_progress"', 1), encoding="utf-8")
+    fresh = Tracker(f"sqlite:///{tmp_path / 'stated.db'}", stated, lang="da")
+    fresh.ok("sync")
+    assert "— som angivet i kilden" in fresh.ok("show", "evaluering").output
+    assert "— as stated in the source" in Tracker(fresh.database_url, stated).ok("show", "evaluering").output
+
+
+def test_a_closed_pipe_ends_quietly(synced: Tracker) -> None:
+    import os
+    import subprocess
+    import sys
+
+    command = [os.path.join(os.path.dirname(sys.executable), "tracker"), "notify", "preview", "--to", "2030-12-31"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "DATABASE_URL": synced.database_url})
+    assert process.stdout is not None and process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    error = process.stderr.read().decode() if process.stderr else ""
+    assert process.wait(timeout=60) == 1
+    assert "Traceback" not in error and "unexpectedly" not in error and "fejlede uventet" not in error
+
+
 def test_with_many_parties_an_unknown_one_points_to_tracker_parties(sqlite_url: str) -> None:
     shipped = Tracker(sqlite_url)
     shipped.ok("sync")

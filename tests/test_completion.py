@@ -26,7 +26,9 @@ def test_ids_parties_themes_and_statuses_complete(synced: Tracker) -> None:
     assert complete(url, "tracker list --theme anbefaling-") == ["plain,anbefaling-7"]
     assert complete(url, "tracker report --party s") == ["plain,sst"]
     assert complete(url, "tracker feed create mit --party i") == ["plain,ism"]
-    assert complete(url, "tracker status senfoelgeklinikker i") == ["plain,in_progress"]
+    assert complete(url, "tracker status senfoelgeklinikker i") == ["plain,in_progress", "plain,ikke_påbegyndt", "plain,i_gang",
+                                                                     "plain,i_risiko"]
+    assert complete(url, "tracker status senfoelgeklinikker f") == ["plain,færdig"]
     # zsh shows each key with its name, in the invocation's language.
     assert complete(url, "tracker replan senf", shell="zsh") == ["plain", "senfoelgeklinikker",
                                                                   "Senfølgeklinikker etableret"]

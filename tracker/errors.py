@@ -92,9 +92,11 @@ class RegisterError(TrackerError):
         ).format(count=len(self.problems), filename=self.filename)
 
     def advice(self) -> str:
-        from tracker.i18n import _
+        from tracker.i18n import ngettext
 
-        return _("Fix them and run `tracker validate` again. The format is described in docs/register.md.")
+        return ngettext("Fix it and run `tracker validate` again. The format is described in docs/register.md.",
+                        "Fix them and run `tracker validate` again. The format is described in docs/register.md.",
+                        len(self.problems))
 
     def rest(self, hidden: list[Problem]) -> str:
         from tracker.i18n import ngettext

@@ -101,16 +101,16 @@ def check_transition(current: Status, new: Status) -> None:
     from tracker.i18n import _
 
     if current == new:
-        raise TransitionError(_("The status is already {status}; nothing to change.").format(status=new.value))
+        raise TransitionError(_("The status is already {status}; nothing to change.").format(status=new.label))
     if new not in ALLOWED_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[current]))
+        allowed = ", ".join(sorted(s.label for s in ALLOWED_TRANSITIONS[current]))
         if new is Status.NOT_STARTED:
             reason = _("work that has begun cannot become not started again")
         else:
             reason = _("that step skips how the work actually moves")
         raise TransitionError(
             _("Cannot change the status from {current} to {new}: {reason}. From {current} it can become: {allowed}.")
-            .format(current=current.value, new=new.value, reason=reason, allowed=allowed)
+            .format(current=current.label, new=new.label, reason=reason, allowed=allowed)
         )
 
 
@@ -203,7 +203,7 @@ def is_news(action: str, actor: str, deliverable_id: str | None) -> bool:
     """Whether a history row is news to the people following the plan (the one rule for report and digest)."""
     # A status the register itself states (a recurring deliverable's earlier years done at the first sync) is
     # the plan as written, not a coordinator's change.
-    return bool(deliverable_id) and action in NEWS and not (actor == "register" and action == HistoryAction.STATUS)
+    return bool(deliverable_id) and action in NEWS and not (actor == REGISTER_ACTOR and action == HistoryAction.STATUS)
 
 
 @dataclass(frozen=True)
@@ -227,9 +227,21 @@ class Change:
 def news(rows: Iterable[Any]) -> list[Change]:
     """The history rows (``tracker.store.tables.HistoryRow`` or alike) that are news, as changes, in their order."""
     return [Change(at=row.at, deliverable_id=row.deliverable_id, action=row.action, old=row.old_value,
-                   new=row.new_value, note=row.note,
+                   new=row.new_value, note=history_note(row.note, row.actor),
                    year=int(row.occurrence_key) if row.occurrence_key else None)
             for row in rows if is_news(row.action, row.actor, row.deliverable_id)]
+
+
+# The actor of the rows tracker writes itself when it loads the register.
+REGISTER_ACTOR = "register"
+
+
+def history_note(note: str | None, actor: str) -> str | None:
+    """A history row's note in the current language when tracker wrote it ("as stated in the source", marked
+    with ``N_`` where written); a person's note as they wrote it."""
+    from tracker.i18n import _
+
+    return _(note) if note and actor == REGISTER_ACTOR else note
 
 
 def change_text(action: str, old: str | None, new: str | None, field: str | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, format_day
-from tracker.model import change_text, kind_label
+from tracker.model import change_text, history_note, kind_label
 from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
 from tracker.text import write_csv
 
@@ -139,7 +139,7 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
     for entry in detail.history:
         what = change_text(entry.action, entry.old_value, entry.new_value, entry.field, values=True)
         occurrence = f" [{entry.occurrence_key}]" if entry.occurrence_key else ""
-        note = f" — {entry.note}" if entry.note else ""
+        note = f" — {history_note(entry.note, entry.actor)}" if entry.note else ""
         evidence = f" <{entry.evidence_url}>" if entry.evidence_url else ""
         local_at = entry.at.astimezone(plan_zone()).isoformat(timespec="seconds")
         lines.append(f"  {local_at} {entry.actor}{occurrence}: {what}{note}{evidence}")

@@ -39,12 +39,15 @@ def _original(item: click.Command | click.Parameter, name: str) -> str | None:
 def help_texts(root: click.Command) -> Iterator[tuple[str, str]]:
     """(where, English text) of every --help text under ``root``: the catalogue's messages of the command line."""
     for path, command in _commands(root, "tracker"):
+        where = path.replace(" ", "/")  # a catalogue's locations are separated by spaces
         for name in ("help", "short_help"):
             if text := _original(command, name):
-                yield f"{path} ({name})", text
+                yield f"{where}:{name}", text
         for param in command.params:
             if text := _original(param, "help"):
-                yield f"{path} {param.name}", text
+                yield f"{where}/{param.name}:help", text
+            if metavar := _original(param, "metavar"):
+                yield f"{where}/{param.name}:metavar", metavar
 
 
 def localize(root: click.Command) -> None:
@@ -67,6 +70,8 @@ def localize(root: click.Command) -> None:
         for param in command.params:
             if isinstance(param, click.Option) and (text := _original(param, "help")):
                 param.help = _(text)
+            if metavar := _original(param, "metavar"):  # DATE → DATO, as --help shows what to type
+                param.metavar = _(metavar)
 
 
 def requested_language(args: Sequence[str]) -> str:
@@ -126,6 +131,8 @@ class TrackerGroup(click.Group):
             raise click.ClickException(error.message) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt, SystemExit):
             raise
+        except BrokenPipeError:
+            raise  # the reader went away (`tracker notify preview | head`): click's main ends quietly, exit 1
         except Exception as error:  # a bug: say so in one line, never a traceback unless asked for
             if ctx.find_root().params.get("debug"):
                 raise

@@ -75,6 +75,8 @@ def echo_records(records: list[dict[str, Any]], as_json: bool, texts: bool = Fal
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
+    from tracker.notify.message import kind_words, reason_words
+
     by_message: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_message.setdefault(record["message"], []).append(record)
@@ -86,7 +88,7 @@ def echo_records(records: list[dict[str, Any]], as_json: bool, texts: bool = Fal
         for record in notices:
             what = (record["id"] + (f" ({record['occurrence']})" if record["occurrence"] else "")
                     if record["id"] else _("the week's overview"))
-            click.echo(f"    {record['kind']:<10} {what}  — {record['reason']}")
+            click.echo(f"    {kind_words(record['kind']):<10} {what}  — {reason_words(record['reason'])}")
         if texts:
             click.echo("")
             click.echo("\n".join(f"    │ {line}".rstrip() for line in first["text"].splitlines()))

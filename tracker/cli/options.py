@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from tracker.i18n import _
+from tracker.i18n import _, current_language
 
 DEFAULT_PORT = 8000
 DEFAULT_CLOCK_INTERVAL = 60.0  # seconds between the clock's ticks
@@ -65,8 +65,13 @@ class StatusType(click.ParamType):
 
         from tracker.model import Status
 
-        return [CompletionItem(status.value, help=status.label) for status in Status
-                if status.value.startswith(incomplete)]
+        # The key and, in Danish, the words joined by "_" (færdig, i_gang): what Status.parse takes, without a
+        # space the shell would split on.
+        words = {status.value: status.label for status in Status}
+        if current_language() == "da":
+            words.update({status.label.replace(" ", "_"): status.value for status in Status})
+        return [CompletionItem(word, help=help_text) for word, help_text in words.items()
+                if word.casefold().startswith(incomplete.casefold())]
 
 
 STATUS = StatusType()

@@ -159,7 +159,7 @@ def show(deliverable_id: str, database_url: str | None, today: date | None, as_j
 @click.argument("status", type=STATUS)
 @occurrence_option
 @click.option("--note", required=True, metavar="TEXT", callback=required_text,
-              help="Why the status changes (required).")
+              help="Why the status changes.")
 @by_option
 @click.option("--evidence", metavar="URL", callback=check_url, help="A link to the evidence, e.g. the report.")
 @database_option
@@ -185,7 +185,7 @@ def status(deliverable_id: str, status: Any, year: int | None, note: str, actor:
 @click.argument("deliverable_id", metavar="ID", shell_complete=complete_keys("deliverable"))
 @click.argument("deadline")
 @click.option("--reason", required=True, metavar="TEXT", callback=required_text,
-              help="Why the deadline moves (required).")
+              help="Why the deadline moves.")
 @occurrence_option
 @by_option
 @click.option("--yes", is_flag=True, help="Re-plan even to a day long past, or before the occurrence's window.")

@@ -29,7 +29,7 @@ from tracker.dashboard.access import REALM, Access
 from tracker.dashboard.views import FilterError, Filters, parse_filters, tally, tally_by, timeline
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import LANGUAGES, _, format_day, ngettext, signed_days, using_language
-from tracker.model import STANDINGS, Status, change_text, kind_label, standing, standing_label
+from tracker.model import STANDINGS, Status, change_text, history_note, kind_label, standing, standing_label
 from tracker.store.db import read_session
 from tracker.model import OccurrenceView, PlanNames
 from tracker.store.queries import load_plan, show_deliverable
@@ -97,6 +97,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, signed_days=signed_days,
+                               history_note=history_note,
                                standing_label=standing_label, kind_label=kind_label,
                                STANDINGS=STANDINGS, Status=Status)
     return environment

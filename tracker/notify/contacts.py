@@ -56,7 +56,9 @@ class ContactsError(RegisterError):
         ).format(count=len(self.problems), filename=self.filename)
 
     def advice(self) -> str:
-        return _("Fix them (contacts.example.toml shows the format) and run the command again.")
+        return ngettext("Fix it (contacts.example.toml shows the format) and run the command again.",
+                        "Fix them (contacts.example.toml shows the format) and run the command again.",
+                        len(self.problems))
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,14 @@ text for that format, and reports how the send went by returning or raising:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from tracker.errors import TrackerError
+from tracker.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,38 @@ def late_note(message: Message) -> str:
     with using_language(message.language):
         return _("Sent late: this message was due {day} at {time}.").format(
             day=format_day(message.at.date()), time=message.at.strftime("%H:%M"))
+
+
+# What each kind of notice is, in words: `notify preview` and `simulate` list them for people.
+_KIND_WORDS = {"reminder": N_("reminder"), "overdue": N_("overdue"), "escalation": N_("escalation"),
+               "confirm": N_("confirm"), "digest": N_("digest"), "problem": N_("problem")}
+# Why a recipient gets a notice, as the planner and the sweep record it (in English, in the outbox and in
+# `--json`), and in words for people.
+_REASON_WORDS = (
+    (re.compile(r"responsible party (?P<party>\S+)"), N_("responsible party {party}")),
+    (re.compile(r"co-owner (?P<party>\S+)"), N_("co-owner {party}")),
+    (re.compile(r"coordinators, for (?P<party>\S+) \(no contact\)"), N_("coordinators, for {party} (no contact)")),
+    (re.compile(r"e-mail instead of Slack (?P<recipient>\S+)"), N_("e-mail instead of Slack {recipient}")),
+    (re.compile(r"coordinators"), N_("coordinators")),
+    (re.compile(r"task ?force"), N_("task force")),
+)
+
+
+def kind_words(kind: str) -> str:
+    from tracker.i18n import _
+
+    return _(_KIND_WORDS[kind]) if kind in _KIND_WORDS else kind
+
+
+def reason_words(reason: str) -> str:
+    """A notice's recorded reason in the current language (as recorded, where it is none of the known forms)."""
+    from tracker.i18n import _
+
+    for pattern, words in _REASON_WORDS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return _(words).format(**match.groupdict())
+    return reason
 
 
 def notice_record(at: datetime, message: Message, *, key: str, kind: str, step: str, deliverable_id: str | None,

@@ -208,8 +208,11 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
                 day=day, subject=None, channel=channel, recipient=recipient, language=language, reason="task force",
                 party=TASKFORCE))
     for party, count in sorted(unreachable.items()):
-        result.problems.append(f"{party}: no contact for the configured channels; {count} notice(s) go to the "
-                               "coordinators instead. Add [party." + party + "] to the contacts file.")
+        result.problems.append(ngettext(
+            "{party}: no contact for the configured channels; {count} notice goes to the coordinators instead. "
+            "Add [party.{party}] to the contacts file.",
+            "{party}: no contact for the configured channels; {count} notices go to the coordinators instead. "
+            "Add [party.{party}] to the contacts file.", count).format(party=party, count=count))
     if channels and not coordinators:
         result.problems.append("no coordinators in the contacts file: escalations reach no one. Add [coordinators].")
     result.notices.sort(key=lambda n: (n.day, KINDS.index(n.kind), n.key))

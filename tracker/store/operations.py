@@ -109,6 +109,12 @@ def replan_concerns(session: Session, deliverable_id: str, deadline_text: str, t
         else occurrences_of(schedule)
     current = {row.year: row for row in _open_occurrences(session, deliverable.id)}
     concerns = []
+    if year is None and len(current) > 1 and not isinstance(schedule, Recurrence):
+        # The whole deadline becomes one: every year's occurrence is archived, their slippage with them. Meant
+        # when the agreement changed; a slip when one year was to move (status refuses without --occurrence too).
+        concerns.append(_("{id} recurs ({count} occurrences): this replaces all of them with the one deadline "
+                          "{deadline!r}, and archives them. To move one year, give --occurrence YEAR.").format(
+            id=deliverable.id, count=len(current), deadline=deadline_text))
     for occurrence in planned:
         due = occurrence.deadline.due
         label = f"{deliverable.id} ({occurrence.key})" if occurrence.key else deliverable.id

@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 from tracker.clock import plan_zone
 from tracker.deadlines import Occurrence
 from tracker.errors import SyncRefusedError
-from tracker.i18n import _
+from tracker.i18n import N_, _
 from tracker.model import Deliverable, HistoryAction, Register, Status
 from tracker.store.history import HistoryWriter
 from tracker.store.tables import DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow
@@ -130,7 +130,7 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             for occurrence in _occurrences(session, deliverable_id):
                 if occurrence.archived_at is None:
                     occurrence.archived_at = now
-            changes.record(HistoryAction.ARCHIVED, deliverable_id, note="no longer in the register")
+            changes.record(HistoryAction.ARCHIVED, deliverable_id, note=N_("no longer in the register"))
             report.archived.append(deliverable_id)
 
     report.warnings = _likely_renames(report, register, existing)
@@ -247,7 +247,7 @@ def _rename(session: Session, old: DeliverableRow, new_id: str, changes: History
     session.delete(old)
     session.flush()
     changes.record(HistoryAction.RENAMED, new_id, field="id", old=old_id, new=new_id,
-                   note="renamed_from in the register")
+                   note=N_("renamed_from in the register"))
     return renamed
 
 
@@ -380,7 +380,7 @@ def _add_occurrence(session: Session, deliverable_id: str, occurrence: Occurrenc
                    new=deadline.due.isoformat())
     if status is not Status.NOT_STARTED:
         changes.record(HistoryAction.STATUS, deliverable_id, key=row.key, field="status", old=Status.NOT_STARTED.value,
-                       new=status.value, note="as stated in the source")
+                       new=status.value, note=N_("as stated in the source"))
     return row
 
 
@@ -392,7 +392,7 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
     outcome = "unchanged"
     if row.archived_at is not None:
         row.archived_at = None
-        changes.record(HistoryAction.RESTORED, deliverable.id, note="back in the register")
+        changes.record(HistoryAction.RESTORED, deliverable.id, note=N_("back in the register"))
         outcome = "restored"
     for name, value in _descriptive_fields(deliverable).items():
         if getattr(row, name) != value:
@@ -405,7 +405,7 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
     if deadline_changed:
         # The register moved the deadline: that wins over an earlier re-plan by hand.
         changes.record(HistoryAction.REPLAN, deliverable.id, field="deadline", old=row.deadline_text,
-                       new=deliverable.deadline_text, note="the register's deadline changed")
+                       new=deliverable.deadline_text, note=N_("the register's deadline changed"))
         row.deadline_text = deliverable.deadline_text
         row.interpreted_as = deliverable.interpreted_as
         row.register_deadline = register_deadline
@@ -423,7 +423,7 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
             if occurrence.archived_at is None and occurrence.status != deliverable.status.value:
                 changes.record(HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status",
                                old=occurrence.status,
-                               new=deliverable.status.value, note="as stated in the source")
+                               new=deliverable.status.value, note=N_("as stated in the source"))
                 occurrence.status = deliverable.status.value
                 occurrence.status_changed_at = changes.now
                 occurrence.updated_at = changes.now
