@@ -122,13 +122,16 @@ def start_server(database_url: str, directory: Path, *extra: str, public_url: st
 
 @contextmanager
 def serving(database_url: str, now: datetime, access: Access | None = None,
-            base_url: str | None = None) -> Iterator[str]:
-    """uvicorn on a free loopback port serving the web app; yields its base URL."""
+            base_url: str | None = None, interactions: object = None) -> Iterator[str]:
+    """uvicorn on a free loopback port serving the web app; yields its base URL. ``interactions``: a
+    ``SlackInteractions``, or a function of the engine that makes one."""
     port = free_port()
     address = f"http://127.0.0.1:{port}"
     engine = open_engine(database_url)
     service = FeedService(engine, base_url or address)
-    app = create_app(service, clock=lambda: now, access=access)
+    if callable(interactions):
+        interactions = interactions(engine)
+    app = create_app(service, clock=lambda: now, access=access, interactions=interactions)  # type: ignore[arg-type]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -161,3 +161,8 @@ class FeedError(TrackerError):
 
 class ClockBusyError(TrackerError):
     """Another clock holds the database's clock lease: only one may run."""
+
+
+class AnswerError(TrackerError):
+    """An answer from a message that cannot be applied: an unknown, expired or revoked token, or an item that
+    changed since the message told it. The message says which, for the person who answered."""

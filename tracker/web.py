@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.background import BackgroundTask
 from starlette.routing import Route
 
 from tracker.calendar.feeds import FeedSelection
@@ -41,6 +42,7 @@ from tracker.dashboard.access import Access
 from tracker.dashboard.pages import Dashboard, Viewer, guard
 from tracker.errors import StoreError, TrackerError
 from tracker.i18n import _, using_language
+from tracker.notify.interactions import SlackInteractions, post_follow_up
 
 log = logging.getLogger("tracker.web")
 
@@ -73,7 +75,8 @@ def is_not_modified(headers: Any, rendered: RenderedFeed) -> bool:
 
 
 def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
-               export_dir: Path | None = None, poll_seconds: float = 10.0, access: Access | None = None) -> Starlette:
+               export_dir: Path | None = None, poll_seconds: float = 10.0, access: Access | None = None,
+               interactions: SlackInteractions | None = None) -> Starlette:
     """The ASGI app. With ``export_dir``, it also keeps that folder's .ics files current.
 
     ``access`` guards the dashboard and its calendars (``tracker.dashboard.access``);
@@ -138,6 +141,15 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
             "notify": notify,
         })
 
+    async def slack_interaction(request: Request) -> Response:
+        """Slack's button presses (``tracker.notify.interactions``): answered at once, the message updated after."""
+        if interactions is None:
+            return _not_found()
+        body = await request.body()
+        reply = await run_in_threadpool(interactions.handle, body, request.headers)
+        follow_up = BackgroundTask(post_follow_up, *reply.follow_up) if reply.follow_up else None
+        return Response(status_code=reply.status, background=follow_up)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(_keep_exported(service, export_dir, clock, poll_seconds)) if export_dir else None
@@ -155,6 +167,7 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
             Route("/feeds/{filename}", feed, methods=["GET", "HEAD"]),
             Route("/calendar/{kind}/{filename}", calendar, methods=["GET", "HEAD"]),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/slack/interactions", slack_interaction, methods=["POST"]),
             *dashboard.routes(),
         ],
         lifespan=lifespan,
@@ -219,6 +232,25 @@ async def _keep_exported(service: FeedService, directory: Path, clock: Callable[
         await asyncio.sleep(poll_seconds)
 
 
+def slack_interactions(engine: Any, environ: Any = None) -> SlackInteractions | None:
+    """Answers from Slack's buttons, when the app has both its bot token and its signing secret."""
+    import os
+
+    env = os.environ if environ is None else environ
+    secret, token = env.get("SLACK_SIGNING_SECRET", "").strip(), env.get("SLACK_BOT_TOKEN", "").strip()
+    if not secret or not token:
+        return None
+    from tracker.notify.contacts import load_contacts
+    from tracker.notify.preview import party_keys
+    from tracker.notify.slack import SlackChannel
+    from tracker.store.db import read_session
+
+    with read_session(engine) as session:
+        contacts = load_contacts(env.get("TRACKER_CONTACTS") or None, party_keys(session))
+    slack = SlackChannel(token, env.get("SLACK_API_URL") or None)
+    return SlackInteractions(engine, signing_secret=secret, contacts=contacts, person=slack.person, clock=utc_now)
+
+
 def dashboard_access() -> Access | None:
     """TRACKER_DASHBOARD_AUTH, read before anything starts: a bad setting stops the command."""
     import os
@@ -238,7 +270,7 @@ def serve(engine: Any, host: str, port: int, base_url: str, access: Access | Non
     service = FeedService(engine, base_url)
     service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
     app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval,
-                     access=access)
+                     access=access, interactions=slack_interactions(engine))
     # uvicorn shuts down gracefully on SIGTERM and Ctrl-C, then raises the signal again with the handler it
     # found installed. Found the default, that kills the process before the clock (in `run`) can finish its
     # message and give its lease up; found these, the caller's clean-up runs and the exit is 0.

@@ -14,7 +14,7 @@
 It answers like Slack: the bot token in ``Authorization: Bearer`` (else
 ``not_authed``/``invalid_auth``), form, multipart or JSON bodies, HTTP 200 with
 ``{"ok": false, "error": …}`` for refusals, and these methods: ``auth.test``,
-``users.lookupByEmail``, ``conversations.open`` and ``chat.postMessage``
+``users.lookupByEmail``, ``users.info``, ``conversations.open`` and ``chat.postMessage``
 (``channel_not_found``, ``not_in_channel``, ``is_archived``, ``no_text``,
 ``msg_too_long`` over 40,000 characters, ``invalid_blocks`` with Slack's
 ``errors`` list for a header over 150 characters, a text over 3,000, more than
@@ -32,6 +32,11 @@ With ``rate_limit=True`` it enforces Slack's special limit for
 bursts: a token bucket per channel (``rate`` per second, ``burst`` deep),
 answering 429 with the whole seconds to wait in ``Retry-After``.
 
+Interactivity as Slack does it: ``press(app_url, posted, user, action_id, …)``
+POSTs a signed ``block_actions`` request to the app (forged, stale or
+retried when asked), with a ``response_url`` back into the stand-in, whose
+follow-ups are in ``responses``.
+
 slack-sdk sends every request through ``HTTP(S)_PROXY`` when one is set, even
 to loopback (it ignores ``NO_PROXY``): unset those variables in a test that
 talks to the stand-in (``monkeypatch.delenv``), as tests/notify/test_slack.py does.
@@ -39,12 +44,16 @@ talks to the stand-in (``monkeypatch.delenv``), as tests/notify/test_slack.py do
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import math
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,7 +61,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 HOST = "127.0.0.1"
 DEFAULT_TOKEN = "xoxb-standin-0000-secret"
@@ -144,6 +153,7 @@ class User:
     email: str
     bot: bool = False
     deleted: bool = False
+    name: str = ""
 
 
 @dataclass
@@ -232,6 +242,7 @@ class SlackStandIn:
         self._outages: dict[str, Reply] = {}
         self._requests: list[Request] = []
         self._messages: list[Posted] = []
+        self._responses: list[dict[str, Any]] = []
         self._channels: dict[str, Channel] = {}  # id → channel
         self._users: dict[str, User] = {}  # id → user
         self._buckets: dict[str, _Bucket] = {}
@@ -293,8 +304,9 @@ class SlackStandIn:
             self._channels[channel.id] = channel
         return channel.id
 
-    def add_user(self, email: str, *, bot: bool = False, deleted: bool = False, id: str | None = None) -> str:
-        user = User(id or self._new_id("U"), email, bot, deleted)
+    def add_user(self, email: str, *, bot: bool = False, deleted: bool = False, id: str | None = None,
+                 name: str = "") -> str:
+        user = User(id or self._new_id("U"), email, bot, deleted, name or email.split("@")[0].title())
         with self._lock:
             self._users[user.id] = user
         return user.id
@@ -375,6 +387,7 @@ class SlackStandIn:
             "users.lookupByEmail": self._lookup_by_email,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._post_message,
+            "users.info": self._users_info,
         }.get(request.method)
         if handler is None:
             return 404, {"ok": False, "error": "unknown_method", "req_method": request.method}, {}
@@ -394,6 +407,60 @@ class SlackStandIn:
             return 200, {"ok": False, "error": "users_not_found"}, {}
         return 200, {"ok": True, "user": {"id": user.id, "is_bot": user.bot, "deleted": user.deleted,
                                           "profile": {"email": user.email}}}, {}
+
+    def _users_info(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            user = self._users.get(str(request.params.get("user", "")))
+        if user is None:
+            return 200, {"ok": False, "error": "user_not_found"}, {}
+        return 200, {"ok": True, "user": {"id": user.id, "name": user.email.split("@")[0], "real_name": user.name,
+                                          "deleted": user.deleted, "is_bot": user.bot,
+                                          "profile": {"email": user.email, "real_name": user.name}}}, {}
+
+    # -- interactivity: Slack POSTs a person's button press to the app, signed, and takes its follow-up
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        """What the app posted to the response_urls it was given, in order."""
+        with self._lock:
+            return list(self._responses)
+
+    def press(self, app_url: str, posted: Posted, user: str, action_id: str, *, block_id: str | None = None,
+              signing_secret: str, timestamp: int | None = None, retry: int | None = None,
+              signature: str | None = None, action_ts: str | None = None) -> int:
+        """POST a ``block_actions`` request to ``app_url``, as Slack does when ``user`` presses the button
+        ``action_id`` in ``posted`` (the first such button, or the one in ``block_id``); the HTTP status.
+
+        Signed with ``signing_secret`` at ``timestamp`` (now by default); ``signature`` forges one, ``retry``
+        sends X-Slack-Retry-Num as a redelivery does (with the same ``action_ts``).
+        """
+        button, block = next((element, candidate) for candidate in posted.blocks or []
+                             if candidate.get("type") == "actions" and block_id in (None, candidate.get("block_id"))
+                             for element in candidate["elements"] if element["action_id"] == action_id)
+        response_id = self._new_id("R")
+        payload = {
+            "type": "block_actions", "user": {"id": user}, "api_app_id": "A0000APP1",
+            "team": {"id": "T00000001"}, "container": {"type": "message", "message_ts": posted.ts,
+                                                       "channel_id": posted.channel},
+            "channel": {"id": posted.channel}, "trigger_id": f"{response_id}.trigger",
+            "response_url": f"http://{HOST}:{self.port}/response/{response_id}",
+            "message": {"ts": posted.ts, "text": posted.text, "blocks": posted.blocks},
+            "actions": [{"action_id": action_id, "block_id": block["block_id"], "value": button["value"],
+                         "type": "button", "action_ts": action_ts or f"{time.time():.6f}"}],
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode("utf-8")
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        digest = hmac.new(signing_secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+                   "X-Slack-Signature": signature or "v0=" + digest.hexdigest()}
+        if retry is not None:
+            headers["X-Slack-Retry-Num"], headers["X-Slack-Retry-Reason"] = str(retry), "http_timeout"
+        request = urllib.request.Request(app_url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def _conversations_open(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
         users = [u for u in str(request.params.get("users", "")).split(",") if u]
@@ -514,6 +581,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         standin = self.standin
         split = urlsplit(self.path)
+        if split.path.startswith("/response/") and self.command == "POST":  # an app's follow-up to a press
+            length = int(self.headers.get("Content-Length") or 0)
+            with standin._lock:
+                standin._responses.append(json.loads(self.rfile.read(length) or b"{}"))
+            self._send_raw(200, b"ok", {"Content-Type": "text/plain"})
+            return
         if not split.path.startswith("/api/"):  # not the Web API at all: a plain web server's 404
             self._send_raw(404, b"<html><body>Not Found</body></html>", {"Content-Type": "text/html"})
             return

@@ -68,6 +68,9 @@ class Reach:
     slack: tuple[str, ...] = ()  # channels ("#name" or an id) and people (their e-mail: a DM)
     email: tuple[str, ...] = ()
     language: str = "da"
+    # Who may answer for it from a message (Slack's buttons): their e-mail addresses, as their Slack accounts
+    # have them. The coordinators' members may answer for every party.
+    members: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -93,6 +96,14 @@ class Contacts:
         if party == TASKFORCE:
             return self.taskforce
         return self.parties.get(party, Reach(language=self.language))
+
+    def may_answer(self, email: str, party: str) -> bool:
+        """Whether the person with this address may answer for ``party``: one of its members, or a
+        coordinator."""
+        wanted = email.strip().casefold()
+        members = (*self.reach(party).members, *self.coordinators.members) if party != COORDINATORS \
+            else self.coordinators.members
+        return bool(wanted) and any(member.casefold() == wanted for member in members)
 
 
 def load_contacts(path: str | Path | None = None, known_parties: set[str] | None = None) -> Contacts:
@@ -147,8 +158,9 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
             problem(path, _("[{table}] must be a table with email, slack and language.").format(table=".".join(path)))
             return Reach(language=default_language)
         for key in table:
-            if key not in ("email", "slack", "language"):
-                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, language.").format(key=key))
+            if key not in ("email", "slack", "language", "members"):
+                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, language, members.").format(
+                    key=key))
         emails = _strings(table.get("email", []), path + ("email",), problem)
         for address in emails:
             if not is_address(address):
@@ -160,12 +172,18 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
                 problem(path + ("slack",), _("{target!r} is neither a Slack channel (#name, or an id like "
                                              "C0123ABCD) nor a person's e-mail address (for a direct message).")
                         .format(target=target))
+        members = _strings(table.get("members", []), path + ("members",), problem)
+        for address in members:
+            if not is_address(address, smtp=False):
+                problem(path + ("members",), _("{address!r} is not an e-mail address (name@example.org): members "
+                                               "are named by the address of their Slack account.").format(
+                    address=address))
         language = table.get("language", default_language)
         if language not in LANGUAGES:
             problem(path + ("language",), _("language must be one of {languages}, not {value!r}.").format(
                 languages=", ".join(LANGUAGES), value=language))
             language = default_language
-        return Reach(slack=tuple(slack), email=tuple(emails), language=language)
+        return Reach(slack=tuple(slack), email=tuple(emails), language=language, members=tuple(members))
 
     parties_table = data.get("party", {})
     parties: dict[str, Reach] = {}

@@ -42,6 +42,7 @@ class Item:
     source_quote: str
     url: str  # the deliverable's page
     line: str  # one sentence saying why this item is here, e.g. "due in 7 days (30. juni 2026)"
+    status_value: str = ""  # the status's key (Status), as the message tells it: what an answer is checked against
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Message:
     # Sent after its time (after downtime). Channels mark it; subject, intro
     # and text never mention it, so nothing says it twice.
     late: bool = False
+    # The token its recipient answers it with (Slack's buttons): set by the sweep for what an owner is told about.
+    answer: str | None = None
 
 
 def late_note(message: Message) -> str:

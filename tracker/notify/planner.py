@@ -268,7 +268,7 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
         deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
         source_section=subject.source_section, source_quote=subject.source_quote,
-        url=deliverable_url(base_url, subject.deliverable_id), line=line,
+        url=deliverable_url(base_url, subject.deliverable_id), line=line, status_value=subject.status.value,
     )
 
 

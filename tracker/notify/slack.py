@@ -65,6 +65,7 @@ from tracker.addresses import is_address
 from tracker.text import clean_text
 from tracker.errors import TrackerError
 from tracker.i18n import _, format_day, using_language
+from tracker.model import Status
 from tracker.notify.message import (
     Delivery,
     Item,
@@ -260,6 +261,29 @@ def _more(items: tuple[Item, ...]) -> list[dict[str, Any]]:
     return [_section(text) for text in texts]
 
 
+# The buttons under each item an owner is told about: action_id → the status it sets.
+ANSWER_ACTIONS = {"status_done": Status.DONE, "status_in_progress": Status.IN_PROGRESS,
+                  "status_at_risk": Status.AT_RISK}
+
+
+def answer_block_id(index: int) -> str:
+    return f"answer-{index}"
+
+
+def _answer_actions(token: str, index: int) -> dict[str, Any]:
+    """The buttons that answer item ``index``; each value names the message's answer token and the item."""
+    return {"type": "actions", "block_id": answer_block_id(index), "elements": [
+        {"type": "button", "action_id": action_id, "value": f"{token}:{index}",
+         "text": {"type": "plain_text", "text": status.label.capitalize(), "emoji": False},
+         **({"style": "primary"} if status is Status.DONE else {})}
+        for action_id, status in ANSWER_ACTIONS.items()]}
+
+
+def answered_context(text: str) -> dict[str, Any]:
+    """What replaces an item's buttons once it is answered: "✓ Markeret færdig af …"."""
+    return _context(_mrkdwn([(text, True)], SECTION_LIMIT))
+
+
 def _late_context(message: Message) -> dict[str, Any]:
     return _context(_mrkdwn([("⏰ " + late_note(message), True)], SECTION_LIMIT))
 
@@ -278,13 +302,14 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
             blocks.append(_section(_mrkdwn([(intro, True)], SECTION_LIMIT)))
         room = BLOCK_LIMIT - len(blocks)
         items = message.items
+        per_item = 3 if message.answer else 2  # section, context, and the answer buttons
         more: list[dict[str, Any]] = []
         shown = len(items)
-        if 2 * len(items) > room:
+        if per_item * len(items) > room:
             # As many items in full as leave room for a one-line listing of all the others.
-            for shown in range(min(len(items), (room - 1) // 2), -1, -1):
+            for shown in range(min(len(items), (room - 1) // per_item), -1, -1):
                 more = _more(items[shown:])
-                if 2 * shown + len(more) <= room:
+                if per_item * shown + len(more) <= room:
                     break
             else:  # even one line each is too much: list what fits, and say there is more
                 more = more[:room]
@@ -292,8 +317,10 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
                 if _units(last["text"]) + 2 > SECTION_LIMIT:
                     last["text"] = last["text"].rsplit("\n", 1)[0]
                 last["text"] += "\n" + ELLIPSIS
-        for item in items[:shown]:
+        for index, item in enumerate(items[:shown]):
             blocks += [_item_section(item), _item_context(item)]
+            if message.answer:
+                blocks.append(_answer_actions(message.answer, index))
         return blocks + more
 
 
@@ -385,6 +412,16 @@ class SlackChannel:
     def __repr__(self) -> str:
         return f"SlackChannel(base_url={_redacted(self.base_url)!r})"
 
+    def person(self, user_id: str) -> tuple[str, str]:
+        """(name, e-mail) of the Slack user ``user_id`` (``users.info``, scope ``users:read.email``); a SendError
+        when Slack does not say."""
+        answer = self._call("users.info", user_id, user=user_id)
+        user = answer.get("user") or {}
+        profile = user.get("profile") or {}
+        email = str(profile.get("email") or "")
+        name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or email)
+        return name, email
+
     def check(self) -> str:
         """Ask Slack who the token is (``auth.test``): the workspace and the bot, or a SendError saying why not."""
         answer = self._call("auth.test", "auth.test")
@@ -445,6 +482,7 @@ class SlackChannel:
             _POST: self._client.chat_postMessage,
             "users.lookupByEmail": self._client.users_lookupByEmail,
             "conversations.open": self._client.conversations_open,
+            "users.info": self._client.users_info,
         }[method])
         attempt = 0
         while True:

@@ -56,11 +56,11 @@ from tracker.notify.message import (
     TransientSendError,
     UnknownOutcomeError,
 )
-from tracker.model import Change, OccurrenceView
+from tracker.model import Change, OccurrenceView, Status
 from tracker.notify.planner import CHANNELS, Notice, bundle, plan_notices, routes_for, send_time
 from tracker.policy import PolicySet
 from tracker.notify.source import load_changes, load_subjects
-from tracker.store import revision
+from tracker.store import answers, revision
 from tracker.store.db import read_session, this_process, write_session
 from tracker.store.tables import DeliverableRow, OutboxRow
 
@@ -104,6 +104,10 @@ class _Claimed:
     token: str
 
 
+# What an owner is told about and can answer from the message itself.
+_ANSWERABLE = frozenset({"reminder", "overdue", "confirm"})
+
+
 class _LostClaim(Exception):
     """Another sweep took this message's rows over (our lease ran out): roll back, do not send."""
 
@@ -121,14 +125,17 @@ class _Context:
 class Sweeper:
     def __init__(self, engine: Engine, policy: PolicySet, contacts: Contacts, channels: Mapping[str, Channel], *,
                  base_url: str, zone: tzinfo | None = None, holder: str | None = None,
-                 calendar: CalendarAttacher | None = None):
+                 calendar: CalendarAttacher | None = None, answers_on_slack: bool = False):
         """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default).
 
         ``holder`` names this process in its claims (``host:pid:start`` by default; a clock sets its lease's).
         ``calendar`` makes the .ics an e-mail carries for its items (``tracker.calendar.attachments``, handed in
         by the service: the calendar is a sibling feature); without it e-mails carry none.
+        ``answers_on_slack``: owners' Slack messages carry answer buttons (the web process takes the presses:
+        only when the app's signing secret is set, or the buttons would lead nowhere).
         """
         self.calendar = calendar
+        self.answers_on_slack = answers_on_slack
         self.engine = engine
         self.holder = holder or this_process()
         self.policy = policy
@@ -291,6 +298,7 @@ class Sweeper:
             with write_session(self.engine) as session:
                 if not outbox.start_sending(session, claimed.row_ids, claimed.token, now):
                     raise _LostClaim
+                message = self._answerable(session, claimed, message, now)
         except _LostClaim:
             log.warning("%s: another sweep took it over; not sending it here", message.key)
             return
@@ -328,6 +336,23 @@ class Sweeper:
             for row in rows:
                 row.updated_at = now
                 session.add(row)
+
+    def _answerable(self, session: Session, claimed: _Claimed, message: Message, now: datetime) -> Message:
+        """The message with the token its owner answers it with, where it tells one party about its own items
+        on Slack (reminders, overdue alerts, "please confirm"); as it is otherwise."""
+        rows = outbox.rows_by_ids(session, claimed.row_ids)
+        parties = {row.party for row in rows}
+        if not self.answers_on_slack or message.channel != "slack" or not message.items or len(parties) != 1 or \
+                any(row.kind not in _ANSWERABLE for row in rows):
+            return message
+        (party,) = parties
+        if party is None or party.startswith("@"):  # the coordinators' and the task force's messages
+            return message
+        token = answers.issue(session, message_key=message.key, channel=message.channel,
+                              recipient=message.recipient, party=party, now=now, items=[
+                                  answers.AnsweredItem(item.deliverable_id, item.occurrence, item.due,
+                                                       Status(item.status_value)) for item in message.items])
+        return replace(message, answer=token)
 
     def _record_failure(self, session, rows: list[OutboxRow], message: Message, error: SendError,
                         now: datetime, report: SweepReport) -> None:

@@ -108,6 +108,13 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
         if value("SLACK_API_URL"):
             add("SLACK_API_URL", OK, cast(SlackChannel, channels["slack"]).base_url,
                 _("Slack calls go here, not to slack.com"))
+        if value("SLACK_SIGNING_SECRET"):
+            add("SLACK_SIGNING_SECRET", OK, "***", _("owners answer with the buttons in their messages, at "
+                                                     "{url}/slack/interactions").format(
+                url=value("TRACKER_BASE_URL") or "TRACKER_BASE_URL"))
+        else:
+            add("SLACK_SIGNING_SECRET", MISSING, "", _("no answers from Slack: set it to the app's signing secret "
+                                                       "so owners can answer with the buttons in their messages"))
     if "email" in channels:
         from tracker.notify.email import display_smtp_url
 

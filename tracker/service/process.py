@@ -8,6 +8,8 @@ lease is released and the process exits 0.
 
 from __future__ import annotations
 
+import os
+
 import contextlib
 import signal
 import threading
@@ -34,7 +36,8 @@ def make_sweeper(register: Register, engine: Engine, contacts_path: str | None, 
         parties = party_keys(session)
     contacts = load_contacts(contacts_path, parties)
     return Sweeper(engine, register.policy, contacts, build_channels(), base_url=base_url,
-                   calendar=EventAttachments(base_url))
+                   calendar=EventAttachments(base_url),
+                   answers_on_slack=bool(os.environ.get("SLACK_SIGNING_SECRET", "").strip()))
 
 
 def start_clock(register: Register, register_path: str | None, engine: Engine, contacts_path: str | None,

@@ -47,7 +47,7 @@ def pick_occurrence(session: Session, deliverable: DeliverableRow, year: int | N
         id=deliverable.id, year=year, years=", ".join(str(y) for y in years)))
 
 
-def change_status(session: Session, deliverable_id: str, status: Status, *, note: str, actor: str, now: datetime,
+def change_status(session: Session, deliverable_id: str, status: Status, *, note: str | None, actor: str, now: datetime,
                   year: int | None = None, evidence_url: str | None = None) -> OccurrenceRow:
     """Set an occurrence's status, refusing transitions that make no sense."""
     deliverable = get_deliverable(session, deliverable_id)

@@ -200,6 +200,35 @@ class FeedRow(SQLModel, table=True):
     revoked_at: datetime | None = _at(nullable=True)
 
 
+class AnswerRow(SQLModel, table=True):
+    """How the recipients of one message answer it in the message itself (Slack's buttons, later the answer
+    page): a secret token, stored only as its SHA-256, bound to the message, its recipient and its items."""
+
+    __tablename__ = "answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    message_key: str = Field(max_length=255, index=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=255)
+    party: str = Field(max_length=128)  # whose items: the party the message reached
+    # The occurrences as the message told them: [{"id", "year", "due", "status"}], in the message's order.
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _at()
+    expires_at: datetime = _at()
+    revoked_at: datetime | None = _at(nullable=True)
+
+
+class InteractionRow(SQLModel, table=True):
+    """An answer already applied, by the id of the click: Slack delivers again when it hears nothing in three
+    seconds, and a retried delivery must not apply twice."""
+
+    __tablename__ = "interaction"
+
+    key: str = Field(primary_key=True, max_length=255)
+    at: datetime = _at()
+
+
 class CalendarEventRow(SQLModel, table=True):
     """What subscribers last saw of an occurrence's event: SEQUENCE and LAST-MODIFIED survive restarts.
 

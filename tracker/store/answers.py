@@ -1,0 +1,118 @@
+"""Answers from the message itself: tokens that let a message's recipients change what it told them.
+
+A token is random (192 bits), kept only as its SHA-256, bound to one
+message, its recipient and party, and the items as the message told them
+(id, year, due day, status), and it expires. An answer is applied only to an
+item that is still as the message told it: one re-planned, closed or removed
+since is refused with how it stands now, never changed blindly. Each click
+is applied once, however often its delivery is retried.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from tracker.errors import AnswerError
+from tracker.feed_rules import hash_token
+from tracker.i18n import _
+from tracker.model import Status
+from tracker.store.db import upsert_insert
+from tracker.store.operations import change_status
+from tracker.store.tables import AnswerRow, DeliverableRow, InteractionRow, OccurrenceRow, table_of
+
+LIFETIME = timedelta(days=60)  # how long a message can be answered
+_TOKEN_BYTES = 24  # 192 bits, in 32 URL-safe characters
+
+
+@dataclass(frozen=True)
+class AnsweredItem:
+    """One occurrence as a message told it."""
+
+    deliverable_id: str
+    year: int | None
+    due: date
+    status: Status
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.deliverable_id, "year": self.year, "due": self.due.isoformat(), "status": self.status.value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnsweredItem:
+        return cls(data["id"], data["year"], date.fromisoformat(data["due"]), Status(data["status"]))
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an answer did: ``changed`` False when this very click was applied before (a retried delivery)."""
+
+    item: AnsweredItem
+    status: Status
+    changed: bool
+
+
+def issue(session: Session, *, message_key: str, channel: str, recipient: str, party: str,
+          items: list[AnsweredItem], now: datetime) -> str:
+    """A new token for answering this message; earlier ones for the same message stop working (a retried send)."""
+    for row in session.exec(select(AnswerRow).where(col(AnswerRow.message_key) == message_key,
+                                                    col(AnswerRow.revoked_at).is_(None))):
+        row.revoked_at = now
+        session.add(row)
+    token = secrets.token_urlsafe(_TOKEN_BYTES)
+    session.add(AnswerRow(token_hash=hash_token(token), message_key=message_key, channel=channel,
+                          recipient=recipient, party=party, items=[item.as_json() for item in items],
+                          created_at=now, expires_at=now + LIFETIME))
+    return token
+
+
+def open_answer(session: Session, token: str, now: datetime) -> AnswerRow:
+    """The answer a token opens, or AnswerError: unknown (or malformed), revoked or expired."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 64 or not token.isascii():
+        raise AnswerError(_("This answer link is not valid."))
+    row = session.exec(select(AnswerRow).where(col(AnswerRow.token_hash) == hash_token(token))).first()
+    if row is None:
+        raise AnswerError(_("This answer link is not valid."))
+    if row.revoked_at is not None:
+        raise AnswerError(_("This message was sent again later: answer from the newest one."))
+    if row.expires_at <= now:
+        raise AnswerError(_("This message is too old to answer from (after {days} days). Write to the "
+                            "coordinators instead.").format(days=LIFETIME.days))
+    return row
+
+
+def items_of(answer: AnswerRow) -> list[AnsweredItem]:
+    return [AnsweredItem.from_json(item) for item in answer.items]
+
+
+def apply_status(session: Session, answer: AnswerRow, index: int, status: Status, *, actor: str, click: str,
+                 now: datetime) -> Applied:
+    """Set item ``index`` of the answer's message to ``status``, once per ``click`` (the click's own id)."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    item = items[index]
+    insert = upsert_insert(session)
+    first = session.execute(insert(table_of(InteractionRow)).values(key=click[:255], at=now)
+                            .on_conflict_do_nothing(index_elements=["key"])
+                            .returning(table_of(InteractionRow).c.key)).first()
+    if first is None:  # this click was applied before: Slack delivered it again
+        return Applied(item, status, changed=False)
+    deliverable = session.get(DeliverableRow, item.deliverable_id)
+    occurrence = None if deliverable is None else session.exec(
+        select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id,
+                                    col(OccurrenceRow.key) == ("" if item.year is None else str(item.year)))).first()
+    if deliverable is None or occurrence is None or deliverable.archived_at or occurrence.archived_at:
+        raise AnswerError(_("This was removed from the plan after the message was sent; nothing was changed."))
+    current = Status(occurrence.status)
+    if occurrence.due != item.due or (current != item.status and current.is_closed):
+        raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
+                            "was changed; answer from a newer message or write to the coordinators.").format(
+            status=current.label, due=occurrence.due.isoformat()))
+    if current == status:
+        return Applied(item, status, changed=False)
+    change_status(session, deliverable.id, status, note=None, actor=actor, now=now, year=item.year)
+    return Applied(item, status, changed=True)
