@@ -24,6 +24,11 @@ def deliverable_url(base_url: str, deliverable_id: str) -> str:
     return f"{base_url.rstrip('/')}/deliverables/{deliverable_id}"
 
 
+def answer_url(base_url: str, token: str) -> str:
+    """The answer page of one message (its token is the secret: the logs redact everything after /answer/)."""
+    return f"{base_url.rstrip('/')}/answer/{token}"
+
+
 def webcal(url: str) -> str:
     """The webcal:// twin of an http(s) calendar address, which calendar apps open as a subscription."""
     return "webcal://" + url.split("://", 1)[1]

@@ -39,6 +39,7 @@ from tracker.calendar.renderer import RenderedFeed
 from tracker.calendar.service import FeedService
 from tracker.clock import utc_now
 from tracker.dashboard.access import Access
+from tracker.dashboard.answer import AnswerPage
 from tracker.dashboard.pages import Dashboard, Viewer, guard
 from tracker.errors import StoreError, TrackerError
 from tracker.i18n import _, using_language
@@ -76,7 +77,8 @@ def is_not_modified(headers: Any, rendered: RenderedFeed) -> bool:
 
 def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
                export_dir: Path | None = None, poll_seconds: float = 10.0, access: Access | None = None,
-               interactions: SlackInteractions | None = None) -> Starlette:
+               interactions: SlackInteractions | None = None,
+               language_of: Callable[[str], str] | None = None) -> Starlette:
     """The ASGI app. With ``export_dir``, it also keeps that folder's .ics files current.
 
     ``access`` guards the dashboard and its calendars (``tracker.dashboard.access``);
@@ -162,12 +164,15 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
                     await task
 
     dashboard = Dashboard(service.engine, access=access, base_url=service.renderer.base_url, clock=clock)
+    answer_page = AnswerPage(service.engine, dashboard.templates, clock=clock,
+                             language_of=language_of or (lambda _party: "da"))
     return Starlette(
         routes=[
             Route("/feeds/{filename}", feed, methods=["GET", "HEAD"]),
             Route("/calendar/{kind}/{filename}", calendar, methods=["GET", "HEAD"]),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/slack/interactions", slack_interaction, methods=["POST"]),
+            *answer_page.routes(),
             *dashboard.routes(),
         ],
         lifespan=lifespan,
@@ -251,6 +256,19 @@ def slack_interactions(engine: Any, environ: Any = None) -> SlackInteractions | 
     return SlackInteractions(engine, signing_secret=secret, contacts=contacts, person=slack.person, clock=utc_now)
 
 
+def _languages(engine: Any) -> Callable[[str], str]:
+    """Each party's language, from the contacts file (Danish where it has none), for the answer page."""
+    import os
+
+    from tracker.notify.contacts import load_contacts
+    from tracker.notify.preview import party_keys
+    from tracker.store.db import read_session
+
+    with read_session(engine) as session:
+        contacts = load_contacts(os.environ.get("TRACKER_CONTACTS") or None, party_keys(session))
+    return lambda party: contacts.reach(party).language
+
+
 def dashboard_access() -> Access | None:
     """TRACKER_DASHBOARD_AUTH, read before anything starts: a bad setting stops the command."""
     import os
@@ -270,7 +288,7 @@ def serve(engine: Any, host: str, port: int, base_url: str, access: Access | Non
     service = FeedService(engine, base_url)
     service.refresh(datetime.now(timezone.utc))  # fail now, with a message, rather than at the first request
     app = create_app(service, export_dir=Path(export_dir) if export_dir else None, poll_seconds=export_interval,
-                     access=access, interactions=slack_interactions(engine))
+                     access=access, interactions=slack_interactions(engine), language_of=_languages(engine))
     # uvicorn shuts down gracefully on SIGTERM and Ctrl-C, then raises the signal again with the handler it
     # found installed. Found the default, that kills the process before the clock (in `run`) can finish its
     # message and give its lease up; found these, the caller's clean-up runs and the exit is 0.

@@ -68,10 +68,12 @@ def plan(database_url: str, small_register: Path) -> Iterator[Tracker]:
 class Desk:
     """A sweeper over one database with a given set of channels, and a look at its outbox."""
 
-    def __init__(self, database_url: str, contacts: Contacts, channels: dict, answers_on_slack: bool = False):
+    def __init__(self, database_url: str, contacts: Contacts, channels: dict, answers_on_slack: bool = False,
+                 answers_by_email: bool = False):
         self.engine = open_engine(database_url)
         self.sweeper = Sweeper(self.engine, PolicySet(), contacts, channels, base_url=BASE, zone=CPH,
-                               calendar=EventAttachments(BASE), answers_on_slack=answers_on_slack)
+                               calendar=EventAttachments(BASE), answers_on_slack=answers_on_slack,
+                               answers_by_email=answers_by_email)
 
     def sweep(self, now: datetime):
         with using_language("en"):  # the operator's language: errors and the console's headers

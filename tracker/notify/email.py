@@ -95,7 +95,15 @@ def subject_line(message: Message) -> str:
 def text_part(message: Message) -> str:
     """The text/plain part: the message's text, opened by the late note when it goes out late."""
     text = clean_text(message.text)
+    if message.answer_url:
+        with using_language(message.language):
+            text += "\n\n" + _answer_invitation() + "\n" + header_text(message.answer_url)
     return f"{late_note(message)}\n\n{text}" if message.late else text
+
+
+def _answer_invitation() -> str:
+    return _("Answer here, without logging in: mark it done, in progress or at risk, or add a note with a link to "
+             "the evidence.")
 
 
 def build_email(message: Message, sender: str, *, now: datetime | None = None) -> EmailMessage:
@@ -178,8 +186,16 @@ def render_html(message: Message) -> str:
             f"{late}"
             f"<p>{_h(message.intro)}</p>\n"
             f"{f'<ul>{chr(10)}{items}</ul>{chr(10)}' if items else ''}"
+            f"{_html_answer(message)}"
             "</body>\n</html>\n"
         )
+
+
+def _html_answer(message: Message) -> str:
+    if not message.answer_url:
+        return ""
+    return f"<p>{_link(message.answer_url, '<strong>' + _h(_('Answer')) + '</strong>')}: " \
+           f"{_h(_answer_invitation())}</p>\n"
 
 
 def wire_bytes(email: EmailMessage) -> bytes:

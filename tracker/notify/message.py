@@ -65,6 +65,7 @@ class Message:
     late: bool = False
     # The token its recipient answers it with (Slack's buttons): set by the sweep for what an owner is told about.
     answer: str | None = None
+    answer_url: str | None = None  # the page an e-mail's recipient answers it on (the token is in it)
 
 
 def late_note(message: Message) -> str:

@@ -59,6 +59,7 @@ from tracker.notify.message import (
 from tracker.model import Change, OccurrenceView, Status
 from tracker.notify.planner import CHANNELS, Notice, bundle, plan_notices, routes_for, send_time
 from tracker.policy import PolicySet
+from tracker.urls import answer_url
 from tracker.notify.source import load_changes, load_subjects
 from tracker.store import answers, revision
 from tracker.store.db import read_session, this_process, write_session
@@ -125,17 +126,20 @@ class _Context:
 class Sweeper:
     def __init__(self, engine: Engine, policy: PolicySet, contacts: Contacts, channels: Mapping[str, Channel], *,
                  base_url: str, zone: tzinfo | None = None, holder: str | None = None,
-                 calendar: CalendarAttacher | None = None, answers_on_slack: bool = False):
+                 calendar: CalendarAttacher | None = None, answers_on_slack: bool = False,
+                 answers_by_email: bool = False):
         """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default).
 
         ``holder`` names this process in its claims (``host:pid:start`` by default; a clock sets its lease's).
         ``calendar`` makes the .ics an e-mail carries for its items (``tracker.calendar.attachments``, handed in
         by the service: the calendar is a sibling feature); without it e-mails carry none.
         ``answers_on_slack``: owners' Slack messages carry answer buttons (the web process takes the presses:
-        only when the app's signing secret is set, or the buttons would lead nowhere).
+        only when the app's signing secret is set, or the buttons would lead nowhere). ``answers_by_email``:
+        owners' e-mails link to the answer page (only when the web process has a public address).
         """
         self.calendar = calendar
         self.answers_on_slack = answers_on_slack
+        self.answers_by_email = answers_by_email
         self.engine = engine
         self.holder = holder or this_process()
         self.policy = policy
@@ -339,10 +343,12 @@ class Sweeper:
 
     def _answerable(self, session: Session, claimed: _Claimed, message: Message, now: datetime) -> Message:
         """The message with the token its owner answers it with, where it tells one party about its own items
-        on Slack (reminders, overdue alerts, "please confirm"); as it is otherwise."""
+        (reminders, overdue alerts, "please confirm"): buttons on Slack, the answer page's address in an e-mail;
+        as it is otherwise."""
         rows = outbox.rows_by_ids(session, claimed.row_ids)
         parties = {row.party for row in rows}
-        if not self.answers_on_slack or message.channel != "slack" or not message.items or len(parties) != 1 or \
+        answering = {"slack": self.answers_on_slack, "email": self.answers_by_email}.get(message.channel, False)
+        if not answering or not message.items or len(parties) != 1 or \
                 any(row.kind not in _ANSWERABLE for row in rows):
             return message
         (party,) = parties
@@ -352,6 +358,8 @@ class Sweeper:
                               recipient=message.recipient, party=party, now=now, items=[
                                   answers.AnsweredItem(item.deliverable_id, item.occurrence, item.due,
                                                        Status(item.status_value)) for item in message.items])
+        if message.channel == "email":
+            return replace(message, answer_url=answer_url(self.base_url, token))
         return replace(message, answer=token)
 
     def _record_failure(self, session, rows: list[OutboxRow], message: Message, error: SendError,

@@ -37,7 +37,9 @@ def make_sweeper(register: Register, engine: Engine, contacts_path: str | None, 
     contacts = load_contacts(contacts_path, parties)
     return Sweeper(engine, register.policy, contacts, build_channels(), base_url=base_url,
                    calendar=EventAttachments(base_url),
-                   answers_on_slack=bool(os.environ.get("SLACK_SIGNING_SECRET", "").strip()))
+                   answers_on_slack=bool(os.environ.get("SLACK_SIGNING_SECRET", "").strip()),
+                   # The answer page is on the web process: its address must be one owners can open.
+                   answers_by_email=bool(os.environ.get("TRACKER_BASE_URL", "").strip()))
 
 
 def start_clock(register: Register, register_path: str | None, engine: Engine, contacts_path: str | None,

@@ -22,7 +22,7 @@ from tracker.feed_rules import hash_token
 from tracker.i18n import _
 from tracker.model import Status
 from tracker.store.db import upsert_insert
-from tracker.store.operations import change_status
+from tracker.store.operations import add_note, change_status
 from tracker.store.tables import AnswerRow, DeliverableRow, InteractionRow, OccurrenceRow, table_of
 
 LIFETIME = timedelta(days=60)  # how long a message can be answered
@@ -91,6 +91,13 @@ def items_of(answer: AnswerRow) -> list[AnsweredItem]:
 def apply_status(session: Session, answer: AnswerRow, index: int, status: Status, *, actor: str, click: str,
                  now: datetime) -> Applied:
     """Set item ``index`` of the answer's message to ``status``, once per ``click`` (the click's own id)."""
+    return apply(session, answer, index, status=status, actor=actor, click=click, now=now)
+
+
+def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | None = None, note: str | None = None,
+          evidence_url: str | None = None, actor: str, click: str, now: datetime) -> Applied:
+    """Item ``index`` of the answer's message: its new ``status`` and/or a ``note`` (with an ``evidence_url``), once
+    per ``click`` (the id of the press or the form submission)."""
     items = items_of(answer)
     if not 0 <= index < len(items):
         raise AnswerError(_("This answer link is not valid."))
@@ -99,8 +106,8 @@ def apply_status(session: Session, answer: AnswerRow, index: int, status: Status
     first = session.execute(insert(table_of(InteractionRow)).values(key=click[:255], at=now)
                             .on_conflict_do_nothing(index_elements=["key"])
                             .returning(table_of(InteractionRow).c.key)).first()
-    if first is None:  # this click was applied before: Slack delivered it again
-        return Applied(item, status, changed=False)
+    if first is None:  # this click was applied before: Slack delivered it again, or the form was sent twice
+        return Applied(item, status or item.status, changed=False)
     deliverable = session.get(DeliverableRow, item.deliverable_id)
     occurrence = None if deliverable is None else session.exec(
         select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id,
@@ -112,7 +119,12 @@ def apply_status(session: Session, answer: AnswerRow, index: int, status: Status
         raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
                             "was changed; answer from a newer message or write to the coordinators.").format(
             status=current.label, due=occurrence.due.isoformat()))
-    if current == status:
-        return Applied(item, status, changed=False)
-    change_status(session, deliverable.id, status, note=None, actor=actor, now=now, year=item.year)
-    return Applied(item, status, changed=True)
+    changed = False
+    if status is not None and current != status:
+        change_status(session, deliverable.id, status, note=note, actor=actor, now=now, year=item.year,
+                      evidence_url=evidence_url)
+        changed = True
+    elif note:
+        add_note(session, deliverable.id, note, actor=actor, now=now, year=item.year, evidence_url=evidence_url)
+        changed = True
+    return Applied(item, status or current, changed=changed)

@@ -129,11 +129,12 @@ def replan_concerns(session: Session, deliverable_id: str, deadline_text: str, t
 
 
 def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, now: datetime,
-             year: int | None = None) -> OccurrenceRow:
+             year: int | None = None, evidence_url: str | None = None) -> OccurrenceRow:
     """Attach a note to an occurrence (the latest note shows in lists and feeds)."""
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
-    HistoryWriter(session, now, actor).record(HistoryAction.NOTE, deliverable.id, key=occurrence.key, note=note)
+    HistoryWriter(session, now, actor).record(HistoryAction.NOTE, deliverable.id, key=occurrence.key, note=note,
+                                              evidence_url=evidence_url)
     occurrence.note = note
     occurrence.updated_at = now
     return occurrence

@@ -1,0 +1,168 @@
+"""The answer page: an e-mail's recipient answers at /answer/TOKEN; a GET never changes anything.
+
+The sweep sends the reminder through a real SMTP server on loopback
+(aiosmtpd); the link in it is opened as a mail scanner would (twice, with no
+change), then answered by POST with its CSRF token, over real HTTP to uvicorn,
+and in headless Chromium. SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from tests.conftest import Tracker
+from tests.dashboard.test_browser import ARTIFACTS, css, driver, follow  # noqa: F401 - driver is a fixture
+from tests.notify.smtp_server import SmtpServer
+from tests.notify.test_answers import NOW, REMINDER_DAY
+from tests.notify.test_sweep import BASE, SENDER, Desk, at
+from tests.webserver import serving
+from tracker.dashboard.answer import CSRF_COOKIE, RATE
+from tracker.notify.contacts import Contacts, Reach
+from tracker.notify.email import EmailChannel
+from tracker.store.tables import AnswerRow, HistoryRow, OccurrenceRow
+
+CONTACTS = Contacts(parties={"regionerne": Reach(email=("regioner@example.org",)),
+                             "sst": Reach(email=("sst@example.org",))},
+                    coordinators=Reach(email=("koordinator@example.org",)))
+
+
+class Mailed:
+    """The plan after the reminder went out by e-mail, the web process serving the answer page."""
+
+    def __init__(self, desk: Desk, app_url: str, link: str):
+        self.desk, self.app_url, self.link = desk, app_url, link
+        self.client = httpx.Client(timeout=10, follow_redirects=False)
+
+    @property
+    def path(self) -> str:
+        return self.link[len(BASE):]
+
+    def get(self) -> httpx.Response:
+        return self.client.get(self.app_url + self.path)
+
+    def post(self, **form: str) -> httpx.Response:
+        return self.client.post(self.app_url + self.path, data=form)
+
+    def csrf(self) -> str:
+        page = self.get()
+        return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+    def status(self) -> str:
+        with Session(self.desk.engine) as session:
+            return session.exec(select(OccurrenceRow.status).where(
+                OccurrenceRow.deliverable_id == "senfoelgeklinikker")).one()
+
+    def history(self) -> list[HistoryRow]:
+        with Session(self.desk.engine) as session:
+            return list(session.exec(select(HistoryRow).where(HistoryRow.deliverable_id == "senfoelgeklinikker",
+                                                              HistoryRow.action.in_(("status", "note")))))
+
+
+@pytest.fixture
+def mailed(database_url: str, small_register: Path) -> Iterator[Mailed]:
+    Tracker(database_url, small_register).ok("sync")
+    with SmtpServer() as smtp:
+        desk = Desk(database_url, CONTACTS, {"email": EmailChannel.from_url(smtp.url(), SENDER, timeout=5)},
+                    answers_by_email=True)
+        desk.sweep(at(REMINDER_DAY))
+        (mail,) = [m for m in smtp.received if m.rcpt_tos == ["regioner@example.org"]]
+    text = mail.parsed().get_body(("plain",)).get_content()
+    link = re.search(rf"{re.escape(BASE)}/answer/\S+", text).group()
+    assert "Svar her uden at logge ind" in text
+    with serving(database_url, NOW, base_url=BASE) as app_url:
+        yield Mailed(desk, app_url, link)
+
+
+def test_the_email_links_its_answer_page_and_opening_it_changes_nothing(mailed: Mailed) -> None:
+    for _scanner in range(2):  # Safe Links, then the person
+        page = mailed.get()
+        assert page.status_code == 200 and "Senfølgeklinikker etableret" in page.text
+        assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    assert mailed.status() == "not_started" and mailed.history() == []
+    with Session(mailed.desk.engine) as session:
+        (answer,) = session.exec(select(AnswerRow).where(AnswerRow.channel == "email",
+                                                         AnswerRow.recipient == "regioner@example.org")).all()
+    assert mailed.path.rsplit("/", 1)[1] not in answer.token_hash
+
+
+def test_an_answer_is_applied_once_with_the_recipient_as_actor(mailed: Mailed) -> None:
+    csrf = mailed.csrf()
+    form = {"csrf": csrf, "item": "0", "status": "done", "note": "Alle fem <b>regioner</b> har åbnet.",
+            "evidence": "https://regioner.example/rapport.pdf"}
+    answered = mailed.post(**form)
+    assert answered.status_code == 303 and "answered=0" in answered.headers["location"]
+    assert mailed.status() == "done"
+    (row,) = mailed.history()
+    assert (row.actor, row.note, row.evidence_url) == ("regioner@example.org via e-mail",
+                                                       "Alle fem <b>regioner</b> har åbnet.",
+                                                       "https://regioner.example/rapport.pdf")
+    assert mailed.post(**form).status_code == 303  # a double click
+    assert len(mailed.history()) == 1
+    confirmed = mailed.client.get(mailed.app_url + answered.headers["location"])
+    assert "Tak: dit svar er gemt" in confirmed.text and "<b>regioner</b>" not in confirmed.text
+
+
+def test_without_the_pages_csrf_token_nothing_changes(mailed: Mailed) -> None:
+    mailed.csrf()  # the cookie is set...
+    assert mailed.post(item="0", status="done", csrf="forged").status_code == 403  # ...but the form's is not it
+    other = httpx.Client(timeout=10)  # another site's form: no cookie at all
+    assert other.post(mailed.app_url + mailed.path, data={"item": "0", "status": "done",
+                                                          "csrf": "x" * 43}).status_code == 403
+    assert mailed.status() == "not_started"
+
+
+@pytest.mark.parametrize("form, code", [
+    ({"item": "7", "status": "done"}, 409),  # no such item in this message
+    ({"item": "x", "status": "done"}, 400),
+    ({"item": "0", "status": "cancelled"}, 400),  # not a choice the page offers
+    ({"item": "0"}, 400),  # neither a status nor a note
+    ({"item": "0", "note": "Se linket", "evidence": "javascript:alert(1)"}, 400),
+])
+def test_malformed_answers_are_refused_and_change_nothing(mailed: Mailed, form: dict, code: int) -> None:
+    assert mailed.post(csrf=mailed.csrf(), **form).status_code == code
+    assert mailed.status() == "not_started" and mailed.history() == []
+
+
+def test_unknown_expired_and_revoked_tokens_are_refused(mailed: Mailed) -> None:
+    assert mailed.client.get(mailed.app_url + "/answer/" + "A" * 32).status_code == 404
+    assert mailed.client.get(mailed.app_url + "/answer/%00").status_code == 404
+    with Session(mailed.desk.engine) as session:
+        for answer in session.exec(select(AnswerRow)):
+            answer.expires_at = NOW - timedelta(seconds=1)
+            session.add(answer)
+        session.commit()
+    expired = mailed.get()
+    assert expired.status_code == 404 and "for gammel" in expired.text
+
+
+def test_answers_per_token_are_rate_limited(mailed: Mailed) -> None:
+    csrf = mailed.csrf()
+    codes = [mailed.post(csrf=csrf, item="0", note=f"note {n}").status_code for n in range(RATE[0] + 1)]
+    assert codes[:RATE[0]] == [303] * RATE[0] and codes[-1] == 429
+
+
+def test_the_cookie_is_only_for_the_answer_pages(mailed: Mailed) -> None:
+    cookie = mailed.get().headers["set-cookie"]
+    assert cookie.startswith(f"{CSRF_COOKIE}=") and "Path=/answer/" in cookie and "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "samesite=strict" in cookie.lower()
+
+
+def test_a_person_answers_in_chromium(mailed: Mailed, driver) -> None:  # noqa: F811 - the fixture
+    for _scanner in range(2):
+        driver.get(mailed.app_url + mailed.path)
+    assert mailed.status() == "not_started"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(ARTIFACTS / "answer-page.png"))  # docs/answer-page.png is one of these
+    (done,) = [radio for radio in css(driver, "#item-0 input[type=radio]") if radio.get_attribute("value") == "done"]
+    done.click()
+    css(driver, "#note-0")[0].send_keys("Færdig, se rapporten.")
+    follow(driver, css(driver, "#item-0 button[type=submit]")[0])
+    assert "Tak: dit svar er gemt" in driver.page_source
+    assert mailed.status() == "done"

@@ -1,0 +1,196 @@
+"""The answer page: an e-mail's recipient answers it at /answer/TOKEN, without logging in.
+
+The token in the address is the credential (``tracker.store.answers``):
+random, kept hashed, bound to the message, its recipient and its items, and
+expiring. A GET only shows the page and never changes anything, because mail
+scanners (Microsoft 365 Safe Links and the like) open every link before the
+person does. The form submits by POST with a CSRF token (a cookie and the
+same value in the form, compared in constant time), at most a few times a
+minute per token; the page is server-rendered, needs no script, and sends no
+Referer that could carry the token elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import jinja2
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from tracker.clock import plan_zone
+from tracker.errors import AnswerError, TrackerError
+from tracker.i18n import LANGUAGES, _, format_day, using_language
+from tracker.model import Status
+from tracker.store import answers
+from tracker.store.db import read_session, write_session
+from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow
+
+log = logging.getLogger(__name__)
+
+CSRF_COOKIE = "tracker_answer_csrf"
+MAX_BODY = 16_384  # a status, a note and a link: a form bigger than this is not one of ours
+MAX_NOTE = 2_000
+RATE = (10, 600.0)  # at most 10 answers per token in 10 minutes
+CHOICES = (Status.DONE, Status.IN_PROGRESS, Status.AT_RISK)
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    # The address holds the token: it must not travel to a linked site in a Referer header.
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+class RateLimit:
+    """At most ``count`` events per key in ``seconds`` (in this process: the web process is small)."""
+
+    def __init__(self, count: int, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.count, self.seconds, self.clock = count, seconds, clock
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            events = self._events[key]
+            while events and events[0] <= now - self.seconds:
+                events.popleft()
+            if len(events) >= self.count:
+                return False
+            events.append(now)
+            return True
+
+
+class AnswerPage:
+    def __init__(self, engine: Engine, templates: jinja2.Environment, *, clock: Callable[[], datetime],
+                 language_of: Callable[[str], str] = lambda _party: "da"):
+        self.engine = engine
+        self.templates = templates
+        self.clock = clock
+        self.language_of = language_of  # a party's language, from the contacts file
+        self.limit = RateLimit(*RATE)
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/answer/{token}", self.page, methods=["GET", "HEAD", "POST"])]
+
+    async def page(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        if request.method == "POST":
+            body = await request.body()
+            return await run_in_threadpool(self._post, request, token, body)
+        return await run_in_threadpool(self._get, request, token)
+
+    # -- GET: show, never change
+
+    def _get(self, request: Request, token: str) -> Response:
+        now = self.clock()
+        try:
+            with read_session(self.engine) as session:
+                answer = answers.open_answer(session, token, now)
+                language = self._language(request, answer)
+                rows = self._items(session, answer)
+        except AnswerError as error:
+            return self._error(request, error.message, 404)
+        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        answered = request.query_params.get("answered", "")
+        response = self._render("answer.html", language, status=200, items=rows, csrf=csrf, recipient=answer.recipient,
+                                answered=int(answered) if answered.isdigit() else None,
+                                action=request.url.path + (f"?lang={language}" if language == "en" else ""))
+        response.set_cookie(CSRF_COOKIE, csrf, max_age=3600, path="/answer/", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    # -- POST: the answer, once
+
+    def _post(self, request: Request, token: str, body: bytes) -> Response:
+        now = self.clock()
+        if len(body) > MAX_BODY:
+            return self._error(request, _("The answer is too long."), 413)
+        if not self.limit.allow(hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()):
+            return self._error(request, _("Too many answers in a short time: wait a few minutes and try again."),
+                               429)
+        try:
+            form = {key: values[0] for key, values in parse_qs(body.decode("utf-8"), max_num_fields=10).items()}
+        except (UnicodeDecodeError, ValueError):
+            return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        field = form.get("csrf", "")
+        if not cookie or not hmac.compare_digest(cookie.encode(), field.encode()):
+            return self._error(request, _("The page had expired. Open it again from the e-mail and send your answer "
+                                          "once more."), 403)
+        status_text, note = form.get("status", ""), form.get("note", "").strip()[:MAX_NOTE] or None
+        evidence = form.get("evidence", "").strip() or None
+        if not form.get("item", "").isdigit() or (status_text and status_text not in {s.value for s in CHOICES}):
+            return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
+        if evidence and (not evidence.lower().startswith(("https://", "http://")) or len(evidence) > 500):
+            return self._error(request, _("The link to the evidence must be a web address (https://…)."), 400)
+        if not status_text and not note:
+            return self._error(request, _("Choose a status or write a note."), 400)
+        index = int(form["item"])
+        # The same form sent twice (a double click, a reload) is one answer.
+        click = "page:" + hashlib.sha256(f"{cookie}|{index}|{status_text}|{note}|{evidence}".encode()).hexdigest()
+        try:
+            with write_session(self.engine) as session:
+                answer = answers.open_answer(session, token, now)
+                language, message_key = self._language(request, answer), answer.message_key
+                with using_language(language):
+                    answers.apply(session, answer, index, status=Status(status_text) if status_text else None,
+                                  note=note, evidence_url=evidence, actor=f"{answer.recipient} via e-mail",
+                                  click=click, now=now)
+        except AnswerError as error:
+            return self._error(request, error.message, 409)
+        except TrackerError as error:
+            return self._error(request, error.message, 409)
+        log.info("answered on the answer page: item %d of message %s", index, message_key)
+        query = {"answered": str(index), **({"lang": "en"} if language == "en" else {})}
+        return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
+
+    # -- helpers
+
+    def _language(self, request: Request, answer: AnswerRow) -> str:
+        asked = request.query_params.get("lang", "")
+        return asked if asked in LANGUAGES else self.language_of(answer.party)
+
+    def _items(self, session: Session, answer: AnswerRow) -> list[dict[str, Any]]:
+        """Each item as it is now (it may have changed since the message): title, due day and status."""
+        shown = []
+        for index, item in enumerate(answers.items_of(answer)):
+            deliverable = session.get(DeliverableRow, item.deliverable_id)
+            occurrence = None if deliverable is None else session.exec(select(OccurrenceRow).where(
+                col(OccurrenceRow.deliverable_id) == deliverable.id,
+                col(OccurrenceRow.key) == ("" if item.year is None else str(item.year)))).first()
+            if deliverable is None or occurrence is None:
+                continue
+            shown.append({"index": index, "deliverable": deliverable, "occurrence": occurrence, "year": item.year,
+                          "status": Status(occurrence.status), "closed": Status(occurrence.status).is_closed,
+                          "changed": occurrence.due != item.due or occurrence.archived_at is not None})
+        return shown
+
+    def _error(self, request: Request, message: str, status: int) -> Response:
+        asked = request.query_params.get("lang", "")
+        return self._render("answer_error.html", asked if asked in LANGUAGES else "da", status=status,
+                            message=message)
+
+    def _render(self, template: str, language: str, *, status: int, **context: Any) -> HTMLResponse:
+        with using_language(language):
+            text = self.templates.get_template(template).render(
+                language=language, choices=CHOICES, format_day=format_day, now=self.clock().astimezone(plan_zone()),
+                **context)
+        return HTMLResponse(text, status_code=status, headers=HEADERS)
