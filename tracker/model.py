@@ -175,6 +175,8 @@ class HistoryAction(StrEnum):
     CREATED = "created"  # a deliverable first loaded from the register
     STATUS = "status"
     REPLAN = "replan"  # a new deadline (field "deadline") or an occurrence's new due day (field "due")
+    REPLAN_REQUESTED = "replan_requested"  # an owner asked for a new deadline (new: the deadline asked for)
+    REPLAN_REJECTED = "replan_rejected"  # the coordinators said no to such a request
     NOTE = "note"
     ARCHIVED = "archived"  # no longer in the register
     RESTORED = "restored"  # back in the register
@@ -262,6 +264,10 @@ def change_text(action: str, old: str | None, new: str | None, field: str | None
         return _("status {new}").format(new=status(new))
     if action == HistoryAction.REPLAN:
         return _("re-planned {old} → {new}").format(old=old or "?", new=new or "?")
+    if action == HistoryAction.REPLAN_REQUESTED:
+        return _("asked for a new deadline: {new}").format(new=new or "?")
+    if action == HistoryAction.REPLAN_REJECTED:
+        return _("the request for a new deadline ({new}) was rejected").format(new=new or "?")
     if action == HistoryAction.RENAMED:
         return _("renamed from {old}").format(old=old or "?")
     if action == HistoryAction.REGISTER_UPDATE:

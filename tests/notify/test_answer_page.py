@@ -166,3 +166,50 @@ def test_a_person_answers_in_chromium(mailed: Mailed, driver) -> None:  # noqa: 
     follow(driver, css(driver, "#item-0 button[type=submit]")[0])
     assert "Tak: dit svar er gemt" in driver.page_source
     assert mailed.status() == "done"
+
+
+def test_an_owner_asks_for_a_new_deadline_and_the_coordinators_decide_on_the_command_line(mailed: Mailed) -> None:
+    import json
+
+    csrf = mailed.csrf()
+    form = {"csrf": csrf, "item": "0", "kind": "replan", "deadline": "31/12/2026", "reason": "Den sidste region "
+            "åbner i efteråret."}
+    asked = mailed.post(**form)
+    assert asked.status_code == 303 and "requested=0" in asked.headers["location"]
+    assert mailed.post(**form).status_code == 303  # sent twice: one request
+    assert "koordinatorerne har fået din anmodning" in mailed.client.get(
+        mailed.app_url + asked.headers["location"]).text
+    tracker = Tracker(str(mailed.desk.engine.url.render_as_string(hide_password=False)))
+    (request,) = json.loads(tracker.ok("requests", "--json").output)
+    assert (request["deliverable"], request["deadline"], request["state"], request["requested_by"]) == (
+        "senfoelgeklinikker", "31/12/2026", "pending", "regioner@example.org via e-mail")
+    # A request is not a change: the deadline stays until a coordinator approves it.
+    (row,) = [r for r in json.loads(tracker.ok("list", "--json").output) if r["id"] == "senfoelgeklinikker"]
+    assert row["due"] == "2026-06-30"
+    assert "asked by regioner@example.org via e-mail" in tracker.ok("requests").output
+    tracker.ok("requests", "approve", str(request["id"]), "--by", "Karin")
+    (row,) = [r for r in json.loads(tracker.ok("list", "--json").output) if r["id"] == "senfoelgeklinikker"]
+    assert (row["due"], row["baseline_due"]) == ("2026-12-31", "2026-06-30")
+    shown = tracker.ok("show", "senfoelgeklinikker").output
+    assert "asked for a new deadline: 31/12/2026" in shown and "(regioner@example.org via e-mail)" in shown
+    assert "was approved by Karin already" in tracker.fails("requests", "approve", str(request["id"])).output
+    assert "No requests waiting." in tracker.ok("requests").output
+
+
+def test_a_request_can_be_rejected_and_a_bad_one_is_refused(mailed: Mailed) -> None:
+    import json
+
+    csrf = mailed.csrf()
+    refused = mailed.post(csrf=csrf, item="0", kind="replan", deadline="engang måske", reason="Hm.")
+    assert refused.status_code == 409 and "engang måske" in refused.text
+    assert mailed.post(csrf=csrf, item="0", kind="replan", deadline="2027-03-31", reason=" ").status_code == 409
+    assert mailed.post(csrf=csrf, item="0", kind="replan", deadline="2027-03-31",
+                       reason="Data kommer sent.").status_code == 303
+    tracker = Tracker(str(mailed.desk.engine.url.render_as_string(hide_password=False)))
+    (request,) = json.loads(tracker.ok("requests", "--json").output)
+    assert "Request 99 " not in tracker.fails("requests", "reject", "99", "--reason", "x").output
+    tracker.ok("requests", "reject", str(request["id"]), "--reason", "Fristen står fast.")
+    (row,) = [r for r in json.loads(tracker.ok("list", "--json").output) if r["id"] == "senfoelgeklinikker"]
+    assert row["due"] == "2026-06-30"
+    assert "the request for a new deadline (2027-03-31) was rejected" in tracker.ok("show", "senfoelgeklinikker").output
+    assert json.loads(tracker.ok("requests", "--all", "--json").output)[0]["state"] == "rejected"

@@ -18,7 +18,7 @@ Commands import what they use inside their bodies, so `tracker --help` and
 traceback instead.
 """
 
-from tracker.cli import admin, feeds, notify, plan, report, service  # noqa: F401  (each registers its commands)
+from tracker.cli import admin, feeds, notify, plan, report, requests, service  # noqa: F401  (each registers its commands)
 from tracker.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -16,8 +16,8 @@ from tracker.errors import TrackerError
 from tracker.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR, N_, _, set_language
 
 # The order `tracker --help` lists the commands in: the order of a coordinator's day.
-ORDER = ("validate", "sync", "run", "list", "show", "parties", "themes", "status", "replan", "note", "serve", "clock",
-         "feed", "notify", "simulate", "report", "config", "db")
+ORDER = ("validate", "sync", "run", "list", "show", "parties", "themes", "status", "replan", "note", "requests",
+         "serve", "clock", "feed", "notify", "simulate", "report", "config", "db")
 
 
 def _commands(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:

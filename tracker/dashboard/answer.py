@@ -109,9 +109,10 @@ class AnswerPage:
         except AnswerError as error:
             return self._error(request, error.message, 404)
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-        answered = request.query_params.get("answered", "")
+        answered, requested = request.query_params.get("answered", ""), request.query_params.get("requested", "")
         response = self._render("answer.html", language, status=200, items=rows, csrf=csrf, recipient=answer.recipient,
                                 answered=int(answered) if answered.isdigit() else None,
+                                requested=int(requested) if requested.isdigit() else None,
                                 action=request.url.path + (f"?lang={language}" if language == "en" else ""))
         response.set_cookie(CSRF_COOKIE, csrf, max_age=3600, path="/answer/", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
@@ -135,6 +136,8 @@ class AnswerPage:
         if not cookie or not hmac.compare_digest(cookie.encode(), field.encode()):
             return self._error(request, _("The page had expired. Open it again from the e-mail and send your answer "
                                           "once more."), 403)
+        if form.get("kind") == "replan":
+            return self._request(request, token, form, cookie, now)
         status_text, note = form.get("status", ""), form.get("note", "").strip()[:MAX_NOTE] or None
         evidence = form.get("evidence", "").strip() or None
         if not form.get("item", "").isdigit() or (status_text and status_text not in {s.value for s in CHOICES}):
@@ -160,6 +163,25 @@ class AnswerPage:
             return self._error(request, error.message, 409)
         log.info("answered on the answer page: item %d of message %s", index, message_key)
         query = {"answered": str(index), **({"lang": "en"} if language == "en" else {})}
+        return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
+
+    def _request(self, request: Request, token: str, form: dict[str, str], cookie: str, now: datetime) -> Response:
+        """A request for a new deadline: pending until the coordinators decide (`tracker requests`)."""
+        deadline, reason = form.get("deadline", "").strip()[:200], form.get("reason", "").strip()[:MAX_NOTE]
+        if not form.get("item", "").isdigit():
+            return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
+        index = int(form["item"])
+        click = "page:" + hashlib.sha256(f"{cookie}|{index}|replan|{deadline}|{reason}".encode()).hexdigest()
+        try:
+            with write_session(self.engine) as session:
+                answer = answers.open_answer(session, token, now)
+                language = self._language(request, answer)
+                with using_language(language):
+                    answers.request_replan(session, answer, index, deadline, reason,
+                                           actor=f"{answer.recipient} via e-mail", click=click, now=now)
+        except TrackerError as error:
+            return self._error(request, error.message, 409 if isinstance(error, AnswerError) else 400)
+        query = {"requested": str(index), **({"lang": "en"} if language == "en" else {})}
         return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
 
     # -- helpers

@@ -17,13 +17,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker.errors import AnswerError
+from tracker.deadlines import Recurrence, parse_deadline
+from tracker.errors import AnswerError, DeadlineError
 from tracker.feed_rules import hash_token
 from tracker.i18n import _
-from tracker.model import Status
+from tracker.model import HistoryAction, Status
 from tracker.store.db import upsert_insert
+from tracker.store.history import HistoryWriter
 from tracker.store.operations import add_note, change_status
-from tracker.store.tables import AnswerRow, DeliverableRow, InteractionRow, OccurrenceRow, table_of
+from tracker.store.tables import (AnswerRow, DeliverableRow, InteractionRow, OccurrenceRow, ReplanRequestRow,
+                                  table_of)
 
 LIFETIME = timedelta(days=60)  # how long a message can be answered
 _TOKEN_BYTES = 24  # 192 bits, in 32 URL-safe characters
@@ -88,6 +91,59 @@ def items_of(answer: AnswerRow) -> list[AnsweredItem]:
     return [AnsweredItem.from_json(item) for item in answer.items]
 
 
+def _as_told(session: Session, item: AnsweredItem) -> tuple[DeliverableRow, OccurrenceRow]:
+    """The item's deliverable and occurrence, or AnswerError when it changed since the message told it: removed,
+    re-planned, or closed by someone else."""
+    deliverable = session.get(DeliverableRow, item.deliverable_id)
+    occurrence = None if deliverable is None else session.exec(
+        select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id,
+                                    col(OccurrenceRow.key) == ("" if item.year is None else str(item.year)))).first()
+    if deliverable is None or occurrence is None or deliverable.archived_at or occurrence.archived_at:
+        raise AnswerError(_("This was removed from the plan after the message was sent; nothing was changed."))
+    current = Status(occurrence.status)
+    if occurrence.due != item.due or (current != item.status and current.is_closed):
+        raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
+                            "was changed; answer from a newer message or write to the coordinators.").format(
+            status=current.label, due=occurrence.due.isoformat()))
+    return deliverable, occurrence
+
+
+def _first_time(session: Session, click: str, now: datetime) -> bool:
+    """Record ``click``; False when it was recorded before (a retried delivery, a form sent twice)."""
+    insert = upsert_insert(session)
+    return session.execute(insert(table_of(InteractionRow)).values(key=click[:255], at=now)
+                           .on_conflict_do_nothing(index_elements=["key"])
+                           .returning(table_of(InteractionRow).c.key)).first() is not None
+
+
+def request_replan(session: Session, answer: AnswerRow, index: int, deadline_text: str, reason: str, *,
+                   actor: str, click: str, now: datetime) -> ReplanRequestRow | None:
+    """An owner's request for a new deadline for item ``index``: pending until the coordinators decide
+    (``tracker requests``). None when this very request was made before."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    item = items[index]
+    try:
+        schedule = parse_deadline(deadline_text)
+    except DeadlineError as error:
+        raise AnswerError(error.message) from None
+    if item.year is not None and isinstance(schedule, Recurrence):
+        raise AnswerError(_("One year's deadline is one day or period, not a recurrence: write e.g. 31/12/2027."))
+    if not reason.strip():
+        raise AnswerError(_("Say why the deadline should move."))
+    if not _first_time(session, click, now):
+        return None
+    deliverable, occurrence = _as_told(session, item)
+    request = ReplanRequestRow(deliverable_id=deliverable.id, year=item.year, deadline_text=deadline_text.strip(),
+                               reason=reason.strip(), requested_by=actor, requested_at=now, state="pending")
+    session.add(request)
+    HistoryWriter(session, now, actor).record(HistoryAction.REPLAN_REQUESTED, deliverable.id, key=occurrence.key,
+                                              field="deadline", new=request.deadline_text, note=request.reason)
+    session.flush()
+    return request
+
+
 def apply_status(session: Session, answer: AnswerRow, index: int, status: Status, *, actor: str, click: str,
                  now: datetime) -> Applied:
     """Set item ``index`` of the answer's message to ``status``, once per ``click`` (the click's own id)."""
@@ -102,23 +158,10 @@ def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | N
     if not 0 <= index < len(items):
         raise AnswerError(_("This answer link is not valid."))
     item = items[index]
-    insert = upsert_insert(session)
-    first = session.execute(insert(table_of(InteractionRow)).values(key=click[:255], at=now)
-                            .on_conflict_do_nothing(index_elements=["key"])
-                            .returning(table_of(InteractionRow).c.key)).first()
-    if first is None:  # this click was applied before: Slack delivered it again, or the form was sent twice
+    if not _first_time(session, click, now):  # Slack delivered it again, or the form was sent twice
         return Applied(item, status or item.status, changed=False)
-    deliverable = session.get(DeliverableRow, item.deliverable_id)
-    occurrence = None if deliverable is None else session.exec(
-        select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id,
-                                    col(OccurrenceRow.key) == ("" if item.year is None else str(item.year)))).first()
-    if deliverable is None or occurrence is None or deliverable.archived_at or occurrence.archived_at:
-        raise AnswerError(_("This was removed from the plan after the message was sent; nothing was changed."))
+    deliverable, occurrence = _as_told(session, item)
     current = Status(occurrence.status)
-    if occurrence.due != item.due or (current != item.status and current.is_closed):
-        raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
-                            "was changed; answer from a newer message or write to the coordinators.").format(
-            status=current.label, due=occurrence.due.isoformat()))
     changed = False
     if status is not None and current != status:
         change_status(session, deliverable.id, status, note=note, actor=actor, now=now, year=item.year,

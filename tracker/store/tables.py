@@ -219,6 +219,24 @@ class AnswerRow(SQLModel, table=True):
     revoked_at: datetime | None = _at(nullable=True)
 
 
+class ReplanRequestRow(SQLModel, table=True):
+    """An owner's request for a new deadline, from the message itself: the coordinators approve or reject it."""
+
+    __tablename__ = "replan_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deliverable_id: str = Field(max_length=128, index=True)
+    year: int | None = None  # the occurrence of a recurring deliverable
+    deadline_text: str  # the proposed deadline, in any form the register takes
+    reason: str
+    requested_by: str = Field(max_length=255)
+    requested_at: datetime = _at()
+    state: str = Field(max_length=16, default="pending")  # pending, approved, rejected
+    decided_by: str | None = Field(default=None, max_length=255)
+    decided_at: datetime | None = _at(nullable=True)
+    decision_reason: str | None = None
+
+
 class InteractionRow(SQLModel, table=True):
     """An answer already applied, by the id of the click: Slack delivers again when it hears nothing in three
     seconds, and a retried delivery must not apply twice."""
