@@ -52,6 +52,16 @@ def test_the_report_as_of_a_day_matches_its_golden_file(history: Tracker, report
     golden(f"report-2026-07-15-{lang}.{report_format}", output)
 
 
+def test_an_owners_answer_from_a_message_names_who_answered(history: Tracker) -> None:
+    with freeze_time(datetime(2026, 8, 11, 9, tzinfo=CPH)):
+        history.ok("status", "evaluering", "in_progress", "--note", "Vi er i gang.", "--by",
+                   "Mette Sørensen <mette@rm.dk> via Slack")
+    history.lang = "da"
+    text = history.ok("report", "--as-of", "2026-08-12", "--since", "2026-08-01", "--format", "html").output
+    assert "besvaret af Mette Sørensen &lt;mette@rm.dk&gt; via Slack" in text
+    assert "besvaret af kg" not in text  # a coordinator's change is the task force's own, as before
+
+
 def test_later_changes_are_undone_and_overdue_comes_first(history: Tracker) -> None:
     rows = list(csv.DictReader(io.StringIO(history.ok(
         "report", "--as-of", "2026-07-15", "--format", "csv").output)))

@@ -219,6 +219,12 @@ class Change:
     old: str | None = None
     new: str | None = None
     note: str | None = None
+    actor: str = ""
+
+    @property
+    def by_owner(self) -> bool:
+        """Answered by an owner from a message (Slack's buttons or the answer page), not by a coordinator."""
+        return answered_from_message(self.actor)
 
     @property
     def label(self) -> str:
@@ -229,13 +235,20 @@ class Change:
 def news(rows: Iterable[Any]) -> list[Change]:
     """The history rows (``tracker.store.tables.HistoryRow`` or alike) that are news, as changes, in their order."""
     return [Change(at=row.at, deliverable_id=row.deliverable_id, action=row.action, old=row.old_value,
-                   new=row.new_value, note=history_note(row.note, row.actor),
+                   new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor,
                    year=int(row.occurrence_key) if row.occurrence_key else None)
             for row in rows if is_news(row.action, row.actor, row.deliverable_id)]
 
 
 # The actor of the rows tracker writes itself when it loads the register.
 REGISTER_ACTOR = "register"
+# How the actor of an answer from a message ends: "Mette Sørensen <mette@rm.dk> via Slack",
+# "kontakt@rm.dk via e-mail".
+VIA_SLACK, VIA_EMAIL = " via Slack", " via e-mail"
+
+
+def answered_from_message(actor: str) -> bool:
+    return actor.endswith((VIA_SLACK, VIA_EMAIL))
 
 
 def history_note(note: str | None, actor: str) -> str | None:
@@ -438,6 +451,8 @@ class OccurrenceView:
     co_owner_names: tuple[str, ...] = ()
     co_owner_names_en: tuple[str, ...] = ()
     calendar_id: str = ""  # the id its calendar events are known by (the first it had); "" for deliverable_id
+    # The deadline an owner asked for and the coordinators have not decided on yet (``tracker requests``).
+    requested_deadline: str | None = None
 
     @property
     def parties(self) -> tuple[str, ...]:

@@ -147,6 +147,8 @@ def _counts(entries: list[Entry]) -> list[tuple[str, str]]:
 
 def _change_text(change: Change) -> str:
     what = change_text(change.action, change.old, change.new)
+    if change.by_owner:  # answered from a message: who answered is part of the news
+        what = _("{change}, answered by {actor}").format(change=what, actor=change.actor)
     return f"{what}: {change.note}" if change.note else what
 
 

@@ -43,7 +43,7 @@ from tracker.dashboard.answer import AnswerPage
 from tracker.dashboard.pages import Dashboard, Viewer, guard
 from tracker.errors import StoreError, TrackerError
 from tracker.i18n import _, using_language
-from tracker.notify.interactions import SlackInteractions, post_follow_up
+from tracker.notify.interactions import SlackInteractions
 
 log = logging.getLogger("tracker.web")
 
@@ -149,8 +149,10 @@ def create_app(service: FeedService, *, clock: Callable[[], datetime] = utc_now,
             return _not_found()
         body = await request.body()
         reply = await run_in_threadpool(interactions.handle, body, request.headers)
-        follow_up = BackgroundTask(post_follow_up, *reply.follow_up) if reply.follow_up else None
-        return Response(status_code=reply.status, background=follow_up)
+        after = BackgroundTask(_run_each, reply.after) if reply.after else None
+        if reply.body is not None:
+            return JSONResponse(reply.body, status_code=reply.status, background=after)
+        return Response(status_code=reply.status, background=after)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -253,7 +255,13 @@ def slack_interactions(engine: Any, environ: Any = None) -> SlackInteractions | 
     with read_session(engine) as session:
         contacts = load_contacts(env.get("TRACKER_CONTACTS") or None, party_keys(session))
     slack = SlackChannel(token, env.get("SLACK_API_URL") or None)
-    return SlackInteractions(engine, signing_secret=secret, contacts=contacts, person=slack.person, clock=utc_now)
+    return SlackInteractions(engine, signing_secret=secret, contacts=contacts, slack=slack, clock=utc_now)
+
+
+def _run_each(steps: Any) -> None:
+    """What an interaction does after Slack has its answer: open a modal, update the message."""
+    for step in steps:
+        step()
 
 
 def _languages(engine: Any) -> Callable[[str], str]:

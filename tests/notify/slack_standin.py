@@ -14,7 +14,7 @@
 It answers like Slack: the bot token in ``Authorization: Bearer`` (else
 ``not_authed``/``invalid_auth``), form, multipart or JSON bodies, HTTP 200 with
 ``{"ok": false, "error": …}`` for refusals, and these methods: ``auth.test``,
-``users.lookupByEmail``, ``users.info``, ``conversations.open`` and ``chat.postMessage``
+``users.lookupByEmail``, ``users.info``, ``conversations.open``, ``views.open`` and ``chat.postMessage``
 (``channel_not_found``, ``not_in_channel``, ``is_archived``, ``no_text``,
 ``msg_too_long`` over 40,000 characters, ``invalid_blocks`` with Slack's
 ``errors`` list for a header over 150 characters, a text over 3,000, more than
@@ -35,7 +35,9 @@ answering 429 with the whole seconds to wait in ``Retry-After``.
 Interactivity as Slack does it: ``press(app_url, posted, user, action_id, …)``
 POSTs a signed ``block_actions`` request to the app (forged, stale or
 retried when asked), with a ``response_url`` back into the stand-in, whose
-follow-ups are in ``responses``.
+follow-ups are in ``responses``, and a ``trigger_id`` for ``views.open``
+(spent after one use), whose modals are in ``views``; ``submit(app_url,
+opened, user, values)`` POSTs the signed ``view_submission`` of one.
 
 slack-sdk sends every request through ``HTTP(S)_PROXY`` when one is set, even
 to loopback (it ignores ``NO_PROXY``): unset those variables in a test that
@@ -194,6 +196,24 @@ def validate_blocks(blocks: Any) -> list[str]:
                 errors.append(f"no more than 10 items allowed [json-pointer:{where}/fields]")
             for number, item in enumerate(fields):
                 errors += _text_errors(item, f"{where}/fields/{number}", FIELD_LIMIT)
+        elif kind == "actions":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not 1 <= len(elements) <= 25:
+                errors.append(f"must provide 1 to 25 items [json-pointer:{where}/elements]")
+                continue
+            action_ids = [element.get("action_id") for element in elements if isinstance(element, dict)]
+            if len(set(action_ids)) != len(action_ids):
+                errors.append(f"action_ids must be unique in a block [json-pointer:{where}/elements]")
+            for number, element in enumerate(elements):
+                at = f"{where}/elements/{number}"
+                if not isinstance(element, dict) or element.get("type") != "button":
+                    errors.append(f"unsupported element [json-pointer:{at}]")
+                    continue
+                errors += _text_errors(element.get("text"), f"{at}/text", 75, plain_only=True)
+                if len(str(element.get("value", ""))) > 2000:
+                    errors.append(f"must be less than 2001 characters [json-pointer:{at}/value]")
+                if element.get("style") not in (None, "primary", "danger"):
+                    errors.append(f"must be primary or danger [json-pointer:{at}/style]")
         elif kind == "context":
             elements = block.get("elements")
             if not isinstance(elements, list) or not elements:
@@ -205,6 +225,27 @@ def validate_blocks(blocks: Any) -> list[str]:
                 if isinstance(element, dict) and element.get("type") == "image":
                     continue
                 errors += _text_errors(element, f"{where}/elements/{number}", TEXT_OBJECT_LIMIT)
+    return errors
+
+
+def validate_view(view: Any) -> list[str]:
+    """Slack's complaints about a modal: its type, title, submit and close (at most 24 characters), private
+    metadata (at most 3,000), and its blocks (input blocks with a label and an element)."""
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return ["must be a modal [json-pointer:/view/type]"]
+    errors = []
+    for name in ("title", "submit", "close"):
+        errors += _text_errors(view.get(name), f"/view/{name}", 24, plain_only=True)
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        errors.append("must be less than 3001 characters [json-pointer:/view/private_metadata]")
+    blocks = view.get("blocks")
+    inputs = [block for block in blocks or [] if isinstance(block, dict) and block.get("type") == "input"]
+    errors += validate_blocks([block for block in blocks or [] if block not in inputs])
+    for index, block in enumerate(inputs):
+        errors += _text_errors(block.get("label"), f"/view/blocks/{index}/label", 2000, plain_only=True)
+        element = block.get("element")
+        if not isinstance(element, dict) or element.get("type") not in ("plain_text_input", "url_text_input"):
+            errors.append(f"unsupported element [json-pointer:/view/blocks/{index}/element]")
     return errors
 
 
@@ -243,6 +284,7 @@ class SlackStandIn:
         self._requests: list[Request] = []
         self._messages: list[Posted] = []
         self._responses: list[dict[str, Any]] = []
+        self._views: list[dict[str, Any]] = []
         self._channels: dict[str, Channel] = {}  # id → channel
         self._users: dict[str, User] = {}  # id → user
         self._buckets: dict[str, _Bucket] = {}
@@ -388,6 +430,7 @@ class SlackStandIn:
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._post_message,
             "users.info": self._users_info,
+            "views.open": self._views_open,
         }.get(request.method)
         if handler is None:
             return 404, {"ok": False, "error": "unknown_method", "req_method": request.method}, {}
@@ -425,16 +468,25 @@ class SlackStandIn:
         with self._lock:
             return list(self._responses)
 
+    @property
+    def views(self) -> list[dict[str, Any]]:
+        """The modals the app opened (``views.open``), in order, each with its ``trigger_id`` and ``view``."""
+        with self._lock:
+            return list(self._views)
+
     def press(self, app_url: str, posted: Posted, user: str, action_id: str, *, block_id: str | None = None,
               signing_secret: str, timestamp: int | None = None, retry: int | None = None,
-              signature: str | None = None, action_ts: str | None = None) -> int:
+              signature: str | None = None, action_ts: str | None = None,
+              blocks: list[dict[str, Any]] | None = None) -> int:
         """POST a ``block_actions`` request to ``app_url``, as Slack does when ``user`` presses the button
         ``action_id`` in ``posted`` (the first such button, or the one in ``block_id``); the HTTP status.
 
-        Signed with ``signing_secret`` at ``timestamp`` (now by default); ``signature`` forges one, ``retry``
-        sends X-Slack-Retry-Num as a redelivery does (with the same ``action_ts``).
+        ``blocks`` is the message as it stands after the app updated it (a follow-up's blocks). Signed with
+        ``signing_secret`` at ``timestamp`` (now by default); ``signature`` forges one, ``retry`` sends
+        X-Slack-Retry-Num as a redelivery does (with the same ``action_ts``).
         """
-        button, block = next((element, candidate) for candidate in posted.blocks or []
+        shown = posted.blocks if blocks is None else blocks
+        button, block = next((element, candidate) for candidate in shown or []
                              if candidate.get("type") == "actions" and block_id in (None, candidate.get("block_id"))
                              for element in candidate["elements"] if element["action_id"] == action_id)
         response_id = self._new_id("R")
@@ -444,10 +496,39 @@ class SlackStandIn:
                                                        "channel_id": posted.channel},
             "channel": {"id": posted.channel}, "trigger_id": f"{response_id}.trigger",
             "response_url": f"http://{HOST}:{self.port}/response/{response_id}",
-            "message": {"ts": posted.ts, "text": posted.text, "blocks": posted.blocks},
+            "message": {"ts": posted.ts, "text": posted.text, "blocks": shown},
             "actions": [{"action_id": action_id, "block_id": block["block_id"], "value": button["value"],
                          "type": "button", "action_ts": action_ts or f"{time.time():.6f}"}],
         }
+        status, _body = self._deliver(app_url, payload, signing_secret=signing_secret, timestamp=timestamp,
+                                      retry=retry, signature=signature)
+        return status
+
+    def submit(self, app_url: str, opened: dict[str, Any], user: str, values: dict[str, str], *,
+               signing_secret: str, timestamp: int | None = None, retry: int | None = None,
+               signature: str | None = None) -> tuple[int, dict[str, Any] | None]:
+        """POST a ``view_submission``, as Slack does when ``user`` sends the modal ``opened`` (one of
+        ``views``) with ``values`` by block id; the HTTP status and the JSON the app answered (its
+        ``response_action``), or None for an empty answer (the modal closes)."""
+        view = opened["view"]
+        state = {}
+        for block in view["blocks"]:
+            if block.get("type") == "input":
+                element = block["element"]
+                state[block["block_id"]] = {element["action_id"]: {
+                    "type": element["type"], "value": values.get(block["block_id"]) or None}}
+        payload = {
+            "type": "view_submission", "user": {"id": user}, "api_app_id": "A0000APP1",
+            "team": {"id": "T00000001"}, "trigger_id": f"{self._new_id('R')}.trigger",
+            "view": {**view, "id": opened["id"], "state": {"values": state}},
+        }
+        status, body = self._deliver(app_url, payload, signing_secret=signing_secret, timestamp=timestamp,
+                                     retry=retry, signature=signature)
+        return status, json.loads(body) if body.strip() else None
+
+    def _deliver(self, app_url: str, payload: dict[str, Any], *, signing_secret: str, timestamp: int | None,
+                 retry: int | None, signature: str | None) -> tuple[int, bytes]:
+        """POST ``payload`` as Slack does: form-encoded, signed ``v0:{timestamp}:{body}``."""
         body = urlencode({"payload": json.dumps(payload)}).encode("utf-8")
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac.new(signing_secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
@@ -458,9 +539,30 @@ class SlackStandIn:
         request = urllib.request.Request(app_url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status
+                return response.status, response.read()
         except urllib.error.HTTPError as error:
-            return error.code
+            return error.code, error.read()
+
+    def _views_open(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """``views.open``: a modal for the person whose press carried the trigger (spent after one use)."""
+        trigger, view = str(request.params.get("trigger_id") or ""), request.params.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self._lock:
+            spent = any(opened["trigger_id"] == trigger for opened in self._views)
+        if not trigger.endswith(".trigger") or spent:
+            return 200, {"ok": False, "error": "expired_trigger_id"}, {}
+        errors = validate_view(view)
+        if errors:
+            return 200, {"ok": False, "error": "invalid_arguments",
+                         "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]}}, {}
+        opened = {"id": self._new_id("V"), "trigger_id": trigger, "view": view}
+        with self._lock:
+            self._views.append(opened)
+        return 200, {"ok": True, "view": {"id": opened["id"], **view}}, {}
 
     def _conversations_open(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
         users = [u for u in str(request.params.get("users", "")).split(",") if u]

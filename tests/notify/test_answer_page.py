@@ -36,8 +36,8 @@ CONTACTS = Contacts(parties={"regionerne": Reach(email=("regioner@example.org",)
 class Mailed:
     """The plan after the reminder went out by e-mail, the web process serving the answer page."""
 
-    def __init__(self, desk: Desk, app_url: str, link: str):
-        self.desk, self.app_url, self.link = desk, app_url, link
+    def __init__(self, desk: Desk, app_url: str, link: str, smtp: SmtpServer):
+        self.desk, self.app_url, self.link, self.smtp = desk, app_url, link, smtp
         self.client = httpx.Client(timeout=10, follow_redirects=False)
 
     @property
@@ -73,11 +73,11 @@ def mailed(database_url: str, small_register: Path) -> Iterator[Mailed]:
                     answers_by_email=True)
         desk.sweep(at(REMINDER_DAY))
         (mail,) = [m for m in smtp.received if m.rcpt_tos == ["regioner@example.org"]]
-    text = mail.parsed().get_body(("plain",)).get_content()
-    link = re.search(rf"{re.escape(BASE)}/answer/\S+", text).group()
-    assert "Svar her uden at logge ind" in text
-    with serving(database_url, NOW, base_url=BASE) as app_url:
-        yield Mailed(desk, app_url, link)
+        text = mail.parsed().get_body(("plain",)).get_content()
+        link = re.search(rf"{re.escape(BASE)}/answer/\S+", text).group()
+        assert "Svar her uden at logge ind" in text
+        with serving(database_url, NOW, base_url=BASE) as app_url:
+            yield Mailed(desk, app_url, link, smtp)
 
 
 def test_the_email_links_its_answer_page_and_opening_it_changes_nothing(mailed: Mailed) -> None:
@@ -187,7 +187,21 @@ def test_an_owner_asks_for_a_new_deadline_and_the_coordinators_decide_on_the_com
     (row,) = [r for r in json.loads(tracker.ok("list", "--json").output) if r["id"] == "senfoelgeklinikker"]
     assert row["due"] == "2026-06-30"
     assert "asked by regioner@example.org via e-mail" in tracker.ok("requests").output
+    # The coordinators hear of it at the next sweep, by e-mail, with the commands that decide it.
+    mailed.desk.sweep(NOW + timedelta(minutes=5))
+    (asking,) = [m for m in mailed.smtp.received if m.rcpt_tos == ["koordinator@example.org"]]
+    asked_text = asking.parsed().get_body(("plain",)).get_content()
+    assert "Kræftplan V: anmodning om ny frist (anmodning 1)" == asking.parsed()["Subject"]
+    assert "regioner@example.org via e-mail anmoder om ny frist" in asked_text and "31/12/2026" in asked_text
+    assert f"tracker requests approve {request['id']}" in asked_text and "/answer/" not in asked_text
+    mailed.desk.sweep(NOW + timedelta(minutes=10))  # and once only
+    assert len([m for m in mailed.smtp.received if m.rcpt_tos == ["koordinator@example.org"]]) == 1
     tracker.ok("requests", "approve", str(request["id"]), "--by", "Karin")
+    mailed.desk.sweep(NOW + timedelta(minutes=15))  # the one who asked hears the outcome
+    (told,) = [m for m in mailed.smtp.received if m.rcpt_tos == ["regioner@example.org"]
+               and "godkendt" in m.parsed()["Subject"]]
+    assert "er godkendt af Karin: fristen er nu “31/12/2026” (31. december 2026)" in told.parsed().get_body(
+        ("plain",)).get_content()
     (row,) = [r for r in json.loads(tracker.ok("list", "--json").output) if r["id"] == "senfoelgeklinikker"]
     assert (row["due"], row["baseline_due"]) == ("2026-12-31", "2026-06-30")
     shown = tracker.ok("show", "senfoelgeklinikker").output

@@ -16,13 +16,13 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.conftest import Tracker
-from tests.notify.slack_standin import SlackStandIn
+from tests.notify.slack_standin import SlackStandIn, validate_blocks, validate_view
 from tests.notify.test_sweep import BASE, Desk, at
 from tests.webserver import serving, wait_for
 from tracker.notify.contacts import Contacts, Reach
 from tracker.notify.interactions import SlackInteractions
 from tracker.notify.slack import SlackChannel
-from tracker.store.tables import AnswerRow, HistoryRow, OccurrenceRow
+from tracker.store.tables import AnswerRow, HistoryRow, OccurrenceRow, ReplanRequestRow
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 REMINDER_DAY = date(2026, 6, 23)  # senfoelgeklinikker (regionerne, co-owner sst) is due 30 June: 7 days before
@@ -42,8 +42,9 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 class Workspace:
     """The plan with a reminder on Slack, the web process answering presses, and the people in Slack."""
 
-    def __init__(self, database_url: str, slack: SlackStandIn, app_url: str, desk: Desk):
+    def __init__(self, database_url: str, slack: SlackStandIn, app_url: str, desk: Desk, clock: list):
         self.database_url, self.slack, self.app_url, self.desk = database_url, slack, app_url, desk
+        self.clock = clock  # [now]: the web process's clock, moved by a test
         self.mette = slack.add_user("mette@regioner.example", name="Mette Sørensen")
         self.ole = slack.add_user("ole@example.dk", name="Ole Ukendt")
         self.coordinator = slack.add_user("koordinator@sst.example", name="Karin Koordinator")
@@ -55,10 +56,22 @@ class Workspace:
     def slack_channel(self, name: str) -> str:
         return next(c.id for c in self.slack._channels.values() if c.name == name)
 
-    def press(self, user: str, action_id: str = "status_done", **options) -> int:
-        options.setdefault("timestamp", int(NOW.timestamp()))
-        return self.slack.press(f"{self.app_url}/slack/interactions", self.reminder(), user, action_id,
+    def press(self, user: str, action_id: str = "status_done", posted=None, **options) -> int:
+        options.setdefault("timestamp", int(self.clock[0].timestamp()))
+        return self.slack.press(f"{self.app_url}/slack/interactions", posted or self.reminder(), user, action_id,
                                 signing_secret=options.pop("secret", SECRET), **options)
+
+    def opened(self, count: int) -> dict:
+        """The ``count``-th modal the web process opened (it opens them after answering Slack)."""
+        return wait_for(lambda: len(self.slack.views) >= count and self.slack.views[count - 1],
+                        f"modal {count} opened")
+
+    def submit(self, opened: dict, user: str, **values: str) -> tuple[int, dict | None]:
+        options = {"timestamp": int(self.clock[0].timestamp()), "signing_secret": SECRET}
+        for name in ("secret", "signature", "retry", "timestamp"):
+            if name in values:
+                options["signing_secret" if name == "secret" else name] = values.pop(name)
+        return self.slack.submit(f"{self.app_url}/slack/interactions", opened, user, values, **options)
 
     def follow_ups(self, count: int) -> list[dict]:
         """The follow-ups the web process posted to the response_urls, once ``count`` have arrived (it posts
@@ -91,12 +104,14 @@ def workspace(database_url: str, small_register: Path) -> Iterator[Workspace]:
         desk = Desk(database_url, CONTACTS, {"slack": channel}, answers_on_slack=True)
         desk.sweep(at(REMINDER_DAY))
 
+        clock = [NOW]
+
         def interactions(engine):
-            return SlackInteractions(engine, signing_secret=SECRET, contacts=CONTACTS, person=channel.person,
-                                     clock=lambda: NOW)
+            return SlackInteractions(engine, signing_secret=SECRET, contacts=CONTACTS, slack=channel,
+                                     clock=lambda: clock[0])
 
         with serving(database_url, NOW, base_url=BASE, interactions=interactions) as app_url:
-            yield Workspace(database_url, slack, app_url, desk)
+            yield Workspace(database_url, slack, app_url, desk, clock)
 
 
 def test_without_the_signing_secret_messages_carry_no_buttons(database_url: str, small_register: Path) -> None:
@@ -112,7 +127,9 @@ def test_the_owners_reminder_has_buttons_and_the_coordinators_messages_none(work
     blocks = workspace.reminder().blocks
     (actions,) = [block for block in blocks if block["type"] == "actions"]
     assert [(b["action_id"], b["text"]["text"]) for b in actions["elements"]] == [
-        ("status_done", "Færdig"), ("status_in_progress", "I gang"), ("status_at_risk", "I risiko")]
+        ("status_done", "Færdig"), ("status_in_progress", "I gang"), ("status_at_risk", "I risiko"),
+        ("replan_request", "Ny frist …"), ("add_note", "Note …")]
+    assert len({b["value"] for b in actions["elements"]}) == 1  # one opaque reference: the message and the item
     token = actions["elements"][0]["value"].rsplit(":", 1)[0]
     assert len(token) >= 32
     with Session(workspace.desk.engine) as session:
@@ -127,11 +144,13 @@ def test_an_owner_presses_done_it_is_recorded_the_message_says_so_and_nothing_mo
     (row,) = workspace.history()
     assert row.actor == "Mette Sørensen <mette@regioner.example> via Slack" and row.new_value == "done"
     (follow_up,) = workspace.follow_ups(1)
-    assert follow_up["replace_original"] is True
-    said = [block for block in follow_up["blocks"] if block.get("block_id", "").startswith("answer-")]
-    assert said == []  # the buttons are gone, in their place the answer:
-    assert any("✓ Markeret færdig af Mette Sørensen, 23. juni 2026 10:12" in str(block)
-               for block in follow_up["blocks"])
+    assert follow_up["replace_original"] is True and validate_blocks(follow_up["blocks"]) == []
+    (buttons,) = [block for block in follow_up["blocks"] if block.get("block_id") == "answer-0"]
+    # The status buttons are gone; in their place the answer, with Fortryd and Tilføj dokumentation:
+    assert [(b["action_id"], b["text"]["text"]) for b in buttons["elements"]] == [
+        ("undo_answer", "Fortryd"), ("add_evidence", "Tilføj dokumentation")]
+    (said,) = [block for block in follow_up["blocks"] if block.get("block_id") == "answered-0"]
+    assert "✓ Markeret færdig af Mette Sørensen, 23. juni 2026 10:12" in said["elements"][0]["text"]
     # Slack delivers the same press again (it heard nothing in three seconds): applied once.
     assert workspace.press(workspace.mette, "status_done", action_ts="1750666320.000100", retry=1) == 200
     assert len(workspace.history()) == 1
@@ -203,3 +222,181 @@ def test_with_buttons_a_long_message_stays_within_slacks_block_limit() -> None:
     assert actions and [a["block_id"] for a in actions] == [f"answer-{n}" for n in range(len(actions))]
     assert all(button["value"] == f"{'t' * 32}:{n}" for n, a in enumerate(actions) for button in a["elements"])
     assert len(actions) == len(shown) and 0 < len(actions) < 40  # the rest are listed one line each
+
+
+# -- Fortryd, and the modals: Ny frist …, Note …, Tilføj dokumentation --------------------------------------------
+
+
+def requests_in(workspace: Workspace) -> list[ReplanRequestRow]:
+    with Session(workspace.desk.engine) as session:
+        return list(session.exec(select(ReplanRequestRow).order_by(ReplanRequestRow.id)))
+
+
+def due_day(workspace: Workspace) -> date:
+    with Session(workspace.desk.engine) as session:
+        return session.exec(select(OccurrenceRow.due).where(
+            OccurrenceRow.deliverable_id == "senfoelgeklinikker")).one()
+
+
+def test_an_owner_undoes_a_mistaken_press_once_and_only_for_a_few_minutes(workspace: Workspace) -> None:
+    workspace.press(workspace.mette, "status_done", action_ts="1.1")
+    (answered,) = workspace.follow_ups(1)
+    assert workspace.press(workspace.ole, "undo_answer", blocks=answered["blocks"]) == 200  # not his to undo
+    assert "ikke ansvarlig" in workspace.follow_ups(2)[1]["text"] and workspace.status() == "done"
+    workspace.press(workspace.mette, "undo_answer", blocks=answered["blocks"], action_ts="1.2")
+    undone = workspace.follow_ups(3)[2]
+    assert workspace.status() == "not_started"
+    assert [row.new_value for row in workspace.history()] == ["done", "not_started"]
+    (buttons,) = [block for block in undone["blocks"] if block.get("block_id") == "answer-0"]
+    assert [b["action_id"] for b in buttons["elements"]][:3] == ["status_done", "status_in_progress",
+                                                                 "status_at_risk"]
+    assert any("↩ Fortrudt af Mette Sørensen" in str(block) for block in undone["blocks"])
+    workspace.press(workspace.mette, "undo_answer", blocks=answered["blocks"], action_ts="1.2", retry=1)
+    workspace.follow_ups(4)
+    assert len(workspace.history()) == 2  # a redelivered undo is not undone again
+    # Pressed again, and regretted too late:
+    workspace.press(workspace.mette, "status_done", action_ts="1.3")
+    again = workspace.follow_ups(5)[4]
+    workspace.clock[0] = NOW + timedelta(minutes=11)
+    workspace.press(workspace.mette, "undo_answer", blocks=again["blocks"], action_ts="1.4")
+    assert "for sent at fortryde" in workspace.follow_ups(6)[5]["text"] and workspace.status() == "done"
+
+
+def test_a_new_deadline_is_asked_for_in_a_modal_that_shows_what_does_not_parse(workspace: Workspace) -> None:
+    assert workspace.press(workspace.mette, "replan_request") == 200
+    opened = workspace.opened(1)
+    view = opened["view"]
+    assert validate_view(view) == [] and view["callback_id"] == "replan_request"
+    assert view["title"]["text"] == "Ny frist" and opened["trigger_id"].endswith(".trigger")
+    assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == ["deadline", "reason"]
+    assert "30. juni 2026" in view["blocks"][0]["text"]["text"]
+    status, body = workspace.submit(opened, workspace.mette, deadline="når vi når det", reason="Byggeriet er forsinket.")
+    assert status == 200 and body["response_action"] == "errors" and list(body["errors"]) == ["deadline"]
+    status, body = workspace.submit(opened, workspace.mette, deadline="i tredje kvartal 2026")
+    assert body == {"response_action": "errors", "errors": {"reason": "Skriv, hvorfor fristen skal flyttes."}}
+    assert requests_in(workspace) == []
+    status, body = workspace.submit(opened, workspace.mette, deadline="i tredje kvartal 2026",
+                                    reason="Byggeriet er forsinket.")
+    assert (status, body) == (200, None)  # the modal closes
+    (request,) = requests_in(workspace)
+    assert (request.state, request.deadline_text, request.requested_by, request.requester_email,
+            request.requested_via, request.party) == (
+        "pending", "i tredje kvartal 2026", "Mette Sørensen <mette@regioner.example> via Slack",
+        "mette@regioner.example", "slack", "regionerne")
+    (updated,) = workspace.follow_ups(1)
+    assert validate_blocks(updated["blocks"]) == []
+    ids = [block.get("block_id") for block in updated["blocks"]]
+    said = updated["blocks"][ids.index("answer-0") - 1]
+    assert "⏳ Ny frist “i tredje kvartal 2026” anmodet af Mette Sørensen" in said["elements"][0]["text"]
+    assert workspace.submit(opened, workspace.mette, deadline="i tredje kvartal 2026",
+                            reason="Byggeriet er forsinket.", retry=1)[0] == 200
+    assert len(requests_in(workspace)) == 1 and due_day(workspace) == date(2026, 6, 30)  # asked, not changed
+
+
+def ask_for(workspace: Workspace, deadline: str = "i tredje kvartal 2026") -> None:
+    workspace.press(workspace.mette, "replan_request")
+    workspace.submit(workspace.opened(len(workspace.slack.views) + 1), workspace.mette, deadline=deadline,
+                     reason="Byggeriet er forsinket.")
+
+
+def coordinators_request(workspace: Workspace):
+    workspace.desk.sweep(NOW + timedelta(minutes=5))
+    (posted,) = [m for m in workspace.slack.messages if m.channel == workspace.slack_channel("koordinering")
+                 and "anmodning om ny frist" in m.blocks[0]["text"]["text"]]
+    return posted
+
+
+def test_the_coordinators_approve_from_slack_and_the_owner_is_told(workspace: Workspace) -> None:
+    ask_for(workspace)
+    posted = coordinators_request(workspace)
+    assert "Mette Sørensen &lt;mette@regioner.example&gt; via Slack anmoder om ny frist" in posted.text
+    assert "tracker requests approve 1" in posted.text
+    (decide,) = [block for block in posted.blocks if block.get("block_id") == "decide-1"]
+    approve, reject = decide["elements"]
+    assert (approve["action_id"], approve["text"]["text"], reject["action_id"], reject["text"]["text"]) == (
+        "request_approve", "Godkend", "request_reject", "Afvis …")
+    assert "i tredje kvartal 2026" in approve["confirm"]["text"]["text"]  # Slack asks before it approves
+    # The owner may not approve her own request.
+    workspace.press(workspace.mette, "request_approve", posted=posted)
+    assert "Kun koordinatorerne" in workspace.follow_ups(2)[1]["text"]
+    assert requests_in(workspace)[0].state == "pending"
+    workspace.press(workspace.coordinator, "request_approve", posted=posted)
+    decided = workspace.follow_ups(3)[2]
+    assert any("✓ Godkendt af Karin Koordinator" in str(block) for block in decided["blocks"])
+    assert not any(block.get("block_id") == "decide-1" for block in decided["blocks"])
+    (request,) = requests_in(workspace)
+    assert (request.state, request.decided_by) == ("approved", "Karin Koordinator <koordinator@sst.example> via Slack")
+    assert due_day(workspace) == date(2026, 9, 30)
+    workspace.desk.sweep(NOW + timedelta(minutes=10))
+    (told,) = [m for m in workspace.slack.messages if m.channel == workspace.slack.dm_channel("mette@regioner.example")]
+    assert "din anmodning om ny frist er godkendt" in told.blocks[0]["text"]["text"]
+    assert "fristen er nu “i tredje kvartal 2026” (30. september 2026)" in told.text
+    workspace.press(workspace.coordinator, "request_approve", posted=posted)  # pressed again, later
+    assert "allerede" in workspace.follow_ups(4)[3]["text"]
+
+
+def test_the_coordinators_reject_from_slack_with_a_reason_and_the_owner_is_told(workspace: Workspace) -> None:
+    ask_for(workspace)
+    posted = coordinators_request(workspace)
+    workspace.press(workspace.coordinator, "request_reject", posted=posted)
+    opened = workspace.opened(2)
+    assert opened["view"]["callback_id"] == "request_reject" and validate_view(opened["view"]) == []
+    assert workspace.submit(opened, workspace.coordinator)[1]["errors"] == {
+        "reason": "Skriv hvorfor, til den der spurgte."}
+    status, body = workspace.submit(opened, workspace.coordinator, reason="Fristen står i aftalen <!channel>.")
+    assert (status, body) == (200, None)
+    (request,) = requests_in(workspace)
+    assert (request.state, request.decision_reason) == ("rejected", "Fristen står i aftalen <!channel>.")
+    assert due_day(workspace) == date(2026, 6, 30)
+    decided = workspace.follow_ups(2)[1]
+    (said,) = [block for block in decided["blocks"] if "Afvist af Karin" in str(block)]
+    assert "&lt;!channel&gt;" in said["elements"][0]["text"] and "<!channel>" not in said["elements"][0]["text"]
+    workspace.desk.sweep(NOW + timedelta(minutes=10))
+    (told,) = [m for m in workspace.slack.messages if m.channel == workspace.slack.dm_channel("mette@regioner.example")]
+    assert "afvist" in told.text and "Fristen er fortsat 30. juni 2026" in told.text
+    assert "&lt;!channel&gt;" in told.text
+
+
+def test_a_note_with_evidence_from_a_modal_and_evidence_after_done(workspace: Workspace) -> None:
+    workspace.press(workspace.mette, "add_note")
+    opened = workspace.opened(1)
+    assert opened["view"]["callback_id"] == "add_note" and validate_view(opened["view"]) == []
+    status, body = workspace.submit(opened, workspace.mette, note="Rapport <!here> sendt & godkendt",
+                                    evidence="javascript:alert(1)")
+    assert list(body["errors"]) == ["evidence"]
+    assert workspace.submit(opened, workspace.mette, note="Rapport <!here> sendt & godkendt",
+                            evidence="https://regioner.example/rapport.pdf") == (200, None)
+    with Session(workspace.desk.engine) as session:
+        (note,) = session.exec(select(HistoryRow).where(HistoryRow.action == "note")).all()
+    assert (note.note, note.evidence_url, note.actor) == (
+        "Rapport <!here> sendt & godkendt", "https://regioner.example/rapport.pdf",
+        "Mette Sørensen <mette@regioner.example> via Slack")
+    assert workspace.status() == "not_started"
+    (updated,) = workspace.follow_ups(1)
+    text = next(str(block) for block in updated["blocks"] if "Note fra Mette" in str(block))
+    assert "&lt;!here&gt; sendt &amp; godkendt" in text
+    # Done, then the evidence for it: the item is closed, and the note still goes on it.
+    workspace.press(workspace.mette, "status_done")
+    answered = workspace.follow_ups(2)[1]
+    workspace.press(workspace.mette, "add_evidence", blocks=answered["blocks"])
+    evidence = workspace.opened(2)
+    assert evidence["view"]["title"]["text"] == "Tilføj dokumentation"
+    assert list(workspace.submit(evidence, workspace.mette, note="Alle fem klinikker er åbne.")[1]["errors"]) == [
+        "evidence"]  # the evidence is what this modal is for
+    assert workspace.submit(evidence, workspace.mette, note="Alle fem klinikker er åbne.",
+                            evidence="https://regioner.example/aabning.pdf") == (200, None)
+    with Session(workspace.desk.engine) as session:
+        occurrence = session.exec(select(OccurrenceRow).where(
+            OccurrenceRow.deliverable_id == "senfoelgeklinikker")).one()
+    assert (occurrence.status, occurrence.note, occurrence.evidence_url) == (
+        "done", "Alle fem klinikker er åbne.", "https://regioner.example/aabning.pdf")
+
+
+def test_a_forged_modal_submission_changes_nothing(workspace: Workspace) -> None:
+    workspace.press(workspace.mette, "add_note")
+    opened = workspace.opened(1)
+    assert workspace.submit(opened, workspace.mette, note="Forfalsket", secret="not-the-secret")[0] == 401
+    assert workspace.submit(opened, workspace.ole, note="Ole mener")[1]["errors"]["note"].startswith(
+        "Du er ikke ansvarlig")
+    with Session(workspace.desk.engine) as session:
+        assert session.exec(select(HistoryRow).where(HistoryRow.action == "note")).all() == []

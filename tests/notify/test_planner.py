@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from tests.conftest import Tracker
 from tracker.errors import RegisterError
 from tracker.i18n import set_language
 from tests.plan_views import occurrence
-from tracker.model import OccurrenceView, Status
+from tracker.model import Change, OccurrenceView, Status
 from tracker.notify.contacts import ContactsError, Contacts, Reach, parse_contacts
 from tracker.notify.message import Message, PermanentSendError
 from tracker.notify.planner import bundle, occurrence_steps, plan_notices, send_time
@@ -173,6 +174,31 @@ def test_without_slack_or_smtp_everything_goes_to_the_console_addressed_as_it_wo
 def test_the_digest_goes_out_weekly_and_after_a_holiday_monday() -> None:
     plan = plan_notices([], PolicySet(), CONTACTS, ["slack"], date(2026, 3, 30), date(2026, 4, 12))
     assert [(n.day, n.step) for n in plan.notices] == [(date(2026, 3, 30), "2026-W14"), (date(2026, 4, 7), "2026-W15")]
+
+
+def test_an_overdue_alert_says_a_new_deadline_is_requested_and_the_digest_lists_it_and_the_owners_answers() -> None:
+    pending = subject(date(2026, 6, 30), requested_deadline="i tredje kvartal 2026")
+    answered = subject(date(2026, 6, 30), deliverable_id="kvalitetsstandard", title="Kvalitetsstandard",
+                       status=Status.DONE)
+    plan = plan_notices([pending, answered], PolicySet(), CONTACTS, ["slack"], date(2026, 7, 1), date(2026, 7, 6))
+    alerts = [n for n in plan.notices if n.kind == "overdue"]
+    (alert,) = bundle(alerts, [pending, answered], [], PolicySet(), COPENHAGEN, BASE)
+    assert alert.items[0].line.endswith("der er anmodet om ny frist (“i tredje kvartal 2026”), som afventer "
+                                        "koordinatorerne")
+    by_owner = Change(at=datetime(2026, 7, 2, 9, 30, tzinfo=timezone.utc), deliverable_id="kvalitetsstandard",
+                      year=None, action="status", old="in_progress", new="done",
+                      actor="Mette Sørensen <mette@rm.dk> via Slack")
+    by_coordinator = replace(by_owner, deliverable_id=pending.deliverable_id, actor="Karin")
+    digests = [n for n in plan.notices if n.kind == "digest"]
+    (digest,) = bundle(digests, [pending, answered], [by_owner, by_coordinator], PolicySet(), COPENHAGEN, BASE)
+    assert "1 leverance besvaret af ejerne i denne uge; 1 anmodning om ny frist afventer koordinatorerne." \
+        in digest.intro
+    lines = {item.deliverable_id: item.line for item in digest.items}
+    assert lines["kvalitetsstandard"].endswith("besvaret af ejerne i denne uge (Mette Sørensen <mette@rm.dk> via "
+                                               "Slack)")
+    assert "afventer koordinatorerne" in lines["senfoelgeklinikker"] and "besvaret" not in lines["senfoelgeklinikker"]
+    (quiet,) = bundle(digests, [answered], [], PolicySet(), COPENHAGEN, BASE)  # nothing answered, nothing asked
+    assert "besvaret" not in quiet.intro and "anmodning" not in quiet.intro
 
 
 # -- a year of the shipped plan ----------------------------------------------------------------------------------

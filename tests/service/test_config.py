@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from tests.conftest import Tracker
 from tests.notify.slack_standin import SlackStandIn
 from tests.notify.smtp_server import SmtpServer
+from tests.webserver import free_port, serving
 
 PASSWORD = "hemmeligt-pw"
 
@@ -22,11 +24,14 @@ def test_a_working_deployment_checks_out_and_shows_no_secret(sqlite_url: str, sm
     tracker.ok("sync")
     contacts = tmp_path / "contacts.toml"
     contacts.write_text('[party.sst]\nemail = ["sst@example.org"]\n', encoding="utf-8")
-    with SlackStandIn() as slack, SmtpServer(credentials=("tracker", PASSWORD)) as smtp:
+    with SlackStandIn() as slack, SmtpServer(credentials=("tracker", PASSWORD)) as smtp, \
+            serving(sqlite_url, datetime(2026, 12, 2, 9, tzinfo=UTC)) as web:  # on loopback: http will do
         env = {"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.base_url,
+               "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
                "SMTP_URL": smtp.url(user="tracker", password=PASSWORD), "SMTP_FROM": "kraeftplan@example.dk",
-               "TRACKER_CONTACTS": str(contacts), "TRACKER_BASE_URL": "https://tracker.example.dk"}
+               "TRACKER_CONTACTS": str(contacts), "TRACKER_BASE_URL": web}
         output = tracker.ok("config", "check", env=env).output
+    assert "the web process answers there" in output and "8f742231" not in output
     assert "Slack answers: the workspace Kræftplan V, as tracker" in output
     assert "the SMTP server answers" in output and "250" in output
     assert "1 parties with contacts" in output and "3 deliverables, valid" in output
@@ -48,3 +53,21 @@ def test_what_is_missing_is_said_and_what_is_wrong_fails(sqlite_url: str, small_
     assert "Mars/Olympus" in broken and "no longer read" in broken and "must be a number" in broken
     unsynced = Tracker(f"sqlite:///{Path(sqlite_url[10:]).parent / 'empty.db'}", small_register)
     assert "Run `tracker sync`" in unsynced.fails("config", "check", "--offline").output
+
+
+def test_answer_links_need_an_https_address_that_answers(sqlite_url: str, small_register: Path) -> None:
+    tracker = Tracker(sqlite_url, small_register)
+    tracker.ok("sync")
+    with SmtpServer() as smtp:
+        mail = {"SMTP_URL": smtp.url(), "SMTP_FROM": "kraeftplan@example.dk"}
+        plain = tracker.fails("config", "check", "--offline",
+                              env={**mail, "TRACKER_BASE_URL": "http://tracker.example.dk"}).output
+        assert "must be https" in plain
+        port = free_port()  # nothing listens there
+        gone = tracker.fails("config", "check", env={**mail, "TRACKER_BASE_URL": f"http://127.0.0.1:{port}"}).output
+        assert f"cannot reach http://127.0.0.1:{port}/healthz" in gone and "tracker serve" in gone
+    with SlackStandIn() as slack:  # a web server, but not tracker's: its /healthz is a 404
+        other = tracker.fails("config", "check", env={"TRACKER_BASE_URL": f"http://127.0.0.1:{slack.port}"}).output
+        assert "answers HTTP 404, not as tracker's web process" in other
+        half = tracker.fails("config", "check", "--offline", env={"SLACK_SIGNING_SECRET": "s" * 32}).output
+        assert "SLACK_BOT_TOKEN is not: the buttons need both" in half

@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 from tracker.clock import plan_zone
 from tracker.errors import AnswerError, TrackerError
 from tracker.i18n import LANGUAGES, _, format_day, using_language
-from tracker.model import Status
+from tracker.model import VIA_EMAIL, Status
 from tracker.store import answers
 from tracker.store.db import read_session, write_session
 from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow
@@ -155,7 +155,7 @@ class AnswerPage:
                 language, message_key = self._language(request, answer), answer.message_key
                 with using_language(language):
                     answers.apply(session, answer, index, status=Status(status_text) if status_text else None,
-                                  note=note, evidence_url=evidence, actor=f"{answer.recipient} via e-mail",
+                                  note=note, evidence_url=evidence, actor=f"{answer.recipient}{VIA_EMAIL}",
                                   click=click, now=now)
         except AnswerError as error:
             return self._error(request, error.message, 409)
@@ -178,7 +178,8 @@ class AnswerPage:
                 language = self._language(request, answer)
                 with using_language(language):
                     answers.request_replan(session, answer, index, deadline, reason,
-                                           actor=f"{answer.recipient} via e-mail", click=click, now=now)
+                                           actor=f"{answer.recipient}{VIA_EMAIL}", click=click, now=now,
+                                           requester_email=answer.recipient, via="email")
         except TrackerError as error:
             return self._error(request, error.message, 409 if isinstance(error, AnswerError) else 400)
         query = {"requested": str(index), **({"lang": "en"} if language == "en" else {})}

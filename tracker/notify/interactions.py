@@ -1,7 +1,8 @@
-"""Slack's interactions: an owner presses a button under an item, and its status changes.
+"""Slack's interactions: owners answer under each item, coordinators decide requests for a new deadline.
 
-Slack POSTs ``block_actions`` to ``/slack/interactions`` on the web process.
-A request is applied only when:
+Slack POSTs ``block_actions`` (a button pressed) and ``view_submission`` (a
+modal sent) to ``/slack/interactions`` on the web process. A request is
+applied only when:
 
 - its signature is Slack's: HMAC-SHA256 of ``v0:{timestamp}:{body}`` with
   the app's signing secret, compared in constant time, and the timestamp is
@@ -9,47 +10,85 @@ A request is applied only when:
 - the button's value names a live answer token (``tracker.store.answers``);
 - the person who pressed it may answer for the message's party: their Slack
   account's e-mail (``users.info``) is among the party's ``members`` in the
-  contacts file, or the coordinators';
+  contacts file, or the coordinators'; a request is decided by the
+  coordinators' members only;
 - the item is still as the message told it.
 
+What each button does:
+
+- ``Færdig``, ``I gang``, ``I risiko``: the status, at once; the buttons
+  make way for "✓ Markeret færdig af …" with ``Fortryd`` (for a few minutes)
+  and ``Tilføj dokumentation``;
+- ``Ny frist …``: a modal (``views.open`` with the press's ``trigger_id``)
+  for a proposed deadline and a reason; sent, it is a pending request the
+  coordinators decide (a deadline that does not parse is shown in the
+  modal, ``response_action: errors``);
+- ``Note …`` and ``Tilføj dokumentation``: a modal for a note and a link to
+  the evidence;
+- ``Godkend`` (Slack asks to confirm) and ``Afvis …`` (a modal for the
+  reason), under a request, for the coordinators.
+
 The change is recorded with the actor "Name <e-mail> via Slack". Slack hears
-200 at once; the message is then updated in place through the request's
-``response_url`` ("✓ Markeret færdig af …"), or the person gets an ephemeral
-reply saying why nothing changed. A delivery Slack retries is applied once.
+200 at once (a modal's errors in the body); modals are opened and the
+message is updated in place through its ``response_url`` after, or the
+person gets an ephemeral reply saying why nothing changed. A delivery Slack
+retries is applied once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import secrets
+import threading
+import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from tracker.clock import plan_zone
 from tracker.errors import AnswerError, TrackerError
-from tracker.i18n import _, format_day, using_language
-from tracker.notify.contacts import Contacts
+from tracker.i18n import _, current_language, format_day, using_language
+from tracker.model import VIA_SLACK, Status
+from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.message import SendError
-from tracker.notify.slack import ANSWER_ACTIONS, answer_block_id, answered_context
-from tracker.store import answers
+from tracker.notify.slack import (ANSWER_ACTIONS, APPROVE_ACTION, EVIDENCE_ACTION, INPUT_LIMIT, NOTE_ACTION,
+                                  REJECT_ACTION, REPLAN_ACTION, UNDO_ACTION, answer_actions, answer_block_id,
+                                  answered_block_id, answered_blocks, answered_context, note_view, reject_view,
+                                  replan_view)
+from tracker.store import answers, requests
 from tracker.store.db import write_session
+from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow, ReplanRequestRow
 
 log = logging.getLogger(__name__)
+
+_PENDING_SECONDS = 30 * 60  # a response_url takes follow-ups for 30 minutes
+_PENDING_LIMIT = 1000
+
+
+class SlackApi(Protocol):
+    """What the interactions ask of Slack (``tracker.notify.slack.SlackChannel``)."""
+
+    def person(self, user_id: str) -> tuple[str, str]: ...
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the web process answers Slack (always quickly), and what it posts to ``response_url`` after."""
+    """What the web process answers Slack at once (``body``: a modal's errors), and what it does after."""
 
     status: int
-    follow_up: tuple[str, dict[str, Any]] | None = None  # (response_url, JSON body)
+    body: dict[str, Any] | None = None
+    after: tuple[Callable[[], None], ...] = field(default=())
 
 
 class _FixedClock(Clock):
@@ -60,14 +99,58 @@ class _FixedClock(Clock):
         return self._now().timestamp()
 
 
+@dataclass(frozen=True)
+class _Press:
+    """One button press or modal, as far as tracker reads it."""
+
+    user_id: str
+    token: str
+    number: int  # the item's index in the message, or the request's number
+    response_url: str
+    blocks: tuple[dict[str, Any], ...]  # the message as Slack holds it, to update in place
+    text: str
+    click: str  # the press's own id, so a retried delivery applies once
+
+
+@dataclass
+class _Asker:
+    name: str
+    email: str
+    language: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.name} <{self.email}>{VIA_SLACK}"
+
+
+# How a sent modal changes the message it was opened from: its blocks, updated.
+_Update = Callable[[tuple[dict[str, Any], ...]], list[dict[str, Any]]]
+
+
+class _ModalError(Exception):
+    """A modal field that cannot be taken as written: shown in place, under ``block``."""
+
+    def __init__(self, block: str, message: str):
+        super().__init__(message)
+        self.block, self.message = block, message
+
+
 class SlackInteractions:
-    def __init__(self, engine: Engine, *, signing_secret: str, contacts: Contacts,
-                 person: Callable[[str], tuple[str, str]], clock: Callable[[], datetime]):
+    def __init__(self, engine: Engine, *, signing_secret: str, contacts: Contacts, slack: SlackApi,
+                 clock: Callable[[], datetime], follow_up: Callable[[str, dict[str, Any]], None] | None = None):
         self.engine = engine
         self.contacts = contacts
-        self.person = person  # Slack user id → (name, e-mail): SlackChannel.person
+        self.slack = slack
         self.clock = clock
+        self.follow_up = follow_up or post_follow_up
         self._verifier = SignatureVerifier(signing_secret, clock=_FixedClock(clock))
+        # Modals opened from a message, by a nonce in their private_metadata: where to update that message once
+        # the modal is sent (Slack's view_submission carries no response_url). In memory: a web process that
+        # restarted in between still applies the answer, only the message stays as it was.
+        self._pending: dict[str, tuple[float, str, tuple[dict[str, Any], ...], str]] = {}
+        self._lock = threading.Lock()
+
+    # -- the request
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         try:
@@ -84,62 +167,408 @@ class SlackInteractions:
                 raise ValueError(payload)
         except (UnicodeDecodeError, ValueError, KeyError, IndexError):
             return Reply(400)
-        if payload.get("type") != "block_actions":
-            return Reply(200)  # nothing tracker asked for
-        replies = [self._action(payload, action) for action in payload.get("actions") or []
-                   if isinstance(action, dict) and action.get("action_id") in ANSWER_ACTIONS]
-        follow_ups = [reply for reply in replies if reply is not None]
-        return Reply(200, follow_ups[-1] if follow_ups else None)
+        retried = bool(headers.get("x-slack-retry-num"))
+        try:
+            if payload.get("type") == "block_actions":
+                return self._block_actions(payload, retried)
+            if payload.get("type") == "view_submission":
+                return self._view_submission(payload)
+        except (TypeError, ValueError, AttributeError) as error:  # a payload not shaped as Slack's
+            log.warning("a Slack interaction could not be read: %s", type(error).__name__)
+            return Reply(400)
+        return Reply(200)  # nothing tracker asked for (a modal closed, a shortcut)
 
-    def _action(self, payload: dict[str, Any], action: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        response_url = str(payload.get("response_url") or "")
-        if urlsplit(response_url).scheme not in ("https", "http"):
-            response_url = ""
-        user_id = str((payload.get("user") or {}).get("id") or "")
-        token, _sep, index_text = str(action.get("value") or "").rpartition(":")
-        status = ANSWER_ACTIONS[action["action_id"]]
+    # -- block_actions: a button
+
+    def _block_actions(self, payload: dict[str, Any], retried: bool) -> Reply:
+        actions = [action for action in payload.get("actions") or []
+                   if isinstance(action, dict) and action.get("action_id") in _HANDLERS]
+        if not actions:
+            return Reply(200)
+        action = actions[0]  # a button press carries one action
+        press = _press(payload, action)
+        if press is None:
+            return Reply(200, after=self._ephemeral(str(payload.get("response_url") or ""),
+                                                    _("This answer link is not valid.")))
+        action_id = action["action_id"]
+        if retried and action_id in (REPLAN_ACTION, NOTE_ACTION, EVIDENCE_ACTION, REJECT_ACTION):
+            return Reply(200)  # the first delivery opened the modal; its trigger is spent
+        return _HANDLERS[action_id](self, press, action_id, str(payload.get("trigger_id") or ""))
+
+    def _status(self, press: _Press, action_id: str, _trigger: str) -> Reply:
+        status = ANSWER_ACTIONS[action_id]
         now = self.clock()
-        language = "da"
         try:
             with write_session(self.engine) as session:
-                answer = answers.open_answer(session, token, now)
-                language = self.contacts.reach(answer.party).language
-                with using_language(language):
-                    try:
-                        name, email = self.person(user_id)
-                    except SendError as error:
-                        raise AnswerError(_("Slack did not say who you are ({error}); nothing was changed.")
-                                          .format(error=error)) from None
-                    if not self.contacts.may_answer(email, answer.party):
-                        log.warning("refused a Slack answer by %s for %s: not one of its members", email,
-                                    answer.party)
-                        raise AnswerError(_("You are not responsible for this deliverable, so nothing was "
-                                            "changed. Ask the coordinators to add you to the party's members."))
-                    if not index_text.isdigit():
-                        raise AnswerError(_("This answer link is not valid."))
-                    click = f"slack:{user_id}:{action.get('action_ts') or ''}:{action.get('value')}"
-                    applied = answers.apply_status(session, answer, int(index_text), status,
-                                                   actor=f"{name} <{email}> via Slack", click=click, now=now)
-        except AnswerError as error:
-            return (response_url, {"response_type": "ephemeral", "replace_original": False,
-                                   "text": error.message}) if response_url else None
-        except TrackerError as error:  # a transition that makes no sense, or the database
-            log.warning("a Slack answer was not applied: %s", error.message)
-            return (response_url, {"response_type": "ephemeral", "replace_original": False,
-                                   "text": error.message}) if response_url else None
+                answer, asker = self._open(session, press)
+                with using_language(asker.language):
+                    applied = answers.apply_status(session, answer, press.number, status, actor=asker.actor,
+                                                   click=press.click, now=now)
+        except TrackerError as error:
+            return self._refused(press, error)
         log.info("answered from Slack: %s %s set to %s by %s", applied.item.deliverable_id,
-                 applied.item.year or "", applied.status.value, email)
-        if not response_url:
+                 applied.item.year or "", applied.status.value, asker.email)
+        with using_language(asker.language):
+            said = _("✓ Marked {status} by {name}, {when}").format(status=applied.status.label, name=asker.name,
+                                                                   when=_when(now))
+            blocks = _replace_item(press.blocks, press.number,
+                                   answered_blocks(said, press.token, press.number))
+        return self._update(press, blocks)
+
+    def _undo(self, press: _Press, _action_id: str, _trigger: str) -> Reply:
+        now = self.clock()
+        try:
+            with write_session(self.engine) as session:
+                answer, asker = self._open(session, press)
+                with using_language(asker.language):
+                    applied = answers.undo(session, answer, press.number, actor=asker.actor, click=press.click,
+                                           anyones=self.contacts.may_answer(asker.email, COORDINATORS), now=now)
+        except TrackerError as error:
+            return self._refused(press, error)
+        log.info("undone from Slack: %s %s back to %s by %s", applied.item.deliverable_id, applied.item.year or "",
+                 applied.status.value, asker.email)
+        with using_language(asker.language):
+            said = answered_context(_("↩ Undone by {name}, {when}: {status} again").format(
+                name=asker.name, when=_when(now), status=applied.status.label))
+            said["block_id"] = answered_block_id(press.number)
+            blocks = _replace_item(press.blocks, press.number, [said, answer_actions(press.token, press.number)])
+        return self._update(press, blocks)
+
+    def _open_modal(self, press: _Press, action_id: str, trigger: str) -> Reply:
+        """``Ny frist …``, ``Note …``, ``Tilføj dokumentation`` and ``Afvis …``: the modal, opened after the 200."""
+        metadata = json.dumps({"value": f"{press.token}:{press.number}", "nonce": self._remember(press)})
+        try:
+            with write_session(self.engine) as session:
+                answer, asker = self._open(session, press, deciding=action_id == REJECT_ACTION)
+                with using_language(asker.language):
+                    if action_id == REJECT_ACTION:
+                        request = _request_of(session, answer, press.number)
+                        view = reject_view(metadata, _title(session, request.deliverable_id, request.year),
+                                           request.deadline_text)
+                    else:
+                        item = _item_of(answer, press.number)
+                        occurrence = _occurrence(session, item.deliverable_id, item.year)
+                        title = _title(session, item.deliverable_id, item.year)
+                        if action_id == REPLAN_ACTION:
+                            deliverable = session.get(DeliverableRow, item.deliverable_id)
+                            view = replan_view(metadata, title, format_day(occurrence.due),
+                                               deliverable.deadline_text if deliverable is not None else "")
+                        else:
+                            view = note_view(metadata, title, Status(occurrence.status).label,
+                                             evidence=action_id == EVIDENCE_ACTION)
+                    could_not = _("Slack did not open the form ({error}); press the button again.")
+        except TrackerError as error:
+            return self._refused(press, error)
+
+        def open_it() -> None:
+            try:
+                self.slack.open_view(trigger, view)
+            except SendError as error:
+                log.warning("could not open a Slack modal: %s", error)
+                if press.response_url:
+                    self.follow_up(press.response_url, _ephemeral_body(could_not.format(error=error)))
+
+        return Reply(200, after=(open_it,))
+
+    def _approve(self, press: _Press, _action_id: str, _trigger: str) -> Reply:
+        now = self.clock()
+        try:
+            with write_session(self.engine) as session:
+                answer, asker = self._open(session, press, deciding=True)
+                with using_language(asker.language):
+                    if not answers.first_time(session, press.click, now):
+                        return Reply(200)
+                    request = _request_of(session, answer, press.number)
+                    requests.approve(session, request.id or 0, actor=asker.actor, now=now)
+                    deadline = request.deadline_text
+        except TrackerError as error:
+            return self._refused(press, error)
+        log.info("request %d approved from Slack by %s", press.number, asker.email)
+        with using_language(asker.language):
+            said = _("✓ Approved by {name}, {when}: re-planned to “{deadline}”").format(
+                name=asker.name, when=_when(now), deadline=deadline)
+        return self._update(press, _replace_block(press.blocks, f"decide-{press.number}", [answered_context(said)]))
+
+    # -- view_submission: a modal sent
+
+    def _view_submission(self, payload: dict[str, Any]) -> Reply:
+        view = payload.get("view") or {}
+        callback = str(view.get("callback_id") or "")
+        if callback not in (REPLAN_ACTION, NOTE_ACTION, EVIDENCE_ACTION, REJECT_ACTION):
+            return Reply(200)
+        try:
+            metadata = json.loads(str(view.get("private_metadata") or "{}"))
+            token, _sep, number = str(metadata.get("value") or "").rpartition(":")
+            nonce = str(metadata.get("nonce") or "")
+        except (ValueError, AttributeError):
+            token, number, nonce = "", "", ""
+        values = _values(view)
+        response_url, blocks, text = self._recall(nonce)
+        user_id = str((payload.get("user") or {}).get("id") or "")
+        fingerprint = hashlib.sha256(json.dumps([callback, values], sort_keys=True).encode()).hexdigest()[:32]
+        press = _Press(user_id=user_id, token=token, number=int(number) if number.isdigit() else -1,
+                       response_url=response_url, blocks=blocks, text=text,
+                       click=f"slack-view:{view.get('id') or ''}:{fingerprint}")
+        first_field = {REPLAN_ACTION: "deadline", REJECT_ACTION: "reason"}.get(callback, "note")
+        now = self.clock()
+        try:
+            with write_session(self.engine) as session:
+                answer, asker = self._open(session, press, deciding=callback == REJECT_ACTION)
+                with using_language(asker.language):
+                    said = _SUBMISSIONS[callback](self, session, answer, asker, press, values, now)
+        except _ModalError as error:
+            return Reply(200, body={"response_action": "errors", "errors": {error.block: error.message}})
+        except TrackerError as error:
+            return Reply(200, body={"response_action": "errors", "errors": {first_field: error.message}})
+        with self._lock:  # sent: the modal is gone (a modal with errors stays open, and is sent again)
+            self._pending.pop(nonce, None)
+        if said is None or not press.response_url:  # applied before (a retried delivery), or nothing to update
+            return Reply(200)
+        return Reply(200, after=(lambda: self.follow_up(press.response_url, {
+            "replace_original": True, "text": press.text, "blocks": said(press.blocks)}),))
+
+    def _submit_replan(self, session: Session, answer: AnswerRow, asker: _Asker, press: _Press,
+                       values: dict[str, str], now: datetime) -> _Update | None:
+        deadline, reason = values.get("deadline", "").strip(), values.get("reason", "").strip()
+        try:
+            answers.check_deadline(answer, press.number, deadline)
+        except AnswerError as error:
+            raise _ModalError("deadline", error.message) from None
+        if not reason:
+            raise _ModalError("reason", _("Say why the deadline should move."))
+        request = answers.request_replan(session, answer, press.number, deadline, reason[:INPUT_LIMIT],
+                                         actor=asker.actor, click=press.click, now=now, requester_email=asker.email,
+                                         via="slack")
+        if request is None:
             return None
+        log.info("request %s for a new deadline from Slack by %s", request.id, asker.email)
+        said = _("⏳ New deadline “{deadline}” requested by {name}, {when}: the coordinators decide (request "
+                 "{number}).").format(deadline=deadline, name=asker.name, when=_when(now), number=request.id)
+        return lambda blocks: _insert_before(blocks, answer_block_id(press.number), [answered_context(said)])
+
+    def _submit_note(self, session: Session, answer: AnswerRow, asker: _Asker, press: _Press,
+                     values: dict[str, str], now: datetime) -> _Update | None:
+        note, evidence = values.get("note", "").strip(), values.get("evidence", "").strip() or None
+        if not note:
+            raise _ModalError("note", _("Write the note."))
+        if evidence and (not evidence.lower().startswith(("https://", "http://")) or len(evidence) > 500):
+            raise _ModalError("evidence", _("The link to the evidence must be a web address (https://…)."))
+        applied = answers.apply(session, answer, press.number, note=note[:INPUT_LIMIT], evidence_url=evidence,
+                                actor=asker.actor, click=press.click, now=now)
+        if not applied.changed:
+            return None
+        log.info("note from Slack on %s %s by %s", applied.item.deliverable_id, applied.item.year or "", asker.email)
+        said = _("📝 Note from {name}, {when}: {note}").format(name=asker.name, when=_when(now),
+                                                             note=_shortened(note))
+        if evidence:
+            said += " · " + _("evidence: {url}").format(url=evidence)
+        return lambda blocks: _insert_before(blocks, answer_block_id(press.number), [answered_context(said)])
+
+    def _submit_evidence(self, session: Session, answer: AnswerRow, asker: _Asker, press: _Press,
+                         values: dict[str, str], now: datetime) -> _Update | None:
+        if not values.get("evidence", "").strip():  # Slack asks for it too: the field is not optional here
+            raise _ModalError("evidence", _("Add the link to the evidence (https://…)."))
+        return self._submit_note(session, answer, asker, press, values, now)
+
+    def _submit_reject(self, session: Session, answer: AnswerRow, asker: _Asker, press: _Press,
+                       values: dict[str, str], now: datetime) -> _Update | None:
+        reason = values.get("reason", "").strip()
+        if not reason:
+            raise _ModalError("reason", _("Say why, for the one who asked."))
+        if not answers.first_time(session, press.click, now):
+            return None
+        request = _request_of(session, answer, press.number)
+        requests.reject(session, request.id or 0, reason=reason[:INPUT_LIMIT], actor=asker.actor, now=now)
+        log.info("request %d rejected from Slack by %s", press.number, asker.email)
+        said = _("✗ Rejected by {name}, {when}: {reason}").format(name=asker.name, when=_when(now),
+                                                                  reason=_shortened(reason))
+        return lambda blocks: _replace_block(blocks, f"decide-{press.number}", [answered_context(said)])
+
+    # -- who is asking
+
+    def _open(self, session: Session, press: _Press, *, deciding: bool = False) -> tuple[AnswerRow, _Asker]:
+        """The answer the press's token opens and who pressed, or AnswerError: an unknown, expired or revoked
+        token, a person Slack cannot name, or one who may not answer for the message's party (``deciding``: only
+        the coordinators, and only on their own messages)."""
+        answer = answers.open_answer(session, press.token, self.clock())
+        language = self.contacts.reach(answer.party).language
         with using_language(language):
-            local = now.astimezone(plan_zone())
-            said = _("✓ Marked {status} by {name}, {day} {time}").format(
-                status=applied.status.label, name=name, day=format_day(local.date()),
-                time=local.strftime("%H:%M"))
-        blocks = [answered_context(said) if block.get("block_id") == answer_block_id(int(index_text)) else block
-                  for block in (payload.get("message") or {}).get("blocks") or [] if isinstance(block, dict)]
-        text = str((payload.get("message") or {}).get("text") or said)
-        return response_url, {"replace_original": True, "text": text, "blocks": blocks}
+            if deciding != (answer.party == COORDINATORS):
+                raise AnswerError(_("This answer link is not valid."))
+            try:
+                name, email = self.slack.person(press.user_id)
+            except SendError as error:
+                raise AnswerError(_("Slack did not say who you are ({error}); nothing was changed.")
+                                  .format(error=error)) from None
+            if not self.contacts.may_answer(email, answer.party):
+                log.warning("refused a Slack answer by %s for %s: not one of its members", email, answer.party)
+                if deciding:
+                    raise AnswerError(_("Only the coordinators decide requests for a new deadline, so nothing "
+                                        "was changed."))
+                raise AnswerError(_("You are not responsible for this deliverable, so nothing was changed. Ask the "
+                                    "coordinators to add you to the party's members."))
+        return answer, _Asker(name=name, email=email, language=language)
+
+    # -- replies
+
+    def _refused(self, press: _Press, error: TrackerError) -> Reply:
+        if not isinstance(error, AnswerError):  # a transition that makes no sense, a decided request, the database
+            log.warning("a Slack answer was not applied: %s", error.message)
+        return Reply(200, after=self._ephemeral(press.response_url, error.message))
+
+    def _ephemeral(self, response_url: str, text: str) -> tuple[Callable[[], None], ...]:
+        if not response_url:
+            return ()
+        return (lambda: self.follow_up(response_url, _ephemeral_body(text)),)
+
+    def _update(self, press: _Press, blocks: list[dict[str, Any]]) -> Reply:
+        if not press.response_url:
+            return Reply(200)
+        body = {"replace_original": True, "text": press.text, "blocks": blocks}
+        return Reply(200, after=(lambda: self.follow_up(press.response_url, body),))
+
+    def _remember(self, press: _Press) -> str:
+        nonce = secrets.token_urlsafe(12)
+        now = time.monotonic()
+        with self._lock:
+            for key in [key for key, (at, *_rest) in self._pending.items() if now - at > _PENDING_SECONDS]:
+                del self._pending[key]
+            while len(self._pending) >= _PENDING_LIMIT:
+                del self._pending[next(iter(self._pending))]
+            self._pending[nonce] = (now, press.response_url, press.blocks, press.text)
+        return nonce
+
+    def _recall(self, nonce: str) -> tuple[str, tuple[dict[str, Any], ...], str]:
+        with self._lock:
+            found = self._pending.get(nonce)
+        if found is None or time.monotonic() - found[0] > _PENDING_SECONDS:
+            return "", (), ""
+        return found[1], found[2], found[3]
+
+
+_HANDLERS: dict[str, Callable[[SlackInteractions, _Press, str, str], Reply]] = {
+    **{action_id: SlackInteractions._status for action_id in ANSWER_ACTIONS},
+    UNDO_ACTION: SlackInteractions._undo,
+    REPLAN_ACTION: SlackInteractions._open_modal,
+    NOTE_ACTION: SlackInteractions._open_modal,
+    EVIDENCE_ACTION: SlackInteractions._open_modal,
+    REJECT_ACTION: SlackInteractions._open_modal,
+    APPROVE_ACTION: SlackInteractions._approve,
+}
+_SUBMISSIONS: dict[str, Callable[[SlackInteractions, Session, AnswerRow, _Asker, _Press, dict[str, str], datetime],
+                                  _Update | None]] = {
+    REPLAN_ACTION: SlackInteractions._submit_replan,
+    NOTE_ACTION: SlackInteractions._submit_note,
+    EVIDENCE_ACTION: SlackInteractions._submit_evidence,
+    REJECT_ACTION: SlackInteractions._submit_reject,
+}
+
+
+def _press(payload: dict[str, Any], action: dict[str, Any]) -> _Press | None:
+    response_url = str(payload.get("response_url") or "")
+    if urlsplit(response_url).scheme not in ("https", "http"):
+        response_url = ""
+    token, _sep, number = str(action.get("value") or "").rpartition(":")
+    if not number.isdigit():
+        return None
+    message = payload.get("message") or {}
+    blocks = tuple(block for block in message.get("blocks") or [] if isinstance(block, dict))
+    user_id = str((payload.get("user") or {}).get("id") or "")
+    return _Press(user_id=user_id, token=token, number=int(number), response_url=response_url, blocks=blocks,
+                  text=str(message.get("text") or ""),
+                  click=f"slack:{user_id}:{action.get('action_ts') or ''}:{action.get('action_id')}:"
+                        f"{action.get('value')}")
+
+
+def _values(view: dict[str, Any]) -> dict[str, str]:
+    """A sent modal's fields by block id: ``view.state.values[block][action].value``."""
+    values: dict[str, str] = {}
+    for block, inputs in ((view.get("state") or {}).get("values") or {}).items():
+        element = next(iter(inputs.values()), None) if isinstance(inputs, dict) else None
+        value = element.get("value") if isinstance(element, dict) else None
+        values[str(block)] = value if isinstance(value, str) else ""
+    return values
+
+
+def _when(now: datetime) -> str:
+    """A moment as people read it in the plan's time zone: "23. juni 2026 10:12"."""
+    local = now.astimezone(plan_zone())
+    return f"{format_day(local.date())} {local.strftime('%H:%M')}"
+
+
+def _shortened(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _ephemeral_body(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "replace_original": False, "text": text}
+
+
+def _replace_item(blocks: tuple[dict[str, Any], ...], index: int,
+                  new_blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The message with item ``index``'s buttons (and any answer line above them) replaced by ``new_blocks``."""
+    ids = {answer_block_id(index), answered_block_id(index)}
+    result: list[dict[str, Any]] = []
+    placed = False
+    for block in blocks:
+        if block.get("block_id") in ids:
+            if not placed:
+                result.extend(new_blocks)
+                placed = True
+            continue
+        result.append(block)
+    return result
+
+
+def _replace_block(blocks: tuple[dict[str, Any], ...], block_id: str,
+                   new_blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = []
+    for block in blocks:
+        result.extend(new_blocks if block.get("block_id") == block_id else [block])
+    return result
+
+
+def _insert_before(blocks: tuple[dict[str, Any], ...], block_id: str,
+                   new_blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The message with ``new_blocks`` above the block ``block_id`` (at the end when it has none)."""
+    result: list[dict[str, Any]] = []
+    placed = False
+    for block in blocks:
+        if not placed and block_id and block.get("block_id") == block_id:
+            result.extend(new_blocks)
+            placed = True
+        result.append(block)
+    return result if placed else result + new_blocks
+
+
+def _item_of(answer: AnswerRow, index: int) -> answers.AnsweredItem:
+    items = answers.items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    return items[index]
+
+
+def _occurrence(session: Session, deliverable_id: str, year: int | None) -> OccurrenceRow:
+    return answers.occurrence_in_plan(session, deliverable_id, year)
+
+
+def _request_of(session: Session, answer: AnswerRow, number: int) -> ReplanRequestRow:
+    """Request ``number``, when the coordinators' message ``answer`` is about it."""
+    request = session.get(ReplanRequestRow, number)
+    told = answers.items_of(answer)
+    if request is None or not told or (told[0].deliverable_id, told[0].year) != (request.deliverable_id,
+                                                                                 request.year):
+        raise AnswerError(_("This answer link is not valid."))
+    return request
+
+
+def _title(session: Session, deliverable_id: str, year: int | None) -> str:
+    deliverable = session.get(DeliverableRow, deliverable_id)
+    if deliverable is None:
+        return deliverable_id
+    title = deliverable.title_en if current_language() == "en" else deliverable.title
+    return f"{title} ({year})" if year is not None else title
 
 
 def post_follow_up(url: str, body: dict[str, Any], timeout: float = 5) -> None:

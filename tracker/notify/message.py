@@ -66,6 +66,10 @@ class Message:
     # The token its recipient answers it with (Slack's buttons): set by the sweep for what an owner is told about.
     answer: str | None = None
     answer_url: str | None = None  # the page an e-mail's recipient answers it on (the token is in it)
+    # A coordinators' message about a request for a new deadline: its number, and the deadline asked for
+    # (Slack's Godkend / Afvis).
+    decides: int | None = None
+    decides_deadline: str = ""
 
 
 def late_note(message: Message) -> str:

@@ -47,7 +47,7 @@ from sqlmodel import Session, col, select
 
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import _
-from tracker.notify.planner import Notice
+from tracker.notify.planner import STANDALONE, Notice
 from tracker.store.db import upsert_insert
 from tracker.store.queries import closest_ids
 from tracker.store.sync import RESTORED
@@ -113,13 +113,15 @@ def is_late(due_at: datetime, now: datetime) -> bool:
 def notice_for(row: OutboxRow, plan: dict[str, Notice]) -> Notice | None:
     """The notice ``row`` stands for in the current plan, or None when the plan no longer calls for it.
 
-    A problem notice is not planned: it stands for itself. An e-mail
+    A problem report, a request for a new deadline and its outcome are not planned (``STANDALONE``): each
+    stands for itself. An e-mail
     fallback stands for the Slack notice it replaces, as long as that one is
     still called for.
     """
-    if row.kind == "problem":
-        return Notice(key=row.key, kind="problem", step=row.step, day=row.day, subject=None, channel=row.channel,
-                      recipient=row.recipient, language=row.language, reason=row.reason, detail=row.detail)
+    if row.kind in STANDALONE:
+        return Notice(key=row.key, kind=row.kind, step=row.step, day=row.day, subject=None, channel=row.channel,
+                      recipient=row.recipient, language=row.language, reason=row.reason, detail=row.detail,
+                      party=row.party)
     if row.replaces is not None:
         original = plan.get(row.replaces)
         if original is None:
@@ -160,7 +162,7 @@ def triage(rows: Iterable[OutboxRow], plan: dict[str, Notice], today: date) -> T
         if row.kind == "digest" and today >= row.day + timedelta(days=7):
             skip.append((row, EXPIRED))
             continue
-        if row.kind == "problem":
+        if row.kind in STANDALONE:
             send.append((row, notice))
             continue
         series = (row.deliverable_id, row.occurrence_year, row.kind, row.channel, row.recipient)

@@ -41,7 +41,12 @@ from tracker.policy import PolicySet
 from tracker.urls import deliverable_url
 from tracker.notify.workdays import on_or_after, on_or_before
 
-KINDS = ("problem", "escalation", "overdue", "confirm", "reminder", "digest")  # most urgent first
+# Most urgent first.
+KINDS = ("problem", "request", "decision", "escalation", "overdue", "confirm", "reminder", "digest")
+# Notices that are not planned from the plan but queued when something happens: a message that could not be
+# delivered (for the coordinators), a request for a new deadline (for the coordinators), and its outcome (for the
+# one who asked). Each stands for itself in the outbox, and goes in a message of its own.
+STANDALONE = frozenset({"problem", "request", "decision"})
 CHANNELS = ("slack", "email")
 
 
@@ -264,6 +269,9 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
     else:
         line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell "
                  "the coordinators how it stands.").format(due=due)
+    if subject.requested_deadline and subject.open:
+        line += "; " + _("a new deadline (“{deadline}”) is requested and awaits the coordinators").format(
+            deadline=subject.requested_deadline)
     return Item(
         deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
@@ -277,9 +285,12 @@ def _digest_items(notice: Notice, subjects: list[OccurrenceView], changes: list[
     horizon = notice.day + timedelta(days=policy_set.default.digest_horizon_days)
     week_ago = notice.day - timedelta(days=7)
     changed: dict[tuple[str, int | None], set[str]] = defaultdict(set)
+    answered: dict[tuple[str, int | None], list[str]] = defaultdict(list)
     for change in changes:
         if week_ago <= change.at.astimezone(zone).date() < notice.day:  # the plan's days, not UTC's
             changed[(change.deliverable_id, change.year)].add(change.action)
+            if change.by_owner and change.actor not in answered[(change.deliverable_id, change.year)]:
+                answered[(change.deliverable_id, change.year)].append(change.actor)
     items = []
     for subject in sorted(subjects, key=lambda s: (s.due, s.deliverable_id, s.year or 0)):
         key = (subject.deliverable_id, subject.year)
@@ -297,8 +308,30 @@ def _digest_items(notice: Notice, subjects: list[OccurrenceView], changes: list[
                 due=format_day(subject.due), status=item.status))
         elif kind == "changed":
             item = replace(item, line=_("changed in the last week; now {status}").format(status=item.status))
+        if answered.get(key):
+            item = replace(item, line=item.line + "; " + _("answered by the owners this week ({who})").format(
+                who=", ".join(answered[key])))
         items.append(item)
     return items
+
+
+def digest_summary(subjects: list[OccurrenceView], changes: list[Change], day: date, zone: tzinfo) -> str:
+    """The digest's second sentence: what the owners answered from their messages this week, and the requests
+    for a new deadline the coordinators have yet to decide; "" when neither."""
+    week_ago = day - timedelta(days=7)
+    answered = {(change.deliverable_id, change.year) for change in changes
+                if change.by_owner and week_ago <= change.at.astimezone(zone).date() < day}
+    pending = sum(1 for subject in subjects if subject.requested_deadline and subject.open)
+    parts = []
+    if answered:
+        parts.append(ngettext("{count} item answered by the owners this week",
+                              "{count} items answered by the owners this week", len(answered)).format(
+            count=len(answered)))
+    if pending:
+        parts.append(ngettext("{count} request for a new deadline awaits the coordinators",
+                              "{count} requests for a new deadline await the coordinators", pending).format(
+            count=pending))
+    return "; ".join(parts) + "." if parts else ""
 
 
 def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: list[Change], policy_set: PolicySet,
@@ -312,12 +345,12 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
     ``reply_to`` is who owners answer a "please confirm" to: the
     coordinators' addresses (``Contacts.reply_to``).
     """
-    groups: dict[tuple[str, str, date, bool], list[Notice]] = defaultdict(list)
+    groups: dict[tuple[str, str, date, str], list[Notice]] = defaultdict(list)
     for notice in notices:
-        groups[(notice.channel, notice.recipient, notice.day, notice.kind == "problem")].append(notice)
+        groups[(notice.channel, notice.recipient, notice.day, alone(notice.kind, notice.key))].append(notice)
     messages = []
-    for (channel, recipient, day, _problem), group in sorted(groups.items(), key=lambda g: (g[0][2], g[0][0],
-                                                                                              g[0][1], not g[0][3])):
+    for (channel, recipient, day, _alone), group in sorted(groups.items(), key=lambda g: (g[0][2], g[0][0],
+                                                                                            g[0][1], not g[0][3])):
         group.sort(key=lambda n: (KINDS.index(n.kind), n.subject.due if n.subject else day, n.key))
         language = group[0].language
         with using_language(language):
@@ -329,11 +362,14 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
                     items.append(_item(notice, notice.subject, base_url, reply_to))
             kind = group[0].kind
             subject_line = _subject_line(group, day)
-            if kind == "problem":
+            if kind in STANDALONE:
                 intro = "\n\n".join(notice.detail or "" for notice in group)
                 text = "\n".join([subject_line, "", intro])
             else:
                 intro = _intro(kind, day)
+                summary = digest_summary(subjects, changes, day, zone) if kind == "digest" else ""
+                if summary:
+                    intro = f"{intro} {summary[0].upper()}{summary[1:]}"
                 text = _text(subject_line, intro, items)
         digest = hashlib.sha256("\n".join(sorted(n.key for n in group)).encode()).hexdigest()[:20]
         messages.append(Message(
@@ -344,10 +380,31 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
     return messages
 
 
+def alone(kind: str, key: str) -> str:
+    """What keeps a notice in a message of its own: "problem" for the problem reports (together), its key for a
+    request or its outcome (one each, so the buttons under it decide that one), "" for the rest."""
+    if kind == "problem":
+        return "problem"
+    return key if kind in STANDALONE else ""
+
+
+def request_number(step: str) -> int | None:
+    """The request a request's or a decision's step names: "request-12", "approved-12", "rejected-12"."""
+    _state, _sep, number = step.rpartition("-")
+    return int(number) if number.isdigit() else None
+
+
 def _subject_line(group: list[Notice], day: date) -> str:
     counts: defaultdict[str, int] = defaultdict(int)
     for notice in group:
         counts[notice.kind] += 1
+    first = group[0]
+    if first.kind == "request":
+        return _("Cancer Plan V: a new deadline is requested (request {number})").format(
+            number=request_number(first.step))
+    if first.kind == "decision":
+        return (_("Cancer Plan V: your request for a new deadline was approved") if first.step.startswith("approved")
+                else _("Cancer Plan V: your request for a new deadline was rejected"))
     if counts["problem"]:
         # A report's step says whether the message failed or may have arrived (tracker.notify.sweep).
         uncertain = sum(1 for notice in group if notice.step.startswith("unknown-"))

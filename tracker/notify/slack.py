@@ -264,24 +264,135 @@ def _more(items: tuple[Item, ...]) -> list[dict[str, Any]]:
 # The buttons under each item an owner is told about: action_id → the status it sets.
 ANSWER_ACTIONS = {"status_done": Status.DONE, "status_in_progress": Status.IN_PROGRESS,
                   "status_at_risk": Status.AT_RISK}
+REPLAN_ACTION = "replan_request"  # "Ny frist …": a modal, then a request to the coordinators
+NOTE_ACTION = "add_note"  # "Note …": a modal, a note with an optional link to the evidence
+EVIDENCE_ACTION = "add_evidence"  # "Tilføj dokumentation", after an answer: the note modal again
+UNDO_ACTION = "undo_answer"  # "Fortryd", after an answer: the status the message told, back
+APPROVE_ACTION, REJECT_ACTION = "request_approve", "request_reject"  # the coordinators' decision on a request
+MODAL_ACTIONS = {REPLAN_ACTION, NOTE_ACTION, EVIDENCE_ACTION, REJECT_ACTION}
+ACTIONS = {*ANSWER_ACTIONS, *MODAL_ACTIONS, UNDO_ACTION, APPROVE_ACTION}
+MODAL_TITLE_LIMIT = 24  # a modal's title, submit and close labels
+INPUT_LIMIT = 2000  # what a person may write in one field (a note, a reason)
 
 
 def answer_block_id(index: int) -> str:
     return f"answer-{index}"
 
 
-def _answer_actions(token: str, index: int) -> dict[str, Any]:
-    """The buttons that answer item ``index``; each value names the message's answer token and the item."""
-    return {"type": "actions", "block_id": answer_block_id(index), "elements": [
-        {"type": "button", "action_id": action_id, "value": f"{token}:{index}",
-         "text": {"type": "plain_text", "text": status.label.capitalize(), "emoji": False},
-         **({"style": "primary"} if status is Status.DONE else {})}
-        for action_id, status in ANSWER_ACTIONS.items()]}
+def answered_block_id(index: int) -> str:
+    return f"answered-{index}"
+
+
+def _button(action_id: str, label: str, value: str, style: str | None = None,
+            confirm: dict[str, Any] | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
+                              "text": {"type": "plain_text", "text": _plain(label, 75), "emoji": True}}
+    if style:
+        button["style"] = style
+    if confirm:
+        button["confirm"] = confirm
+    return button
+
+
+def answer_actions(token: str, index: int) -> dict[str, Any]:
+    """The buttons that answer item ``index``: each value names the message's answer token and the item."""
+    value = f"{token}:{index}"
+    buttons = [_button(action_id, status.label.capitalize(), value, "primary" if status is Status.DONE else None)
+               for action_id, status in ANSWER_ACTIONS.items()]
+    buttons += [_button(REPLAN_ACTION, _("New deadline …"), value), _button(NOTE_ACTION, _("Note …"), value)]
+    return {"type": "actions", "block_id": answer_block_id(index), "elements": buttons}
+
+
+def answered_blocks(text: str, token: str, index: int) -> list[dict[str, Any]]:
+    """What replaces an item's buttons once its status is answered: "✓ Markeret færdig af …", with ``Fortryd``
+    (for ``tracker.store.answers.UNDO_WINDOW``) and ``Tilføj dokumentation``."""
+    value = f"{token}:{index}"
+    said = answered_context(text)
+    said["block_id"] = answered_block_id(index)
+    return [said, {"type": "actions", "block_id": answer_block_id(index), "elements": [
+        _button(UNDO_ACTION, _("Undo"), value), _button(EVIDENCE_ACTION, _("Add evidence"), value)]}]
 
 
 def answered_context(text: str) -> dict[str, Any]:
-    """What replaces an item's buttons once it is answered: "✓ Markeret færdig af …"."""
+    """One line about an answer under its item: "✓ Markeret færdig af …", "📝 Note fra …"."""
     return _context(_mrkdwn([(text, True)], SECTION_LIMIT))
+
+
+def decision_actions(token: str, request: int, deadline_text: str) -> dict[str, Any]:
+    """``Godkend`` / ``Afvis`` under a request for a new deadline, for the coordinators; approving asks first."""
+    value = f"{token}:{request}"
+    confirm = {"title": {"type": "plain_text", "text": _plain(_("Approve the new deadline?"), 100)},
+               "text": {"type": "plain_text", "text": _plain(_("The deliverable is re-planned to “{deadline}”; the "
+                                                               "baseline stays.").format(deadline=deadline_text),
+                                                             300)},
+               "confirm": {"type": "plain_text", "text": _("Approve")},
+               "deny": {"type": "plain_text", "text": _("Cancel")}}
+    return {"type": "actions", "block_id": f"decide-{request}", "elements": [
+        _button(APPROVE_ACTION, _("Approve"), value, "primary", confirm),
+        _button(REJECT_ACTION, _("Reject …"), value, "danger")]}
+
+
+def _input(block_id: str, label: str, *, multiline: bool = False, optional: bool = False, url: bool = False,
+           hint: str | None = None, placeholder: str | None = None, initial: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "url_text_input" if url else "plain_text_input", "action_id": block_id}
+    if not url:
+        element["max_length"] = INPUT_LIMIT if multiline else 200
+        element["multiline"] = multiline
+    if placeholder:
+        element["placeholder"] = {"type": "plain_text", "text": _plain(placeholder, 150)}
+    if initial:
+        element["initial_value"] = initial
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
+                             "label": {"type": "plain_text", "text": _plain(label, 2000)}}
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": _plain(hint, 2000)}
+    return block
+
+
+def _modal(callback_id: str, title: str, submit: str, metadata: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": _plain(title, MODAL_TITLE_LIMIT)},
+            "submit": {"type": "plain_text", "text": _plain(submit, MODAL_TITLE_LIMIT)},
+            "close": {"type": "plain_text", "text": _plain(_("Cancel"), MODAL_TITLE_LIMIT)},
+            "blocks": blocks}
+
+
+def _about(title: str, lines: Iterable[str]) -> dict[str, Any]:
+    """A modal's opening section: the item's title and where it stands, escaped."""
+    return _section(_mrkdwn([("*" + escape_mrkdwn(_plain(_one_line(title), LABEL_LIMIT)) + "*", False),
+                             ("\n" + "\n".join(lines), True)], SECTION_LIMIT))
+
+
+def replan_view(metadata: str, title: str, due: str, deadline_text: str) -> dict[str, Any]:
+    """The modal behind ``Ny frist …``: a proposed deadline in any form the register takes, and why."""
+    return _modal(REPLAN_ACTION, _("New deadline"), _("Send request"), metadata, [
+        _about(title, [_("Deadline now: “{text}”, read as {due}").format(text=clean_text(deadline_text), due=due),
+                       _("The coordinators decide; until then the deadline stays.")]),
+        _input("deadline", _("Proposed deadline"), placeholder=_("e.g. 30/9/2027, “i tredje kvartal 2027”"),
+               hint=_("A day (31/12/2027), a month, a quarter, a half year or “medio 2027”, as the plan writes "
+                      "them.")),
+        _input("reason", _("Why should it move?"), multiline=True),
+    ])
+
+
+def note_view(metadata: str, title: str, status: str, *, evidence: bool = False) -> dict[str, Any]:
+    """The modal behind ``Note …`` and ``Tilføj dokumentation``: a note, with an optional link to the evidence."""
+    return _modal(EVIDENCE_ACTION if evidence else NOTE_ACTION, _("Add evidence") if evidence else _("Note"),
+                  _("Save"), metadata, [
+        _about(title, [_("Status: {status}").format(status=status)]),
+        _input("note", _("Note"), multiline=True,
+               placeholder=_("What was delivered, or how it stands") if evidence else None),
+        _input("evidence", _("Link to the evidence"), url=True, optional=not evidence,
+               hint=_("A web address where the deliverable or the decision can be read (https://…).")),
+    ])
+
+
+def reject_view(metadata: str, title: str, deadline_text: str) -> dict[str, Any]:
+    """The coordinators' modal behind ``Afvis …``: the reason the requester is told."""
+    return _modal(REJECT_ACTION, _("Reject the request"), _("Reject"), metadata, [
+        _about(title, [_("Requested deadline: “{text}”").format(text=clean_text(deadline_text))]),
+        _input("reason", _("Why not? The requester is told."), multiline=True),
+    ])
 
 
 def _late_context(message: Message) -> dict[str, Any]:
@@ -302,7 +413,9 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
             blocks.append(_section(_mrkdwn([(intro, True)], SECTION_LIMIT)))
         room = BLOCK_LIMIT - len(blocks)
         items = message.items
-        per_item = 3 if message.answer else 2  # section, context, and the answer buttons
+        if message.answer and message.decides is not None:
+            room -= 1  # the coordinators' Godkend / Afvis
+        per_item = 3 if message.answer and message.decides is None else 2  # section, context, the buttons
         more: list[dict[str, Any]] = []
         shown = len(items)
         if per_item * len(items) > room:
@@ -319,8 +432,10 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
                 last["text"] += "\n" + ELLIPSIS
         for index, item in enumerate(items[:shown]):
             blocks += [_item_section(item), _item_context(item)]
-            if message.answer:
-                blocks.append(_answer_actions(message.answer, index))
+            if message.answer and message.decides is None:
+                blocks.append(answer_actions(message.answer, index))
+        if message.answer and message.decides is not None and len(blocks) + len(more) < BLOCK_LIMIT:
+            blocks.append(decision_actions(message.answer, message.decides, message.decides_deadline))
         return blocks + more
 
 
@@ -422,6 +537,11 @@ class SlackChannel:
         name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or email)
         return name, email
 
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal for the person whose press carried ``trigger_id`` (``views.open``, within three seconds
+        of the press); a SendError when Slack does not."""
+        self._call("views.open", "views.open", trigger_id=trigger_id, view=view)
+
     def check(self) -> str:
         """Ask Slack who the token is (``auth.test``): the workspace and the bot, or a SendError saying why not."""
         answer = self._call("auth.test", "auth.test")
@@ -483,6 +603,7 @@ class SlackChannel:
             "users.lookupByEmail": self._client.users_lookupByEmail,
             "conversations.open": self._client.conversations_open,
             "users.info": self._client.users_info,
+            "views.open": self._client.views_open,
         }[method])
         attempt = 0
         while True:

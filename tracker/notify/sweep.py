@@ -57,13 +57,16 @@ from tracker.notify.message import (
     UnknownOutcomeError,
 )
 from tracker.model import Change, OccurrenceView, Status
-from tracker.notify.planner import CHANNELS, Notice, bundle, plan_notices, routes_for, send_time
+from tracker.notify import requests as request_messages
+from tracker.notify.planner import (CHANNELS, Notice, alone, bundle, plan_notices, request_number, routes_for,
+                                    send_time)
 from tracker.policy import PolicySet
 from tracker.urls import answer_url
 from tracker.notify.source import load_changes, load_subjects
 from tracker.store import answers, revision
 from tracker.store.db import read_session, this_process, write_session
-from tracker.store.tables import DeliverableRow, OutboxRow
+from tracker.store.requests import PENDING
+from tracker.store.tables import DeliverableRow, OccurrenceRow, OutboxRow, ReplanRequestRow
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,8 @@ class Sweeper:
 
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
+        with write_session(self.engine) as session:  # requests for a new deadline made or decided since
+            report.planned += request_messages.queue(session, self.contacts, self.routes, now, self.zone)
         context = self._plan(now, report)
         for _pass in range(_PASSES):
             if context is None:
@@ -232,7 +237,7 @@ class Sweeper:
 
             rows = [outbox.row_values(notice, send_time(notice.day, self.policy, self.zone), now)
                     for notice in plan.notices if new(notice)]
-            report.planned = outbox.insert_new(session, rows)
+            report.planned += outbox.insert_new(session, rows)
             if restored:
                 outbox.replan_restored(session, restored, now)
             if locked is None or end > locked:
@@ -260,9 +265,9 @@ class Sweeper:
                 row.state, row.error_code, row.error, row.updated_at = outbox.SKIPPED, reason, None, now
                 session.add(row)
                 report.skipped[reason] += 1
-            groups: dict[tuple[str, str, bool], list[tuple[OutboxRow, Notice]]] = defaultdict(list)
+            groups: dict[tuple[str, str, str], list[tuple[OutboxRow, Notice]]] = defaultdict(list)
             for row, notice in verdict.send:
-                groups[(row.channel, row.recipient, row.kind == "problem")].append((row, notice))
+                groups[(row.channel, row.recipient, alone(row.kind, row.key))].append((row, notice))
             attach = self.calendar.for_claim(session, context.today, now) if self.calendar is not None and any(
                 channel == "email" for channel, _recipient, _problem in groups) else None
             claimed = []
@@ -347,6 +352,8 @@ class Sweeper:
         as it is otherwise."""
         rows = outbox.rows_by_ids(session, claimed.row_ids)
         parties = {row.party for row in rows}
+        if message.channel == "slack" and self.answers_on_slack and len(rows) == 1 and rows[0].kind == "request":
+            return self._decidable(session, rows[0], message, now)
         answering = {"slack": self.answers_on_slack, "email": self.answers_by_email}.get(message.channel, False)
         if not answering or not message.items or len(parties) != 1 or \
                 any(row.kind not in _ANSWERABLE for row in rows):
@@ -361,6 +368,20 @@ class Sweeper:
         if message.channel == "email":
             return replace(message, answer_url=answer_url(self.base_url, token))
         return replace(message, answer=token)
+
+    def _decidable(self, session: Session, row: OutboxRow, message: Message, now: datetime) -> Message:
+        """A coordinators' Slack message about a request, with the token behind its Godkend / Afvis."""
+        number = request_number(row.step)
+        request = session.get(ReplanRequestRow, number) if number is not None else None
+        occurrence = None if request is None else session.exec(select(OccurrenceRow).where(
+            col(OccurrenceRow.deliverable_id) == request.deliverable_id,
+            col(OccurrenceRow.key) == ("" if request.year is None else str(request.year)))).first()
+        if request is None or occurrence is None or request.state != PENDING:
+            return message  # decided on the command line before the message went out: nothing left to press
+        token = answers.issue(session, message_key=message.key, channel=message.channel, recipient=message.recipient,
+                              party=COORDINATORS, now=now, items=[answers.AnsweredItem(
+                                  request.deliverable_id, request.year, occurrence.due, Status(occurrence.status))])
+        return replace(message, answer=token, decides=request.id, decides_deadline=request.deadline_text)
 
     def _record_failure(self, session, rows: list[OutboxRow], message: Message, error: SendError,
                         now: datetime, report: SweepReport) -> None:

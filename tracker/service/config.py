@@ -115,6 +115,9 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
         else:
             add("SLACK_SIGNING_SECRET", MISSING, "", _("no answers from Slack: set it to the app's signing secret "
                                                        "so owners can answer with the buttons in their messages"))
+    elif value("SLACK_SIGNING_SECRET"):
+        add("SLACK_SIGNING_SECRET", PROBLEM, "***", _("set, but SLACK_BOT_TOKEN is not: the buttons need both "
+                                                      "(the bot token asks Slack who pressed)"))
     if "email" in channels:
         from tracker.notify.email import display_smtp_url
 
@@ -133,11 +136,16 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
 
     if value("TRACKER_BASE_URL"):
         try:
-            add("TRACKER_BASE_URL", OK, check_base_url(value("TRACKER_BASE_URL")),
-                _("links in feeds and messages point here"))
+            base = check_base_url(value("TRACKER_BASE_URL"))
         except ValueError:
             add("TRACKER_BASE_URL", PROBLEM, value("TRACKER_BASE_URL"),
                 _("not an absolute http(s) address without ? or #, e.g. https://tracker.example.dk"))
+        else:
+            answering = "email" in channels or ("slack" in channels and bool(value("SLACK_SIGNING_SECRET")))
+            problem = _base_url_problem(base, answering, reach_services)
+            add("TRACKER_BASE_URL", PROBLEM if problem else OK, base,
+                problem or (_("links in feeds and messages point here, and the web process answers there")
+                            if reach_services else _("links in feeds and messages point here")))
     else:
         add("TRACKER_BASE_URL", MISSING, "", _("links point at http://127.0.0.1:8000: set it to the public address "
                                               "before anyone subscribes"))
@@ -169,3 +177,49 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
     add("TRACKER_LANG", (OK if language in LANGUAGES else PROBLEM) if language else DEFAULT, language or "da",
         "" if not language or language in LANGUAGES else _("use da or en"))
     return found
+
+
+def _base_url_problem(base: str, answering: bool, reach: bool) -> str | None:
+    """What is wrong with the web process's public address for the links in messages, or None.
+
+    Answer links carry their token in the address, so they must travel over
+    https (plain http only to a loopback address: a trial on one machine);
+    and with ``reach``, the address must answer as tracker's web process
+    (its ``/healthz``), or every link in every message leads nowhere.
+    """
+    import ipaddress
+    import json
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if answering and urlsplit(base).scheme != "https" and not loopback:
+        return _("answer links carry their token in the address, so it must be https (http only on loopback, "
+                 "for a trial): set it to the https address of the web process")
+    if not reach:
+        return None
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:  # noqa: S310 - http(s) checked
+            body = response.read(4096)
+    except urllib.error.HTTPError as error:
+        body = error.read(4096) if error.code == 503 else b""  # 503: tracker, with its database down
+        if not body:
+            return _("{url} answers HTTP {status}, not as tracker's web process: check the address and that "
+                     "`tracker serve` runs behind it").format(url=base + "/healthz", status=error.code)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        return _("cannot reach {url} ({reason}): the links in messages would lead nowhere. Check the address and "
+                 "that `tracker serve` runs behind it").format(url=base + "/healthz", reason=reason)
+    try:
+        healthy = isinstance(json.loads(body), dict) and "status" in json.loads(body)
+    except ValueError:
+        healthy = False
+    if not healthy:
+        return _("{url} does not answer as tracker's web process: check the address and that `tracker serve` "
+                 "runs behind it").format(url=base + "/healthz")
+    return None

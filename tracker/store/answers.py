@@ -25,10 +25,11 @@ from tracker.model import HistoryAction, Status
 from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
 from tracker.store.operations import add_note, change_status
-from tracker.store.tables import (AnswerRow, DeliverableRow, InteractionRow, OccurrenceRow, ReplanRequestRow,
-                                  table_of)
+from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, OccurrenceRow,
+                                  ReplanRequestRow, table_of)
 
 LIFETIME = timedelta(days=60)  # how long a message can be answered
+UNDO_WINDOW = timedelta(minutes=10)  # how long a status set from a message can be taken back from it
 _TOKEN_BYTES = 24  # 192 bits, in 32 URL-safe characters
 
 
@@ -91,24 +92,36 @@ def items_of(answer: AnswerRow) -> list[AnsweredItem]:
     return [AnsweredItem.from_json(item) for item in answer.items]
 
 
-def _as_told(session: Session, item: AnsweredItem) -> tuple[DeliverableRow, OccurrenceRow]:
-    """The item's deliverable and occurrence, or AnswerError when it changed since the message told it: removed,
-    re-planned, or closed by someone else."""
+def _in_plan(session: Session, item: AnsweredItem) -> tuple[DeliverableRow, OccurrenceRow]:
+    """The item's deliverable and occurrence, or AnswerError when the plan no longer has them."""
     deliverable = session.get(DeliverableRow, item.deliverable_id)
     occurrence = None if deliverable is None else session.exec(
         select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id,
                                     col(OccurrenceRow.key) == ("" if item.year is None else str(item.year)))).first()
     if deliverable is None or occurrence is None or deliverable.archived_at or occurrence.archived_at:
         raise AnswerError(_("This was removed from the plan after the message was sent; nothing was changed."))
+    return deliverable, occurrence
+
+
+def occurrence_in_plan(session: Session, deliverable_id: str, year: int | None) -> OccurrenceRow:
+    """The occurrence, or AnswerError when the plan no longer has it."""
+    return _in_plan(session, AnsweredItem(deliverable_id, year, date.min, Status.NOT_STARTED))[1]
+
+
+def _as_told(session: Session, item: AnsweredItem, *, status: bool = True) -> tuple[DeliverableRow, OccurrenceRow]:
+    """The item's deliverable and occurrence, or AnswerError when it changed since the message told it: removed,
+    re-planned, or (for a ``status`` answer) closed by someone else. A note may still follow a close: the
+    evidence for the "done" just pressed."""
+    deliverable, occurrence = _in_plan(session, item)
     current = Status(occurrence.status)
-    if occurrence.due != item.due or (current != item.status and current.is_closed):
+    if occurrence.due != item.due or (status and current != item.status and current.is_closed):
         raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
                             "was changed; answer from a newer message or write to the coordinators.").format(
             status=current.label, due=occurrence.due.isoformat()))
     return deliverable, occurrence
 
 
-def _first_time(session: Session, click: str, now: datetime) -> bool:
+def first_time(session: Session, click: str, now: datetime) -> bool:
     """Record ``click``; False when it was recorded before (a retried delivery, a form sent twice)."""
     insert = upsert_insert(session)
     return session.execute(insert(table_of(InteractionRow)).values(key=click[:255], at=now)
@@ -116,27 +129,38 @@ def _first_time(session: Session, click: str, now: datetime) -> bool:
                            .returning(table_of(InteractionRow).c.key)).first() is not None
 
 
-def request_replan(session: Session, answer: AnswerRow, index: int, deadline_text: str, reason: str, *,
-                   actor: str, click: str, now: datetime) -> ReplanRequestRow | None:
-    """An owner's request for a new deadline for item ``index``: pending until the coordinators decide
-    (``tracker requests``). None when this very request was made before."""
+def check_deadline(answer: AnswerRow, index: int, deadline_text: str) -> None:
+    """AnswerError, saying what to write, unless ``deadline_text`` is a deadline item ``index`` can take."""
     items = items_of(answer)
     if not 0 <= index < len(items):
         raise AnswerError(_("This answer link is not valid."))
-    item = items[index]
     try:
         schedule = parse_deadline(deadline_text)
     except DeadlineError as error:
         raise AnswerError(error.message) from None
-    if item.year is not None and isinstance(schedule, Recurrence):
+    if items[index].year is not None and isinstance(schedule, Recurrence):
         raise AnswerError(_("One year's deadline is one day or period, not a recurrence: write e.g. 31/12/2027."))
+
+
+def request_replan(session: Session, answer: AnswerRow, index: int, deadline_text: str, reason: str, *,
+                   actor: str, click: str, now: datetime, requester_email: str | None = None,
+                   via: str | None = None) -> ReplanRequestRow | None:
+    """An owner's request for a new deadline for item ``index``: pending until the coordinators decide
+    (``tracker requests``), who hear of it at the next sweep, as ``requester_email`` hears the outcome (by
+    ``via``, "slack" or "email"). None when this very request was made before."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    item = items[index]
+    check_deadline(answer, index, deadline_text)
     if not reason.strip():
         raise AnswerError(_("Say why the deadline should move."))
-    if not _first_time(session, click, now):
+    if not first_time(session, click, now):
         return None
     deliverable, occurrence = _as_told(session, item)
     request = ReplanRequestRow(deliverable_id=deliverable.id, year=item.year, deadline_text=deadline_text.strip(),
-                               reason=reason.strip(), requested_by=actor, requested_at=now, state="pending")
+                               reason=reason.strip(), requested_by=actor, requested_at=now, state="pending",
+                               party=answer.party, requester_email=requester_email, requested_via=via)
     session.add(request)
     HistoryWriter(session, now, actor).record(HistoryAction.REPLAN_REQUESTED, deliverable.id, key=occurrence.key,
                                               field="deadline", new=request.deadline_text, note=request.reason)
@@ -158,9 +182,9 @@ def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | N
     if not 0 <= index < len(items):
         raise AnswerError(_("This answer link is not valid."))
     item = items[index]
-    if not _first_time(session, click, now):  # Slack delivered it again, or the form was sent twice
+    if not first_time(session, click, now):  # Slack delivered it again, or the form was sent twice
         return Applied(item, status or item.status, changed=False)
-    deliverable, occurrence = _as_told(session, item)
+    deliverable, occurrence = _as_told(session, item, status=status is not None)
     current = Status(occurrence.status)
     changed = False
     if status is not None and current != status:
@@ -171,3 +195,32 @@ def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | N
         add_note(session, deliverable.id, note, actor=actor, now=now, year=item.year, evidence_url=evidence_url)
         changed = True
     return Applied(item, status or current, changed=changed)
+
+
+def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones: bool, click: str,
+         now: datetime) -> Applied:
+    """Put back the status item ``index`` had before ``actor`` changed it from a message, within
+    ``UNDO_WINDOW``; ``anyones`` (a coordinator) may undo whoever's answer it was. AnswerError when the status
+    has moved on since, or it is too late."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    item = items[index]
+    if not first_time(session, click, now):
+        return Applied(item, item.status, changed=False)
+    deliverable, occurrence = _in_plan(session, item)
+    last = session.exec(select(HistoryRow).where(
+        col(HistoryRow.deliverable_id) == deliverable.id, col(HistoryRow.occurrence_key) == occurrence.key,
+        col(HistoryRow.action) == HistoryAction.STATUS.value).order_by(col(HistoryRow.id).desc())).first()
+    # Only a status the message did not tell (set since, from it or otherwise), so an undo is never undone.
+    if last is None or occurrence.status == item.status.value or last.new_value != occurrence.status or \
+            last.old_value is None or not (anyones or last.actor == actor):
+        raise AnswerError(_("There is nothing of yours to undo here: the status has changed since. It is now "
+                            "{status}.").format(status=Status(occurrence.status).label))
+    if now - last.at > UNDO_WINDOW:
+        raise AnswerError(_("It is too late to undo this here (after {minutes} minutes): choose the right status "
+                            "instead, or write to the coordinators.").format(
+            minutes=int(UNDO_WINDOW.total_seconds() // 60)))
+    before = Status(last.old_value)
+    change_status(session, deliverable.id, before, note=None, actor=actor, now=now, year=item.year, undo=True)
+    return Applied(item, before, changed=True)

@@ -48,11 +48,16 @@ def pick_occurrence(session: Session, deliverable: DeliverableRow, year: int | N
 
 
 def change_status(session: Session, deliverable_id: str, status: Status, *, note: str | None, actor: str, now: datetime,
-                  year: int | None = None, evidence_url: str | None = None) -> OccurrenceRow:
-    """Set an occurrence's status, refusing transitions that make no sense."""
+                  year: int | None = None, evidence_url: str | None = None, undo: bool = False) -> OccurrenceRow:
+    """Set an occurrence's status, refusing transitions that make no sense.
+
+    ``undo`` puts back the status a mistaken answer replaced, whatever it was (a press of "done" by mistake
+    undone to "not started"): a correction, not a step of the work, so the transition rules do not apply.
+    """
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
-    check_transition(Status(occurrence.status), status)
+    if not undo:
+        check_transition(Status(occurrence.status), status)
     HistoryWriter(session, now, actor).record(
         HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status", old=occurrence.status,
         new=status.value,
@@ -136,5 +141,7 @@ def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, no
     HistoryWriter(session, now, actor).record(HistoryAction.NOTE, deliverable.id, key=occurrence.key, note=note,
                                               evidence_url=evidence_url)
     occurrence.note = note
+    if evidence_url:
+        occurrence.evidence_url = evidence_url
     occurrence.updated_at = now
     return occurrence

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from tracker.errors import UnknownIdError
 from tracker.i18n import _
 from tracker.model import OccurrenceView, PlanNames, Status, is_overdue
-from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ThemeRow
+from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ReplanRequestRow, ThemeRow
 
 __all__ = ["OccurrenceView", "PlanNames", "Plan", "ListFilter", "load_plan", "list_occurrences", "plan_names"]
 from tracker.text import siblings, suggestions
@@ -69,7 +69,7 @@ def plan_names(session: Session) -> PlanNames:
 
 
 def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date,
-                    names: PlanNames) -> OccurrenceView:
+                    names: PlanNames, requested_deadline: str | None = None) -> OccurrenceView:
     status = Status(occurrence.status)
     withdrawn = deliverable.archived_at is not None or occurrence.archived_at is not None
     co_owners = tuple(deliverable.co_owners)
@@ -85,7 +85,7 @@ def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, toda
         owner_name=owner_name, owner_name_en=owner_name_en,
         co_owner_names=tuple(names.party(key) for key in co_owners),
         co_owner_names_en=tuple(names.party(key, english=True) for key in co_owners),
-        calendar_id=deliverable.calendar_id,
+        calendar_id=deliverable.calendar_id, requested_deadline=requested_deadline,
     )
 
 
@@ -121,7 +121,10 @@ def load_plan(session: Session, today: date, *, include_archived: bool = True, o
     if theme:
         statement = statement.where(col(DeliverableRow.theme) == theme)
     names = plan_names(session)
-    views = [occurrence_view(deliverable, occurrence, today, names)
+    requested = {(row.deliverable_id, row.year): row.deadline_text for row in session.exec(
+        select(ReplanRequestRow).where(col(ReplanRequestRow.state) == "pending").order_by(col(ReplanRequestRow.id)))}
+    views = [occurrence_view(deliverable, occurrence, today, names,
+                             requested.get((deliverable.id, occurrence.year)))
              for deliverable, occurrence in session.exec(statement)]
     views.sort(key=lambda v: (v.due, v.deliverable_id, v.year or 0))
     return Plan(views=views, names=names)

@@ -231,10 +231,15 @@ class ReplanRequestRow(SQLModel, table=True):
     reason: str
     requested_by: str = Field(max_length=255)
     requested_at: datetime = _at()
-    state: str = Field(max_length=16, default="pending")  # pending, approved, rejected
+    state: str = Field(max_length=16, default="pending", index=True)  # pending, approved, rejected
     decided_by: str | None = Field(default=None, max_length=255)
     decided_at: datetime | None = _at(nullable=True)
     decision_reason: str | None = None
+    party: str | None = Field(default=None, max_length=64)  # whose item it is: the party the message was for
+    requester_email: str | None = Field(default=None, max_length=255)  # where the outcome goes
+    requested_via: str | None = Field(default=None, max_length=16)  # "slack" or "email": and by which channel
+    announced_at: datetime | None = _at(nullable=True)  # the coordinators' message was queued
+    told_at: datetime | None = _at(nullable=True)  # the requester's message about the outcome was queued
 
 
 class InteractionRow(SQLModel, table=True):

@@ -1,0 +1,108 @@
+"""Requests for a new deadline, as messages: to the coordinators when one is made, to the one who asked when it is
+decided.
+
+An owner's request (``tracker.store.answers.request_replan``) and the
+coordinators' decision (``tracker.store.requests``) are written by the web
+process and the command line; the sweep turns each into outbox rows here, so
+these messages are retried, fall back to e-mail and are reported when they
+fail, as every other message is. A request is marked announced (and a
+decision told) in the same transaction as its rows are queued: once, however
+many clocks sweep.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from sqlmodel import Session, col, select
+
+from tracker.i18n import _, format_day, using_language
+from tracker.notify import outbox
+from tracker.notify.contacts import COORDINATORS, Contacts
+from tracker.notify.planner import Notice, routes_for
+from tracker.store.requests import APPROVED, PENDING
+from tracker.store.tables import DeliverableRow, OccurrenceRow, ReplanRequestRow
+
+
+def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: datetime, zone: tzinfo) -> int:
+    """Queue the messages about requests made or decided since the last sweep; how many rows were queued."""
+    rows: list[dict] = []
+    for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.announced_at).is_(None))
+                                .order_by(col(ReplanRequestRow.id))):
+        if request.state == PENDING:  # one decided before any sweep saw it needs no announcing
+            rows += _rows(session, request, "request", f"request-{request.id}",
+                          routes_for(contacts.coordinators, channels, "coordinators"), COORDINATORS, now, zone,
+                          contacts)
+        request.announced_at = now
+        session.add(request)
+    for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.state) != PENDING,
+                                                               col(ReplanRequestRow.told_at).is_(None))
+                                .order_by(col(ReplanRequestRow.id))):
+        rows += _rows(session, request, "decision", f"{request.state}-{request.id}",
+                      _requester_routes(request, contacts, channels), request.party or COORDINATORS, now, zone,
+                      contacts)
+        request.told_at = now
+        session.add(request)
+    return outbox.insert_new(session, rows) if rows else 0
+
+
+def _requester_routes(request: ReplanRequestRow, contacts: Contacts,
+                      channels: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Where the one who asked hears the outcome: by the channel they asked through, at their own address; else
+    their party's routes."""
+    language = contacts.reach(request.party).language if request.party else contacts.coordinators.language
+    address = request.requester_email
+    if address:
+        if not channels:
+            return [("console", address, language)]
+        if request.requested_via in channels:
+            return [(str(request.requested_via), address, language)]
+        if "email" in channels:
+            return [("email", address, language)]
+    if request.party:
+        return routes_for(contacts.reach(request.party), channels, None)
+    return routes_for(contacts.coordinators, channels, "coordinators")
+
+
+def _rows(session: Session, request: ReplanRequestRow, kind: str, step: str, routes: list[tuple[str, str, str]],
+          party: str, now: datetime, zone: tzinfo, contacts: Contacts) -> list[dict]:
+    rows = []
+    for channel, recipient, language in routes:
+        with using_language(language):
+            detail = _text(session, request, kind, language)
+        notice = Notice(key=f"{request.deliverable_id}/{request.year or '-'}/{kind}/{step}/{channel}/{recipient}",
+                        kind=kind, step=step, day=now.astimezone(zone).date(), subject=None, channel=channel,
+                        recipient=recipient, language=language,
+                        reason="coordinators" if kind == "request" else "requester", detail=detail, party=party)
+        rows.append(outbox.row_values(notice, now, now, deliverable_id=request.deliverable_id,
+                                      occurrence_year=request.year))
+    return rows
+
+
+def _text(session: Session, request: ReplanRequestRow, kind: str, language: str) -> str:
+    deliverable = session.get(DeliverableRow, request.deliverable_id)
+    title = request.deliverable_id if deliverable is None else (
+        deliverable.title_en if language == "en" else deliverable.title)
+    if request.year is not None:
+        title = f"{title} ({request.year})"
+    occurrence = session.exec(select(OccurrenceRow).where(
+        col(OccurrenceRow.deliverable_id) == request.deliverable_id,
+        col(OccurrenceRow.key) == ("" if request.year is None else str(request.year)))).first()
+    due = format_day(occurrence.due) if occurrence is not None else "?"
+    if kind == "request":
+        return "\n".join([
+            _("{who} asks for a new deadline for “{title}”: “{deadline}” instead of {due}.").format(
+                who=request.requested_by, title=title, deadline=request.deadline_text, due=due),
+            _("Reason: {reason}").format(reason=request.reason),
+            "",
+            _("Approve with `tracker requests approve {number}`, or reject with `tracker requests reject {number} "
+              "--reason …`; on Slack, with the buttons below.").format(number=request.id),
+        ])
+    if request.state == APPROVED:
+        return _("Your request for a new deadline for “{title}” was approved by {who}: it is now due “{deadline}” "
+                 "({due}).").format(title=title, who=request.decided_by, deadline=request.deadline_text, due=due)
+    return "\n".join([
+        _("Your request for a new deadline for “{title}” (“{deadline}”) was rejected by {who}. The deadline stays "
+          "{due}.").format(title=title, deadline=request.deadline_text, who=request.decided_by, due=due),
+        _("Reason: {reason}").format(reason=request.decision_reason or ""),
+    ])

@@ -1,0 +1,45 @@
+"""Requests for a new deadline reach the coordinators, and the outcome reaches the one who asked.
+
+``replan_request`` learns whose item it is (``party``), how to reach the one
+who asked (``requester_email`` and ``requested_via``: "slack" or "email"),
+and when the sweep queued the message to the coordinators (``announced_at``)
+and the one telling the requester the outcome (``told_at``). Requests made
+before this revision count as announced and told: nobody is told twice, or
+months late.
+
+Revision ID: 0007_request_messages
+Revises: 0006_replan_requests
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
+
+from tracker.store.tables import UTCDateTime
+
+revision = "0007_request_messages"
+down_revision = "0006_replan_requests"
+branch_labels = None
+depends_on = None
+
+_COLUMNS = ("party", "requester_email", "requested_via", "announced_at", "told_at")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("replan_request") as table:
+        table.add_column(sa.Column("party", AutoString(length=64), nullable=True))
+        table.add_column(sa.Column("requester_email", AutoString(length=255), nullable=True))
+        table.add_column(sa.Column("requested_via", AutoString(length=16), nullable=True))
+        table.add_column(sa.Column("announced_at", UTCDateTime(), nullable=True))
+        table.add_column(sa.Column("told_at", UTCDateTime(), nullable=True))
+    op.execute("UPDATE replan_request SET announced_at = requested_at")
+    op.execute("UPDATE replan_request SET told_at = decided_at WHERE decided_at IS NOT NULL")
+    op.create_index("ix_replan_request_state", "replan_request", ["state"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_replan_request_state", table_name="replan_request")
+    with op.batch_alter_table("replan_request") as table:
+        for name in reversed(_COLUMNS):
+            table.drop_column(name)
