@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 
 from tracker.i18n import _, format_day, using_language
 from tracker.model import OccurrenceView, Status
-from tracker.notify.interactions import _replace_item
+from tracker.notify.interactions import replace_item
 from tracker.notify.message import Message
 from tracker.notify.planner import Notice, bundle, notice_key
 from tracker.notify.slack import answered_blocks, blocks_for
@@ -62,8 +62,8 @@ REMINDER_DAYS = 7  # the reminder a week before the due day (one of the policy's
 BASE_URL = "https://tracker.example.dk"  # the example address the docs use for TRACKER_BASE_URL
 FAKE_TOKEN = "x" * 32  # never a real answer token in a picture
 ANSWERED_BY = "Mette Sørensen"  # the example owner of the README
-ANSWERED_AT = (2026, 12, 2, 10, 12)  # the moment the README's example answer names
-ANSWERED_TEXT = "✓ Markeret færdig af Mette Sørensen, 2. december 2026 10:12"  # as the README quotes it
+ANSWERED_AT = (2026, 6, 23, 10, 12)  # the moment the README's example answer names
+ANSWERED_TEXT = "✓ Markeret færdig af Mette Sørensen, 23. juni 2026 10:12"  # as the README quotes it
 
 WIDTH = 800  # CSS pixels
 CHROMIUM_FLAGS = (  # as tests/dashboard/test_browser.py starts Chromium
@@ -116,7 +116,8 @@ def answered(message: Message) -> list[dict[str, Any]]:
             status=Status.DONE.label, name=ANSWERED_BY, when=f"{format_day(at.date())} {at.strftime('%H:%M')}")
         if said != ANSWERED_TEXT:
             print(f"note: tracker says {said!r} where the README quotes {ANSWERED_TEXT!r}", file=sys.stderr)
-        return _replace_item(tuple(blocks_for(message)), 0, answered_blocks(ANSWERED_TEXT, FAKE_TOKEN, 0))
+        return replace_item(tuple(blocks_for(message)), 0, answered_blocks(ANSWERED_TEXT, FAKE_TOKEN, 0),
+                            status=Status.DONE)
 
 
 # ---------------------------------------------------------------------------

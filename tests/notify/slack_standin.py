@@ -285,6 +285,7 @@ class SlackStandIn:
         self._messages: list[Posted] = []
         self._responses: list[dict[str, Any]] = []
         self._views: list[dict[str, Any]] = []
+        self._delays: dict[str, float] = {}
         self._channels: dict[str, Channel] = {}  # id → channel
         self._users: dict[str, User] = {}  # id → user
         self._buckets: dict[str, _Bucket] = {}
@@ -404,6 +405,11 @@ class SlackStandIn:
                 self._outages.pop(method, None)
             else:
                 self._outages[method] = reply
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every request to ``method`` as usual, but only after ``seconds`` (0: at once again)."""
+        with self._lock:
+            self._delays[method] = seconds
 
     def _next_script(self, method: str) -> Reply | None:
         with self._lock:
@@ -709,6 +715,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         reply = standin._next_script(method)
         if reply is None:
+            standin._stopping.wait(standin._delays.get(method, 0))  # a slow Slack, still answering
             status, payload, headers = standin.answer(request)
             self._send(status, payload, headers)
             return

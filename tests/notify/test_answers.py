@@ -8,6 +8,7 @@ Real SQLite and PostgreSQL, a real uvicorn.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from tests.webserver import serving, wait_for
 from tracker.notify.contacts import Contacts, Reach
 from tracker.notify.interactions import SlackInteractions
 from tracker.notify.slack import SlackChannel
-from tracker.store.tables import AnswerRow, HistoryRow, OccurrenceRow, ReplanRequestRow
+from tracker.store.tables import AnswerRow, HistoryRow, InteractionRow, OccurrenceRow, ReplanRequestRow
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 REMINDER_DAY = date(2026, 6, 23)  # senfoelgeklinikker (regionerne, co-owner sst) is due 30 June: 7 days before
@@ -57,9 +58,15 @@ class Workspace:
         return next(c.id for c in self.slack._channels.values() if c.name == name)
 
     def press(self, user: str, action_id: str = "status_done", posted=None, **options) -> int:
+        """Press a button as Slack does; once Slack has its 200, wait for what the press does after (a follow-up
+        on the response_url or a modal): the web process answers first, then asks Slack who pressed."""
         options.setdefault("timestamp", int(self.clock[0].timestamp()))
-        return self.slack.press(f"{self.app_url}/slack/interactions", posted or self.reminder(), user, action_id,
-                                signing_secret=options.pop("secret", SECRET), **options)
+        before = len(self.slack.responses) + len(self.slack.views)
+        status = self.slack.press(f"{self.app_url}/slack/interactions", posted or self.reminder(), user, action_id,
+                                  signing_secret=options.pop("secret", SECRET), **options)
+        if status == 200:
+            wait_for(lambda: len(self.slack.responses) + len(self.slack.views) > before, f"what {action_id} does")
+        return status
 
     def opened(self, count: int) -> dict:
         """The ``count``-th modal the web process opened (it opens them after answering Slack)."""
@@ -141,6 +148,10 @@ def test_an_owner_presses_done_it_is_recorded_the_message_says_so_and_nothing_mo
         workspace: Workspace) -> None:
     assert workspace.press(workspace.mette, "status_done", action_ts="1750666320.000100") == 200
     assert workspace.status() == "done"
+    token = workspace.reminder().blocks[-1]["elements"][0]["value"].rsplit(":", 1)[0]
+    with Session(workspace.desk.engine) as session:  # the press is remembered, the token in it is not
+        (click,) = session.exec(select(InteractionRow.key)).all()
+    assert token not in click and len(click) == 64
     (row,) = workspace.history()
     assert row.actor == "Mette Sørensen <mette@regioner.example> via Slack" and row.new_value == "done"
     (follow_up,) = workspace.follow_ups(1)
@@ -295,7 +306,7 @@ def test_a_new_deadline_is_asked_for_in_a_modal_that_shows_what_does_not_parse(w
 
 def ask_for(workspace: Workspace, deadline: str = "i tredje kvartal 2026") -> None:
     workspace.press(workspace.mette, "replan_request")
-    workspace.submit(workspace.opened(len(workspace.slack.views) + 1), workspace.mette, deadline=deadline,
+    workspace.submit(workspace.opened(len(workspace.slack.views)), workspace.mette, deadline=deadline,
                      reason="Byggeriet er forsinket.")
 
 
@@ -400,3 +411,26 @@ def test_a_forged_modal_submission_changes_nothing(workspace: Workspace) -> None
         "Du er ikke ansvarlig")
     with Session(workspace.desk.engine) as session:
         assert session.exec(select(HistoryRow).where(HistoryRow.action == "note")).all() == []
+
+
+def test_slack_hears_200_at_once_even_when_asking_it_who_pressed_is_slow(workspace: Workspace) -> None:
+    workspace.slack.slow("users.info", 4)  # longer than the three seconds Slack waits
+    started = time.monotonic()
+    status = workspace.slack.press(f"{workspace.app_url}/slack/interactions", workspace.reminder(), workspace.mette,
+                                   "status_done", signing_secret=SECRET, timestamp=int(NOW.timestamp()))
+    answered_in = time.monotonic() - started
+    assert status == 200 and answered_in < 2, f"Slack waited {answered_in:.1f} s for its answer"
+    (follow_up,) = workspace.follow_ups(1)  # the change comes after, as users.info answers
+    assert workspace.status() == "done"
+    (section,) = [block for block in follow_up["blocks"] if block["type"] == "section"
+                  and "Senfølgeklinikker" in block["text"]["text"]]
+    assert "Status: færdig" in section["text"]["text"]  # the item says it too, not "ikke påbegyndt" above it
+
+
+def test_a_second_request_waits_for_the_first(workspace: Workspace) -> None:
+    ask_for(workspace)
+    workspace.press(workspace.mette, "replan_request")
+    status, body = workspace.submit(workspace.opened(2), workspace.mette, deadline="inden udgangen af 2026",
+                                    reason="Endnu senere.")
+    assert "venter allerede på koordinatorerne (anmodning 1" in body["errors"]["deadline"]
+    assert len(requests_in(workspace)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 from tracker.errors import SchemaError, StoreError
 from tracker.store.db import SCHEMA_REVISION, check_schema, display_url, open_engine, resolve_url
 from tracker.store.migrate import head_revision, upgrade
-from tracker.store.tables import HistoryRow, MetaRow, SQLModel
+from tracker.store.tables import HistoryRow, MetaRow, ReplanRequestRow, SQLModel
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -30,6 +31,29 @@ def test_migrations_create_exactly_the_tables_the_models_describe(database_url: 
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
+
+
+def test_requests_made_before_their_messages_existed_are_not_announced_months_late(database_url: str) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine, "0006_replan_requests")
+    asked, decided = datetime(2026, 11, 2, 9, tzinfo=timezone.utc), datetime(2026, 11, 3, 9, tzinfo=timezone.utc)
+    with engine.begin() as connection:
+        for state, decided_at in (("pending", None), ("approved", decided)):
+            connection.execute(text(
+                "INSERT INTO replan_request (deliverable_id, deadline_text, reason, requested_by, requested_at, "
+                "state, decided_at) VALUES ('senfoelgeklinikker', '2026-12-31', 'Forsinket.', 'mette via e-mail', "
+                ":asked, :state, :decided)"), {"asked": asked, "state": state, "decided": decided_at})
+        connection.execute(text("INSERT INTO interaction (key, at) VALUES (:key, :at)"),
+                           {"key": "slack:U1:1.1:status_done:the-raw-answer-token:0", "at": asked})
+    upgrade(engine)
+    with engine.connect() as connection:  # a click's id held the token: now only its hash is kept
+        assert connection.execute(text("SELECT key FROM interaction")).scalar_one() == hashlib.sha256(
+            b"slack:U1:1.1:status_done:the-raw-answer-token:0").hexdigest()
+    with Session(engine) as session:
+        rows = session.exec(select(ReplanRequestRow).order_by(ReplanRequestRow.id)).all()
+    assert [(row.state, row.announced_at, row.told_at) for row in rows] == [
+        ("pending", asked, None), ("approved", asked, decided)]
+    assert [(row.party, row.requester_email, row.requested_via) for row in rows] == [(None, None, None)] * 2
 
 
 def test_upgrade_is_safe_to_repeat_and_check_schema_passes(database_url: str) -> None:

@@ -44,7 +44,8 @@ import secrets
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -65,13 +66,14 @@ from tracker.notify.slack import (ANSWER_ACTIONS, APPROVE_ACTION, EVIDENCE_ACTIO
                                   answered_block_id, answered_blocks, answered_context, note_view, reject_view,
                                   replan_view)
 from tracker.store import answers, requests
-from tracker.store.db import write_session
+from tracker.store.db import read_session, write_session
 from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow, ReplanRequestRow
 
 log = logging.getLogger(__name__)
 
 _PENDING_SECONDS = 30 * 60  # a response_url takes follow-ups for 30 minutes
 _PENDING_LIMIT = 1000
+_PERSON_SECONDS = 10 * 60  # how long who a Slack user is (name, e-mail) is taken as Slack last said
 
 
 class SlackApi(Protocol):
@@ -148,6 +150,7 @@ class SlackInteractions:
         # the modal is sent (Slack's view_submission carries no response_url). In memory: a web process that
         # restarted in between still applies the answer, only the message stays as it was.
         self._pending: dict[str, tuple[float, str, tuple[dict[str, Any], ...], str]] = {}
+        self._people: dict[str, tuple[float, tuple[str, str]]] = {}  # Slack user id → (when asked, (name, e-mail))
         self._lock = threading.Lock()
 
     # -- the request
@@ -193,17 +196,28 @@ class SlackInteractions:
         action_id = action["action_id"]
         if retried and action_id in (REPLAN_ACTION, NOTE_ACTION, EVIDENCE_ACTION, REJECT_ACTION):
             return Reply(200)  # the first delivery opened the modal; its trigger is spent
-        return _HANDLERS[action_id](self, press, action_id, str(payload.get("trigger_id") or ""))
+        handler, trigger = _HANDLERS[action_id], str(payload.get("trigger_id") or "")
+
+        def answer() -> None:
+            # After Slack has its 200: asking Slack who pressed (users.info) must not eat into its three seconds.
+            try:
+                reply = handler(self, press, action_id, trigger)
+            except Exception:  # a bug: the transaction rolled back, so nothing changed; say so
+                log.exception("a Slack interaction (%s) failed", action_id)
+                reply = Reply(200, after=self._ephemeral(press.response_url, _(
+                    "Something went wrong, and nothing was changed. Try again, or write to the coordinators.")))
+            for step in reply.after:
+                step()
+
+        return Reply(200, after=(answer,))
 
     def _status(self, press: _Press, action_id: str, _trigger: str) -> Reply:
         status = ANSWER_ACTIONS[action_id]
         now = self.clock()
         try:
-            with write_session(self.engine) as session:
-                answer, asker = self._open(session, press)
-                with using_language(asker.language):
-                    applied = answers.apply_status(session, answer, press.number, status, actor=asker.actor,
-                                                   click=press.click, now=now)
+            with self._answering(press, now) as (session, answer, asker):
+                applied = answers.apply_status(session, answer, press.number, status, actor=asker.actor,
+                                               click=press.click, now=now)
         except TrackerError as error:
             return self._refused(press, error)
         log.info("answered from Slack: %s %s set to %s by %s", applied.item.deliverable_id,
@@ -211,18 +225,16 @@ class SlackInteractions:
         with using_language(asker.language):
             said = _("✓ Marked {status} by {name}, {when}").format(status=applied.status.label, name=asker.name,
                                                                    when=_when(now))
-            blocks = _replace_item(press.blocks, press.number,
-                                   answered_blocks(said, press.token, press.number))
+            blocks = replace_item(press.blocks, press.number, answered_blocks(said, press.token, press.number),
+                                  status=applied.status)
         return self._update(press, blocks)
 
     def _undo(self, press: _Press, _action_id: str, _trigger: str) -> Reply:
         now = self.clock()
         try:
-            with write_session(self.engine) as session:
-                answer, asker = self._open(session, press)
-                with using_language(asker.language):
-                    applied = answers.undo(session, answer, press.number, actor=asker.actor, click=press.click,
-                                           anyones=self.contacts.may_answer(asker.email, COORDINATORS), now=now)
+            with self._answering(press, now) as (session, answer, asker):
+                applied = answers.undo(session, answer, press.number, actor=asker.actor, click=press.click,
+                                       anyones=self.contacts.may_answer(asker.email, COORDINATORS), now=now)
         except TrackerError as error:
             return self._refused(press, error)
         log.info("undone from Slack: %s %s back to %s by %s", applied.item.deliverable_id, applied.item.year or "",
@@ -231,15 +243,17 @@ class SlackInteractions:
             said = answered_context(_("↩ Undone by {name}, {when}: {status} again").format(
                 name=asker.name, when=_when(now), status=applied.status.label))
             said["block_id"] = answered_block_id(press.number)
-            blocks = _replace_item(press.blocks, press.number, [said, answer_actions(press.token, press.number)])
+            blocks = replace_item(press.blocks, press.number, [said, answer_actions(press.token, press.number)],
+                                  status=applied.status)
         return self._update(press, blocks)
 
     def _open_modal(self, press: _Press, action_id: str, trigger: str) -> Reply:
         """``Ny frist …``, ``Note …``, ``Tilføj dokumentation`` and ``Afvis …``: the modal, opened after the 200."""
         metadata = json.dumps({"value": f"{press.token}:{press.number}", "nonce": self._remember(press)})
         try:
-            with write_session(self.engine) as session:
-                answer, asker = self._open(session, press, deciding=action_id == REJECT_ACTION)
+            asker = self._asker(press, deciding=action_id == REJECT_ACTION)
+            with read_session(self.engine) as session:
+                answer = answers.open_answer(session, press.token, self.clock())
                 with using_language(asker.language):
                     if action_id == REJECT_ACTION:
                         request = _request_of(session, answer, press.number)
@@ -273,14 +287,12 @@ class SlackInteractions:
     def _approve(self, press: _Press, _action_id: str, _trigger: str) -> Reply:
         now = self.clock()
         try:
-            with write_session(self.engine) as session:
-                answer, asker = self._open(session, press, deciding=True)
-                with using_language(asker.language):
-                    if not answers.first_time(session, press.click, now):
-                        return Reply(200)
-                    request = _request_of(session, answer, press.number)
-                    requests.approve(session, request.id or 0, actor=asker.actor, now=now)
-                    deadline = request.deadline_text
+            with self._answering(press, now, deciding=True) as (session, answer, asker):
+                if not answers.first_time(session, press.click, now):
+                    return Reply(200)
+                request = _request_of(session, answer, press.number)
+                requests.approve(session, request.id or 0, actor=asker.actor, now=now)
+                deadline = request.deadline_text
         except TrackerError as error:
             return self._refused(press, error)
         log.info("request %d approved from Slack by %s", press.number, asker.email)
@@ -312,10 +324,8 @@ class SlackInteractions:
         first_field = {REPLAN_ACTION: "deadline", REJECT_ACTION: "reason"}.get(callback, "note")
         now = self.clock()
         try:
-            with write_session(self.engine) as session:
-                answer, asker = self._open(session, press, deciding=callback == REJECT_ACTION)
-                with using_language(asker.language):
-                    said = _SUBMISSIONS[callback](self, session, answer, asker, press, values, now)
+            with self._answering(press, now, deciding=callback == REJECT_ACTION) as (session, answer, asker):
+                said = _SUBMISSIONS[callback](self, session, answer, asker, press, values, now)
         except _ModalError as error:
             return Reply(200, body={"response_action": "errors", "errors": {error.block: error.message}})
         except TrackerError as error:
@@ -386,28 +396,59 @@ class SlackInteractions:
 
     # -- who is asking
 
-    def _open(self, session: Session, press: _Press, *, deciding: bool = False) -> tuple[AnswerRow, _Asker]:
-        """The answer the press's token opens and who pressed, or AnswerError: an unknown, expired or revoked
-        token, a person Slack cannot name, or one who may not answer for the message's party (``deciding``: only
-        the coordinators, and only on their own messages)."""
-        answer = answers.open_answer(session, press.token, self.clock())
-        language = self.contacts.reach(answer.party).language
+    @contextmanager
+    def _answering(self, press: _Press, now: datetime, *,
+                   deciding: bool = False) -> Iterator[tuple[Session, AnswerRow, _Asker]]:
+        """The write transaction an answer is applied in, the answer its token opens, and who is answering (asked
+        of Slack before the transaction begins), in their language."""
+        asker = self._asker(press, deciding=deciding)
+        with write_session(self.engine) as session:
+            answer = answers.open_answer(session, press.token, now)
+            with using_language(asker.language):
+                yield session, answer, asker
+
+    def _asker(self, press: _Press, *, deciding: bool = False) -> _Asker:
+        """Who pressed, when they may answer the message the press's token opens; else AnswerError: an unknown,
+        expired or revoked token, a person Slack cannot name, or one who may not answer for the message's party
+        (``deciding``: only the coordinators, and only on their own messages).
+
+        Outside any write transaction: ``users.info`` is a call to Slack, and SQLite's write lock must not wait
+        on it (every other answer would queue behind it).
+        """
+        with read_session(self.engine) as session:
+            party = answers.open_answer(session, press.token, self.clock()).party
+        language = self.contacts.reach(party).language
         with using_language(language):
-            if deciding != (answer.party == COORDINATORS):
+            if deciding != (party == COORDINATORS):
                 raise AnswerError(_("This answer link is not valid."))
             try:
-                name, email = self.slack.person(press.user_id)
+                name, email = self._person(press.user_id)
             except SendError as error:
                 raise AnswerError(_("Slack did not say who you are ({error}); nothing was changed.")
                                   .format(error=error)) from None
-            if not self.contacts.may_answer(email, answer.party):
-                log.warning("refused a Slack answer by %s for %s: not one of its members", email, answer.party)
+            if not self.contacts.may_answer(email, party):
+                log.warning("refused a Slack answer by %s for %s: not one of its members", email, party)
                 if deciding:
                     raise AnswerError(_("Only the coordinators decide requests for a new deadline, so nothing "
                                         "was changed."))
                 raise AnswerError(_("You are not responsible for this deliverable, so nothing was changed. Ask the "
                                     "coordinators to add you to the party's members."))
-        return answer, _Asker(name=name, email=email, language=language)
+        return _Asker(name=name, email=email, language=language)
+
+    def _person(self, user_id: str) -> tuple[str, str]:
+        """(name, e-mail) of a Slack user, asked of Slack once in ``_PERSON_SECONDS``: a modal is opened and then
+        sent by the same person, and the sending must be answered within Slack's three seconds."""
+        now = time.monotonic()
+        with self._lock:
+            known = self._people.get(user_id)
+        if known is not None and now - known[0] < _PERSON_SECONDS:
+            return known[1]
+        person = self.slack.person(user_id)
+        with self._lock:
+            if len(self._people) >= _PENDING_LIMIT:
+                self._people.clear()
+            self._people[user_id] = (now, person)
+        return person
 
     # -- replies
 
@@ -505,20 +546,37 @@ def _ephemeral_body(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "replace_original": False, "text": text}
 
 
-def _replace_item(blocks: tuple[dict[str, Any], ...], index: int,
-                  new_blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The message with item ``index``'s buttons (and any answer line above them) replaced by ``new_blocks``."""
+def replace_item(blocks: tuple[dict[str, Any], ...], index: int, new_blocks: list[dict[str, Any]], *,
+                 status: Status | None = None) -> list[dict[str, Any]]:
+    """The message with item ``index``'s buttons (and any answer line above them) replaced by ``new_blocks``; with
+    ``status``, the item's own "Status: …" line says it too, so the message does not contradict itself."""
     ids = {answer_block_id(index), answered_block_id(index)}
     result: list[dict[str, Any]] = []
     placed = False
     for block in blocks:
         if block.get("block_id") in ids:
             if not placed:
+                if status is not None:
+                    _restate(result, status)
                 result.extend(new_blocks)
                 placed = True
             continue
         result.append(block)
     return result
+
+
+def _restate(blocks: list[dict[str, Any]], status: Status) -> None:
+    """Rewrite the "Status: …" line of the last item section in ``blocks`` (the one the buttons were under)."""
+    prefix = _("Status: {status}").format(status="")
+    for block in reversed(blocks):
+        if block.get("type") != "section":
+            continue
+        text = (block.get("text") or {}).get("text")
+        if isinstance(text, str):
+            lines = text.split("\n")
+            lines = [prefix + status.label if line.startswith(prefix) else line for line in lines]
+            block["text"] = {**block["text"], "text": "\n".join(lines)}
+        return
 
 
 def _replace_block(blocks: tuple[dict[str, Any], ...], block_id: str,

@@ -10,6 +10,7 @@ is applied once, however often its delivery is retried.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -121,10 +122,15 @@ def _as_told(session: Session, item: AnsweredItem, *, status: bool = True) -> tu
     return deliverable, occurrence
 
 
+def click_key(click: str) -> str:
+    """What is kept of a click: its SHA-256, as a Slack press's id holds the button's value, and so the token."""
+    return hashlib.sha256(click.encode("utf-8", "replace")).hexdigest()
+
+
 def first_time(session: Session, click: str, now: datetime) -> bool:
     """Record ``click``; False when it was recorded before (a retried delivery, a form sent twice)."""
     insert = upsert_insert(session)
-    return session.execute(insert(table_of(InteractionRow)).values(key=click[:255], at=now)
+    return session.execute(insert(table_of(InteractionRow)).values(key=click_key(click), at=now)
                            .on_conflict_do_nothing(index_elements=["key"])
                            .returning(table_of(InteractionRow).c.key)).first() is not None
 
@@ -158,6 +164,14 @@ def request_replan(session: Session, answer: AnswerRow, index: int, deadline_tex
     if not first_time(session, click, now):
         return None
     deliverable, occurrence = _as_told(session, item)
+    waiting = session.exec(select(ReplanRequestRow).where(
+        col(ReplanRequestRow.deliverable_id) == deliverable.id, col(ReplanRequestRow.year) == item.year
+        if item.year is not None else col(ReplanRequestRow.year).is_(None),
+        col(ReplanRequestRow.state) == "pending")).first()
+    if waiting is not None:
+        raise AnswerError(_("A new deadline for this already waits for the coordinators (request {number}: "
+                            "“{deadline}”). They decide on it first.").format(number=waiting.id,
+                                                                           deadline=waiting.deadline_text))
     request = ReplanRequestRow(deliverable_id=deliverable.id, year=item.year, deadline_text=deadline_text.strip(),
                                reason=reason.strip(), requested_by=actor, requested_at=now, state="pending",
                                party=answer.party, requester_email=requester_email, requested_via=via)

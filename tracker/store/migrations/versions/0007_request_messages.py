@@ -7,10 +7,16 @@ and the one telling the requester the outcome (``told_at``). Requests made
 before this revision count as announced and told: nobody is told twice, or
 months late.
 
+``interaction`` keys are kept as the SHA-256 of the click from now on: a
+Slack press's id holds the button's value, which holds the answer token, and
+tokens are kept only hashed. The keys already there are hashed in place.
+
 Revision ID: 0007_request_messages
 Revises: 0006_replan_requests
 Create Date: 2026-12-02
 """
+
+import hashlib
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,6 +42,12 @@ def upgrade() -> None:
     op.execute("UPDATE replan_request SET announced_at = requested_at")
     op.execute("UPDATE replan_request SET told_at = decided_at WHERE decided_at IS NOT NULL")
     op.create_index("ix_replan_request_state", "replan_request", ["state"])
+    connection = op.get_bind()
+    interaction = sa.table("interaction", sa.column("key", AutoString()))
+    for (key,) in connection.execute(sa.select(interaction.c.key)).all():
+        if len(key) != 64 or not all(character in "0123456789abcdef" for character in key):
+            connection.execute(interaction.update().where(interaction.c.key == key).values(
+                key=hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()))
 
 
 def downgrade() -> None:
