@@ -7,7 +7,8 @@ for one responsible party or one deliverable (the deliverable wins)::
 
     [policy]
     reminder_days = [60, 30, 14, 7, 1]   # days before the due day
-    overdue_repeat_days = 7              # after the first overdue alert
+    overdue_repeat_days = [7, 7, 7, 7, 28]  # between overdue alerts; the last repeats
+    overdue_alert_for_days = 182         # then the owner's alerts stop (the digest keeps it)
     escalate_after_days = 14             # days overdue before coordinators hear
     confirm_after_days = 3               # past due and not updated: ask to confirm
     digest_weekday = "monday"
@@ -36,7 +37,12 @@ _MAX_DAYS = 366
 @dataclass(frozen=True)
 class Policy:
     reminder_days: tuple[int, ...] = (60, 30, 14, 7, 1)
-    overdue_repeat_days: int = 7
+    # The days between one overdue alert and the next, the last repeating: weekly for the first month, then every
+    # four weeks. An alert that never slows down teaches people to ignore every alert.
+    overdue_repeat_days: tuple[int, ...] = (7, 7, 7, 7, 28)
+    # How long an owner is alerted about an overdue item: after this, it is the coordinators' to follow up. It stays
+    # in the weekly digest, was escalated on its day, and is in every status round its report has.
+    overdue_alert_for_days: int = 182
     escalate_after_days: int = 14
     confirm_after_days: int = 3
     digest_weekday: int = 0  # Monday
@@ -46,7 +52,8 @@ class Policy:
 
 # What may be overridden per party or deliverable: the timing of one
 # occurrence's messages. The digest and the send time are the plan's.
-_PER_OCCURRENCE = ("reminder_days", "overdue_repeat_days", "escalate_after_days", "confirm_after_days")
+_PER_OCCURRENCE = ("reminder_days", "overdue_repeat_days", "overdue_alert_for_days", "escalate_after_days",
+                   "confirm_after_days")
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,15 @@ def _read_settings(table: Mapping[str, Any], allowed: tuple[str, ...], path: tup
                                  "e.g. [60, 30, 14, 7, 1]; [] sends no reminders.").format(most=_MAX_DAYS))
             else:
                 values[key] = tuple(sorted(set(value), reverse=True))
-        elif key in ("overdue_repeat_days", "escalate_after_days", "confirm_after_days", "digest_horizon_days"):
+        elif key == "overdue_repeat_days":
+            repeat = [value] if _days(value) else value
+            if not isinstance(repeat, list) or not repeat or not all(_days(v) for v in repeat):
+                problem(where, _("overdue_repeat_days must be whole days from 1 to {most} between one overdue alert "
+                                 "and the next, the last repeating, e.g. [7, 7, 7, 7, 28]; or one number of days, "
+                                 "not {value!r}.").format(most=_MAX_DAYS, value=value))
+            else:
+                values[key] = tuple(repeat)
+        elif key in ("overdue_alert_for_days", "escalate_after_days", "confirm_after_days", "digest_horizon_days"):
             if not _days(value):
                 problem(where, _("{key} must be a whole number of days from 1 to {most}, not {value!r}.").format(
                     key=key, most=_MAX_DAYS, value=value))

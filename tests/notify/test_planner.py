@@ -17,7 +17,7 @@ from tests.plan_views import occurrence
 from tracker.model import Change, OccurrenceView, Status
 from tracker.notify.contacts import ContactsError, Contacts, Reach, parse_contacts
 from tracker.notify.message import Message, PermanentSendError
-from tracker.notify.planner import bundle, occurrence_steps, plan_notices, send_time
+from tracker.notify.planner import bundle, occurrence_steps, plan_notices, repeats, send_time
 from tracker.policy import Policy, PolicySet
 from tracker.notify.workdays import holiday_name, is_working_day, on_or_after, on_or_before
 from tracker.register import load_register, parse_register
@@ -93,6 +93,46 @@ def test_overdue_alerts_repeat_weekly_on_the_digest_day() -> None:
     assert alerts[1:] == [date(2026, 7, 13), date(2026, 7, 20), date(2026, 7, 27)]  # Mondays
     assert found[("escalation", "14d")] == date(2026, 7, 14)
     assert found[("confirm", "3d")] == date(2026, 7, 3)
+
+
+def test_overdue_alerts_slow_down_after_a_month_stop_after_half_a_year_and_a_late_sweep_finds_the_same() -> None:
+    item = subject(date(2026, 6, 30))
+    year_long = PolicySet(default=Policy(overdue_alert_for_days=366))
+    alerts = sorted(day for (kind, _), day in steps(item, date(2027, 1, 1), year_long).items() if kind == "overdue")
+    gaps = [(later - earlier).days for earlier, later in zip(alerts[1:], alerts[2:])]
+    assert alerts[:5] == [date(2026, 7, 1), date(2026, 7, 13), date(2026, 7, 20), date(2026, 7, 27),
+                          date(2026, 8, 3)]  # weekly for the first month, on Mondays
+    assert gaps[3:] and set(gaps[3:]) == {28}  # then every four weeks, still on Mondays
+    assert len(alerts) == 5 + (date(2027, 1, 1) - date(2026, 8, 3)).days // 28
+    # By default the owner hears of it for half a year; the digest keeps it after that.
+    default = sorted(day for (kind, _), day in steps(item, date(2027, 12, 31)).items() if kind == "overdue")
+    assert default == [day for day in alerts if day <= date(2026, 6, 30) + timedelta(days=182)]
+    assert default[-1] == date(2026, 12, 21)
+    # A sweep long after works out only the alerts near it, and they are the same days.
+    late_item = subject(date(2028, 6, 30))
+    late = {(kind, step): day for kind, step, day in occurrence_steps(late_item, year_long, date(2029, 3, 31),
+                                                                     start=date(2029, 3, 1))}
+    near = {key: day for key, day in steps(late_item, date(2029, 3, 31), year_long).items()
+            if key[0] == "overdue" and day >= date(2029, 3, 1)}
+    assert near and all(late[key] == day for key, day in near.items())
+    number, offset = next(repeats((7, 7, 7, 7, 28), skip=1000))  # jumped ahead, not counted up to
+    assert 1000 - 28 < offset <= 1000 + 28 and number == 5 + (offset - 28) // 28
+
+
+@pytest.mark.parametrize(("written", "read"), [("7", (7,)), ("[14, 28]", (14, 28)), ("[7, 7, 7, 7, 28]",
+                                                                                       (7, 7, 7, 7, 28))])
+def test_overdue_repeat_days_is_one_gap_or_a_list_whose_last_repeats(written: str, read: tuple) -> None:
+    register = parse_register(_register_with(f"\n[policy]\noverdue_repeat_days = {written}\n"))
+    assert register.policy.default.overdue_repeat_days == read
+
+
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize("written", ["[]", "0", "[7, 0]", '"weekly"', "[7, true]"])
+def test_a_bad_overdue_repeat_days_says_what_to_write(written: str) -> None:
+    with pytest.raises(RegisterError) as caught:
+        parse_register(_register_with(f"\n[policy]\noverdue_repeat_days = {written}\n"))
+    assert "overdue_repeat_days must be whole days" in caught.value.message
+    assert "e.g. [7, 7, 7, 7, 28]" in caught.value.message and caught.value.problems[0].line
 
 
 def test_a_leap_day_deadline() -> None:

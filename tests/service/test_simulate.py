@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import Tracker
 from tracker.notify.contacts import Contacts
-from tracker.notify.workdays import is_working_day
+from tracker.notify.workdays import is_working_day, on_or_after
 from tracker.register import load_register
 from tracker.service.simulate import simulate
 
@@ -42,8 +42,11 @@ def test_five_years_of_the_shipped_plan(five_years: list) -> None:
         assert notice.row.day == sent.date()  # on its day: the clock never missed one
     messages = defaultdict(set)
     for notice in notices:
-        messages[(notice.row.channel, notice.row.recipient, notice.at)].add(notice.message.key)
-    assert all(len(keys) == 1 for keys in messages.values()), "two messages to one recipient at once"
+        messages[(notice.row.channel, notice.row.recipient, notice.at.astimezone(CPH).date())].add(notice.message.key)
+    assert all(len(keys) == 1 for keys in messages.values()), "two messages to one recipient on one day"
+    # The noise budget: alerts slow down after a month and stop reaching the owner after half a year (the
+    # digest keeps the item). Before: 14,872 notices, 14,088 of them weekly overdue alerts.
+    assert len(notices) <= 4000
 
     kinds_by_occurrence = defaultdict(lambda: defaultdict(list))
     for notice in notices:
@@ -61,8 +64,10 @@ def test_five_years_of_the_shipped_plan(five_years: list) -> None:
                 continue  # the first reminders fall before the start, or the alerts after the end
             kinds = kinds_by_occurrence[(deliverable.id, occurrence.key)]
             assert any(day < due for day in kinds["reminder"]), (deliverable.id, occurrence.key, "not reminded")
-            assert any(day > due for day in kinds["overdue"]), (deliverable.id, occurrence.key, "no alert")
-            assert kinds["escalation"] and kinds["confirm"], (deliverable.id, occurrence.key)
+            assert min(kinds["overdue"]) == on_or_after(due + timedelta(days=1)), (deliverable.id, "alerted late")
+            assert set(kinds["escalation"]) == {on_or_after(due + timedelta(days=14))}, (deliverable.id, "escalation")
+            assert kinds["confirm"], (deliverable.id, occurrence.key)
+            assert max(kinds["overdue"]) <= due + timedelta(days=182 + 6), (deliverable.id, "alerted for ever")
             checked += 1
     assert checked > 20
     weeks = {notice.row.step for notice in notices if notice.row.kind == "digest"}

@@ -11,9 +11,12 @@ The rules (``Policy`` has the numbers):
 
 - reminder: ``n`` days before the due day for each ``n`` in reminder_days;
   on a weekend or a Danish public holiday it moves to the working day before;
-- overdue: the first working day after the due day, then every
-  ``overdue_repeat_days``, moved to the week's digest day (each party's
-  overdue items arrive together, once a week);
+- overdue: the first working day after the due day, then after each of
+  ``overdue_repeat_days`` (weekly for a month, then every four weeks: the
+  last gap repeats), moved to the week's digest day (each party's overdue
+  items arrive together, once a week at most), for ``overdue_alert_for_days``:
+  an item overdue longer is the coordinators' to follow up, and stays in the
+  weekly digest;
 - escalation: ``escalate_after_days`` overdue, to the coordinators and the
   task-force channel;
 - confirm: ``confirm_after_days`` after the due day, when nobody has updated
@@ -93,6 +96,24 @@ def _days(start: date, end: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
+def repeats(gaps: tuple[int, ...], skip: int = 0) -> Iterator[tuple[int, int]]:
+    """(alert number, days after the first alert) of the repeated overdue alerts, endlessly: ``gaps`` apart, the
+    last gap repeating. Those less than ``skip`` days after the first may be left out (a sweep's cost must not
+    grow with how long ago an occurrence fell due)."""
+    number, offset = 1, 0
+    for gap in gaps:
+        number, offset = number + 1, offset + gap
+        if offset >= skip:
+            yield number, offset
+    last = gaps[-1]
+    if offset < skip:  # jump over the repeats of the last gap that lie before skip
+        jumps = (skip - offset) // last
+        number, offset = number + jumps, offset + jumps * last
+    while True:
+        number, offset = number + 1, offset + last
+        yield number, offset
+
+
 def occurrence_steps(subject: OccurrenceView, policy_set: PolicySet, end: date,
                      start: date | None = None) -> Iterator[tuple[str, str, date]]:
     """(kind, step, day) for every message this occurrence calls for up to ``end``, in any order.
@@ -114,19 +135,16 @@ def occurrence_steps(subject: OccurrenceView, policy_set: PolicySet, end: date,
     if first <= end:
         yield "overdue", "1", first
     days_seen = {first}
-    alert = 1
-    if start is not None:
-        # The weekly snap moves an alert at most six days later, a holiday a few more: two weeks of margin.
-        alert = max(1, ((start - first).days - 14) // policy.overdue_repeat_days)
-    while True:
-        nominal = first + timedelta(days=alert * policy.overdue_repeat_days)
-        if nominal > end:
+    # The weekly snap moves an alert at most six days later, a holiday a few more: two weeks of margin.
+    skip = max(0, (start - first).days - 14) if start is not None else 0
+    for number, offset in repeats(policy.overdue_repeat_days, skip):
+        nominal = first + timedelta(days=offset)
+        if nominal > end or (nominal - due).days > policy.overdue_alert_for_days:
             break
         weekly = on_or_after(nominal + timedelta(days=(policy_set.default.digest_weekday - nominal.weekday()) % 7))
         if weekly not in days_seen and weekly <= end:
             days_seen.add(weekly)
-            yield "overdue", str(alert + 1), weekly
-        alert += 1
+            yield "overdue", str(number), weekly
     yield "escalation", f"{policy.escalate_after_days}d", on_or_after(due + timedelta(days=policy.escalate_after_days))
     nobody_updated = subject.updated_at is None or subject.updated_at.date() <= due
     if nobody_updated:
