@@ -251,12 +251,17 @@ def answered_from_message(actor: str) -> bool:
     return actor.endswith((VIA_SLACK, VIA_EMAIL))
 
 
+# The note of the history row an undo from a message writes ("Fortryd"): tracker's words, shown translated, and what
+# marks the row as an undo (an undo is never undone again).
+UNDONE_NOTE = N_("Undone: back to the status before the answer.")
+
+
 def history_note(note: str | None, actor: str) -> str | None:
     """A history row's note in the current language when tracker wrote it ("as stated in the source", marked
-    with ``N_`` where written); a person's note as they wrote it."""
+    with ``N_`` where written; an undo's); a person's note as they wrote it."""
     from tracker.i18n import _
 
-    return _(note) if note and actor == REGISTER_ACTOR else note
+    return _(note) if note and (actor == REGISTER_ACTOR or note == UNDONE_NOTE) else note
 
 
 def change_text(action: str, old: str | None, new: str | None, field: str | None = None,

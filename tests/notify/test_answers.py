@@ -8,6 +8,7 @@ Real SQLite and PostgreSQL, a real uvicorn.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -28,7 +29,7 @@ from tracker.store.tables import AnswerRow, HistoryRow, InteractionRow, Occurren
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 REMINDER_DAY = date(2026, 6, 23)  # senfoelgeklinikker (regionerne, co-owner sst) is due 30 June: 7 days before
 CONTACTS = Contacts(
-    parties={"regionerne": Reach(slack=("#regionerne",), members=("mette@regioner.example",)),
+    parties={"regionerne": Reach(slack=("#regionerne",), members=("mette@regioner.example", "lars@regioner.example")),
              "sst": Reach(slack=("#sst",))},
     coordinators=Reach(slack=("#koordinering",), members=("koordinator@sst.example",)),
 )
@@ -49,6 +50,7 @@ class Workspace:
         self.mette = slack.add_user("mette@regioner.example", name="Mette Sørensen")
         self.ole = slack.add_user("ole@example.dk", name="Ole Ukendt")
         self.coordinator = slack.add_user("koordinator@sst.example", name="Karin Koordinator")
+        self.lars = slack.add_user("lars@regioner.example", name="Lars Holm")  # Mette's colleague, a member too
 
     def reminder(self):
         (posted,) = [m for m in self.slack.messages if m.channel == self.slack_channel("regionerne")]
@@ -298,7 +300,7 @@ def test_a_new_deadline_is_asked_for_in_a_modal_that_shows_what_does_not_parse(w
     assert validate_blocks(updated["blocks"]) == []
     ids = [block.get("block_id") for block in updated["blocks"]]
     said = updated["blocks"][ids.index("answer-0") - 1]
-    assert "⏳ Ny frist “i tredje kvartal 2026” anmodet af Mette Sørensen" in said["elements"][0]["text"]
+    assert "⏳ Mette Sørensen har anmodet om ny frist “i tredje kvartal 2026”" in said["elements"][0]["text"]
     assert workspace.submit(opened, workspace.mette, deadline="i tredje kvartal 2026",
                             reason="Byggeriet er forsinket.", retry=1)[0] == 200
     assert len(requests_in(workspace)) == 1 and due_day(workspace) == date(2026, 6, 30)  # asked, not changed
@@ -313,7 +315,7 @@ def ask_for(workspace: Workspace, deadline: str = "i tredje kvartal 2026") -> No
 def coordinators_request(workspace: Workspace):
     workspace.desk.sweep(NOW + timedelta(minutes=5))
     (posted,) = [m for m in workspace.slack.messages if m.channel == workspace.slack_channel("koordinering")
-                 and "anmodning om ny frist" in m.blocks[0]["text"]["text"]]
+                 and "om ny frist" in m.blocks[0]["text"]["text"]]
     return posted
 
 
@@ -343,7 +345,36 @@ def test_the_coordinators_approve_from_slack_and_the_owner_is_told(workspace: Wo
     assert "din anmodning om ny frist er godkendt" in told.blocks[0]["text"]["text"]
     assert "fristen er nu “i tredje kvartal 2026” (30. september 2026)" in told.text
     workspace.press(workspace.coordinator, "request_approve", posted=posted)  # pressed again, later
-    assert "allerede" in workspace.follow_ups(4)[3]["text"]
+    again = workspace.follow_ups(4)[3]
+    assert again["replace_original"] and any("✓ Godkendt af Karin Koordinator" in str(b) for b in again["blocks"])
+    assert len(requests_in(workspace)) == 1 and due_day(workspace) == date(2026, 9, 30)
+
+
+def test_a_request_decided_on_the_command_line_takes_the_buttons_off_its_slack_message(workspace: Workspace) -> None:
+    ask_for(workspace)
+    posted = coordinators_request(workspace)
+    Tracker(workspace.database_url).ok("requests", "reject", "1", "--reason", "Fristen står fast.", "--by", "Karin")
+    views = len(workspace.slack.views)
+    workspace.press(workspace.coordinator, "request_reject", posted=posted)  # no modal for a decided request
+    updated = workspace.follow_ups(2)[1]
+    assert len(workspace.slack.views) == views
+    assert not any(block.get("block_id") == "decide-1" for block in updated["blocks"])
+    assert any("✗ Afvist af Karin" in str(block) and "Fristen står fast." in str(block) for block in updated["blocks"])
+    assert requests_in(workspace)[0].state == "rejected"
+
+
+def test_a_coordinators_token_decides_only_the_request_its_message_is_about(workspace: Workspace) -> None:
+    ask_for(workspace)
+    posted = coordinators_request(workspace)
+    Tracker(workspace.database_url).ok("requests", "reject", "1", "--reason", "Nej.", "--by", "Karin")
+    ask_for(workspace, "inden udgangen af 2026")  # request 2, for the same item
+    (button,) = [b for block in posted.blocks if block.get("block_id") == "decide-1" for b in block["elements"]
+                 if b["action_id"] == "request_approve"]
+    forged = [{"type": "actions", "block_id": "decide-2", "elements": [
+        {**button, "value": button["value"].rsplit(":", 1)[0] + ":2"}]}]
+    workspace.press(workspace.coordinator, "request_approve", posted=posted, blocks=forged)
+    assert "Dette svarlink er ikke gyldigt" in workspace.follow_ups(3)[2]["text"]
+    assert [r.state for r in requests_in(workspace)] == ["rejected", "pending"]
 
 
 def test_the_coordinators_reject_from_slack_with_a_reason_and_the_owner_is_told(workspace: Workspace) -> None:
@@ -353,7 +384,7 @@ def test_the_coordinators_reject_from_slack_with_a_reason_and_the_owner_is_told(
     opened = workspace.opened(2)
     assert opened["view"]["callback_id"] == "request_reject" and validate_view(opened["view"]) == []
     assert workspace.submit(opened, workspace.coordinator)[1]["errors"] == {
-        "reason": "Skriv hvorfor, til den der spurgte."}
+        "reason": "Skriv en begrundelse til den, der anmodede."}
     status, body = workspace.submit(opened, workspace.coordinator, reason="Fristen står i aftalen <!channel>.")
     assert (status, body) == (200, None)
     (request,) = requests_in(workspace)
@@ -434,3 +465,87 @@ def test_a_second_request_waits_for_the_first(workspace: Workspace) -> None:
                                     reason="Endnu senere.")
     assert "venter allerede på koordinatorerne (anmodning 1" in body["errors"]["deadline"]
     assert len(requests_in(workspace)) == 1
+
+
+def test_only_who_answered_undoes_it_and_an_undo_or_a_coordinators_change_is_not_undone(workspace: Workspace) -> None:
+    tracker = Tracker(workspace.database_url)
+    tracker.ok("status", "senfoelgeklinikker", "in_progress", "--note", "Region Nord er i gang.", "--by", "Karin")
+    workspace.press(workspace.mette, "status_done", action_ts="2.1")
+    answered = workspace.follow_ups(1)[0]
+    workspace.press(workspace.lars, "undo_answer", blocks=answered["blocks"], action_ts="2.2")
+    assert "Kun den, der svarede (Mette Sørensen" in workspace.follow_ups(2)[1]["text"]
+    workspace.press(workspace.mette, "undo_answer", blocks=answered["blocks"], action_ts="2.3")
+    workspace.follow_ups(3)
+    assert workspace.status() == "in_progress"  # back to what it was before her answer, not what the message told
+    workspace.press(workspace.mette, "undo_answer", blocks=answered["blocks"], action_ts="2.4")  # again: no toggle
+    assert "ikke noget at fortryde" in workspace.follow_ups(4)[3]["text"] and workspace.status() == "in_progress"
+    with Session(workspace.desk.engine) as session:
+        occurrence = session.exec(select(OccurrenceRow).where(
+            OccurrenceRow.deliverable_id == "senfoelgeklinikker")).one()
+    assert occurrence.note == "Region Nord er i gang."  # presses and undos keep the latest note
+    undo_row = max(workspace.history(), key=lambda row: row.id)
+    assert undo_row.note == "Undone: back to the status before the answer."
+    shown = tracker.ok("show", "senfoelgeklinikker").output
+    assert "Undone: back to the status before the answer." in shown  # tracker's words, in the reader's language
+    # A coordinator may undo an owner's answer, not a coordinator's change made on the command line.
+    tracker.ok("status", "senfoelgeklinikker", "at_risk", "--note", "Forsinket.", "--by", "Karin")
+    workspace.press(workspace.coordinator, "undo_answer", blocks=answered["blocks"], action_ts="2.5")
+    assert "ikke noget at fortryde" in workspace.follow_ups(5)[4]["text"] and workspace.status() == "at_risk"
+
+
+def test_a_modal_sent_after_another_answer_keeps_that_answer_in_the_message(workspace: Workspace) -> None:
+    workspace.press(workspace.mette, "add_note")  # opens the note modal with the message as it is now...
+    opened = workspace.opened(1)
+    workspace.press(workspace.mette, "status_done")  # ...then, before sending it, presses Færdig
+    workspace.follow_ups(1)
+    assert workspace.submit(opened, workspace.mette, note="Alle fem er åbne.") == (200, None)
+    latest = workspace.follow_ups(2)[1]
+    text = json.dumps(latest["blocks"], ensure_ascii=False)
+    assert "✓ Markeret færdig af Mette Sørensen" in text and "Note fra Mette Sørensen" in text
+    assert "Status: færdig" in text and "Status: ikke påbegyndt" not in text
+    assert validate_blocks(latest["blocks"]) == []
+
+
+@pytest.mark.parametrize("payload", [
+    "not json", "[1, 2]", '{"type": "block_actions"}', '{"type": "block_actions", "actions": "status_done"}',
+    '{"type": "block_actions", "actions": [{"action_id": "status_done", "value": 5}], "user": "U1"}',
+    '{"type": "block_actions", "actions": [{"action_id": "status_done", "value": "x:0"}], "message": []}',
+    '{"type": "view_submission", "view": {"callback_id": "add_note", "private_metadata": "[]"}}',
+    '{"type": "view_submission", "view": {"callback_id": "add_note", "state": {"values": {"note": []}}}}',
+    '{"type": "view_submission", "view": "add_note"}', '{"type": "shortcut"}',
+])
+def test_a_malformed_interaction_is_answered_without_a_traceback_and_changes_nothing(
+        workspace: Workspace, payload: str, caplog: pytest.LogCaptureFixture) -> None:
+    import hashlib
+    import hmac
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlencode
+
+    body = urlencode({"payload": payload}).encode()
+    stamp = str(int(NOW.timestamp()))
+    signature = "v0=" + hmac.new(SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{workspace.app_url}/slack/interactions", data=body, method="POST", headers={
+        "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    time.sleep(0.3)  # anything it does after its answer
+    assert status in (200, 400)
+    assert workspace.status() == "not_started" and workspace.history() == []
+    assert not [record for record in caplog.records if record.exc_info or record.levelname == "ERROR"]
+
+
+def test_the_coordinators_and_the_task_forces_messages_carry_no_owner_buttons(workspace: Workspace) -> None:
+    workspace.desk.sweep(at(REMINDER_DAY + timedelta(days=21)))  # 14 days overdue: escalated to the coordinators
+    theirs = [m for m in workspace.slack.messages if m.channel == workspace.slack_channel("koordinering")]
+    assert theirs and not any(block["type"] == "actions" for m in theirs for block in m.blocks)
+
+
+def test_a_deactivated_account_answers_for_nobody(workspace: Workspace) -> None:
+    gone = workspace.slack.add_user("lars@regioner.example", deleted=True, name="Lars Holm")  # a member, but gone
+    workspace.press(gone, "status_done")
+    assert "deaktiveret" in workspace.follow_ups(1)[0]["text"] and workspace.status() == "not_started"

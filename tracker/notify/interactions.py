@@ -112,10 +112,12 @@ class _Press:
     blocks: tuple[dict[str, Any], ...]  # the message as Slack holds it, to update in place
     text: str
     click: str  # the press's own id, so a retried delivery applies once
+    message: tuple[str, str] = ("", "")  # (channel, ts): which message, to update it from its latest blocks
 
 
 @dataclass
 class _Asker:
+    user_id: str
     name: str
     email: str
     language: str
@@ -127,6 +129,26 @@ class _Asker:
 
 # How a sent modal changes the message it was opened from: its blocks, updated.
 _Update = Callable[[tuple[dict[str, Any], ...]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A modal opened from a message: where to update that message once it is sent, and who opened it."""
+
+    at: float  # time.monotonic()
+    response_url: str
+    blocks: tuple[dict[str, Any], ...]
+    text: str
+    message: tuple[str, str]
+    asker: _Asker | None
+
+
+class _Decided(Exception):
+    """The request a press is about was decided already (on the command line, or by another coordinator)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
 
 
 class _ModalError(Exception):
@@ -149,7 +171,10 @@ class SlackInteractions:
         # Modals opened from a message, by a nonce in their private_metadata: where to update that message once
         # the modal is sent (Slack's view_submission carries no response_url). In memory: a web process that
         # restarted in between still applies the answer, only the message stays as it was.
-        self._pending: dict[str, tuple[float, str, tuple[dict[str, Any], ...], str]] = {}
+        self._pending: dict[str, _Opened] = {}
+        # The latest blocks this process sent for each message, by (channel, ts), and one lock per message.
+        self._latest: dict[tuple[str, str], tuple[float, tuple[dict[str, Any], ...]]] = {}
+        self._message_locks: dict[tuple[str, str], threading.Lock] = {}
         self._people: dict[str, tuple[float, tuple[str, str]]] = {}  # Slack user id → (when asked, (name, e-mail))
         self._lock = threading.Lock()
 
@@ -225,9 +250,9 @@ class SlackInteractions:
         with using_language(asker.language):
             said = _("✓ Marked {status} by {name}, {when}").format(status=applied.status.label, name=asker.name,
                                                                    when=_when(now))
-            blocks = replace_item(press.blocks, press.number, answered_blocks(said, press.token, press.number),
-                                  status=applied.status)
-        return self._update(press, blocks)
+            new_blocks = answered_blocks(said, press.token, press.number)
+        return self._update(press, asker.language, lambda blocks: replace_item(blocks, press.number, new_blocks,
+                                                                               status=applied.status))
 
     def _undo(self, press: _Press, _action_id: str, _trigger: str) -> Reply:
         now = self.clock()
@@ -243,20 +268,20 @@ class SlackInteractions:
             said = answered_context(_("↩ Undone by {name}, {when}: {status} again").format(
                 name=asker.name, when=_when(now), status=applied.status.label))
             said["block_id"] = answered_block_id(press.number)
-            blocks = replace_item(press.blocks, press.number, [said, answer_actions(press.token, press.number)],
-                                  status=applied.status)
-        return self._update(press, blocks)
+            new_blocks = [said, answer_actions(press.token, press.number)]
+        return self._update(press, asker.language, lambda blocks: replace_item(blocks, press.number, new_blocks,
+                                                                               status=applied.status))
 
     def _open_modal(self, press: _Press, action_id: str, trigger: str) -> Reply:
         """``Ny frist …``, ``Note …``, ``Tilføj dokumentation`` and ``Afvis …``: the modal, opened after the 200."""
-        metadata = json.dumps({"value": f"{press.token}:{press.number}", "nonce": self._remember(press)})
         try:
             asker = self._asker(press, deciding=action_id == REJECT_ACTION)
+            metadata = json.dumps({"value": f"{press.token}:{press.number}", "nonce": self._remember(press, asker)})
             with read_session(self.engine) as session:
                 answer = answers.open_answer(session, press.token, self.clock())
                 with using_language(asker.language):
                     if action_id == REJECT_ACTION:
-                        request = _request_of(session, answer, press.number)
+                        request = _request_of(session, answer, press.number, pending=True)
                         view = reject_view(metadata, _title(session, request.deliverable_id, request.year),
                                            request.deadline_text)
                     else:
@@ -273,6 +298,8 @@ class SlackInteractions:
                     could_not = _("Slack did not open the form ({error}); press the button again.")
         except TrackerError as error:
             return self._refused(press, error)
+        except _Decided as decided:
+            return self._update(press, asker.language, _decided_in(press.number, decided.text))
 
         def open_it() -> None:
             try:
@@ -290,16 +317,18 @@ class SlackInteractions:
             with self._answering(press, now, deciding=True) as (session, answer, asker):
                 if not answers.first_time(session, press.click, now):
                     return Reply(200)
-                request = _request_of(session, answer, press.number)
+                request = _request_of(session, answer, press.number, pending=True)
                 requests.approve(session, request.id or 0, actor=asker.actor, now=now)
                 deadline = request.deadline_text
         except TrackerError as error:
             return self._refused(press, error)
+        except _Decided as decided:
+            return self._update(press, asker.language, _decided_in(press.number, decided.text))
         log.info("request %d approved from Slack by %s", press.number, asker.email)
         with using_language(asker.language):
             said = _("✓ Approved by {name}, {when}: re-planned to “{deadline}”").format(
                 name=asker.name, when=_when(now), deadline=deadline)
-        return self._update(press, _replace_block(press.blocks, f"decide-{press.number}", [answered_context(said)]))
+        return self._update(press, asker.language, _decided_in(press.number, said))
 
     # -- view_submission: a modal sent
 
@@ -315,27 +344,35 @@ class SlackInteractions:
         except (ValueError, AttributeError):
             token, number, nonce = "", "", ""
         values = _values(view)
-        response_url, blocks, text = self._recall(nonce)
+        opened = self._recall(nonce)
         user_id = str((payload.get("user") or {}).get("id") or "")
         fingerprint = hashlib.sha256(json.dumps([callback, values], sort_keys=True).encode()).hexdigest()[:32]
         press = _Press(user_id=user_id, token=token, number=int(number) if number.isdigit() else -1,
-                       response_url=response_url, blocks=blocks, text=text,
-                       click=f"slack-view:{view.get('id') or ''}:{fingerprint}")
+                       response_url=opened.response_url, blocks=opened.blocks, text=opened.text,
+                       click=f"slack-view:{view.get('id') or ''}:{fingerprint}", message=opened.message)
         first_field = {REPLAN_ACTION: "deadline", REJECT_ACTION: "reason"}.get(callback, "note")
         now = self.clock()
+        # Who opened the modal is who sends it (Slack says so in the payload's user): known already, so the answer
+        # comes within Slack's three seconds without asking it again.
+        known = opened.asker if opened.asker is not None and opened.asker.user_id == user_id else None
+        language = known.language if known is not None else "da"
         try:
-            with self._answering(press, now, deciding=callback == REJECT_ACTION) as (session, answer, asker):
+            with self._answering(press, now, deciding=callback == REJECT_ACTION, known=known) as (
+                    session, answer, asker):
+                language = asker.language
                 said = _SUBMISSIONS[callback](self, session, answer, asker, press, values, now)
         except _ModalError as error:
             return Reply(200, body={"response_action": "errors", "errors": {error.block: error.message}})
         except TrackerError as error:
             return Reply(200, body={"response_action": "errors", "errors": {first_field: error.message}})
+        except _Decided as decided:  # nothing to fix in the modal: close it, and say so in the message
+            return Reply(200, body={"response_action": "clear"},
+                         after=self._update(press, language, _decided_in(press.number, decided.text)).after)
         with self._lock:  # sent: the modal is gone (a modal with errors stays open, and is sent again)
             self._pending.pop(nonce, None)
-        if said is None or not press.response_url:  # applied before (a retried delivery), or nothing to update
+        if said is None:  # applied before (a retried delivery)
             return Reply(200)
-        return Reply(200, after=(lambda: self.follow_up(press.response_url, {
-            "replace_original": True, "text": press.text, "blocks": said(press.blocks)}),))
+        return self._update(press, language, said)
 
     def _submit_replan(self, session: Session, answer: AnswerRow, asker: _Asker, press: _Press,
                        values: dict[str, str], now: datetime) -> _Update | None:
@@ -387,27 +424,27 @@ class SlackInteractions:
             raise _ModalError("reason", _("Say why, for the one who asked."))
         if not answers.first_time(session, press.click, now):
             return None
-        request = _request_of(session, answer, press.number)
+        request = _request_of(session, answer, press.number, pending=True)
         requests.reject(session, request.id or 0, reason=reason[:INPUT_LIMIT], actor=asker.actor, now=now)
         log.info("request %d rejected from Slack by %s", press.number, asker.email)
         said = _("✗ Rejected by {name}, {when}: {reason}").format(name=asker.name, when=_when(now),
                                                                   reason=_shortened(reason))
-        return lambda blocks: _replace_block(blocks, f"decide-{press.number}", [answered_context(said)])
+        return _decided_in(press.number, said)
 
     # -- who is asking
 
     @contextmanager
-    def _answering(self, press: _Press, now: datetime, *,
-                   deciding: bool = False) -> Iterator[tuple[Session, AnswerRow, _Asker]]:
+    def _answering(self, press: _Press, now: datetime, *, deciding: bool = False,
+                   known: _Asker | None = None) -> Iterator[tuple[Session, AnswerRow, _Asker]]:
         """The write transaction an answer is applied in, the answer its token opens, and who is answering (asked
-        of Slack before the transaction begins), in their language."""
-        asker = self._asker(press, deciding=deciding)
+        of Slack before the transaction begins, unless ``known``), in their language."""
+        asker = self._asker(press, deciding=deciding, known=known)
         with write_session(self.engine) as session:
             answer = answers.open_answer(session, press.token, now)
             with using_language(asker.language):
                 yield session, answer, asker
 
-    def _asker(self, press: _Press, *, deciding: bool = False) -> _Asker:
+    def _asker(self, press: _Press, *, deciding: bool = False, known: _Asker | None = None) -> _Asker:
         """Who pressed, when they may answer the message the press's token opens; else AnswerError: an unknown,
         expired or revoked token, a person Slack cannot name, or one who may not answer for the message's party
         (``deciding``: only the coordinators, and only on their own messages).
@@ -422,7 +459,7 @@ class SlackInteractions:
             if deciding != (party == COORDINATORS):
                 raise AnswerError(_("This answer link is not valid."))
             try:
-                name, email = self._person(press.user_id)
+                name, email = (known.name, known.email) if known is not None else self._person(press.user_id)
             except SendError as error:
                 raise AnswerError(_("Slack did not say who you are ({error}); nothing was changed.")
                                   .format(error=error)) from None
@@ -433,7 +470,7 @@ class SlackInteractions:
                                         "was changed."))
                 raise AnswerError(_("You are not responsible for this deliverable, so nothing was changed. Ask the "
                                     "coordinators to add you to the party's members."))
-        return _Asker(name=name, email=email, language=language)
+        return _Asker(user_id=press.user_id, name=name, email=email, language=language)
 
     def _person(self, user_id: str) -> tuple[str, str]:
         """(name, e-mail) of a Slack user, asked of Slack once in ``_PERSON_SECONDS``: a modal is opened and then
@@ -462,29 +499,56 @@ class SlackInteractions:
             return ()
         return (lambda: self.follow_up(response_url, _ephemeral_body(text)),)
 
-    def _update(self, press: _Press, blocks: list[dict[str, Any]]) -> Reply:
+    def _update(self, press: _Press, language: str, change: _Update) -> Reply:
+        """Update the message the press came from, in place (its ``response_url``), by ``change``.
+
+        From the latest blocks this process sent for that message, not the copy in the request: a modal's copy is
+        as old as the modal, and two presses a moment apart each carry the message as it was before the other.
+        Only tracker changes its own messages, so its latest is the message; after a restart, Slack's copy is.
+        """
         if not press.response_url:
             return Reply(200)
-        body = {"replace_original": True, "text": press.text, "blocks": blocks}
-        return Reply(200, after=(lambda: self.follow_up(press.response_url, body),))
 
-    def _remember(self, press: _Press) -> str:
+        def post() -> None:
+            with self._lock:
+                lock = self._message_locks.setdefault(press.message, threading.Lock())
+            with lock, using_language(language):  # one update of one message at a time, in order
+                with self._lock:
+                    latest = self._latest.get(press.message)
+                current = latest[1] if latest is not None and press.message != ("", "") else press.blocks
+                try:
+                    blocks = change(current)
+                except (TypeError, KeyError, AttributeError, ValueError) as error:  # blocks not shaped as ours
+                    log.warning("an answer was saved, but its Slack message could not be updated: %s",
+                                type(error).__name__)
+                    self.follow_up(press.response_url, _ephemeral_body(_(
+                        "Your answer is saved, but the message could not be updated to show it.")))
+                    return
+                with self._lock:
+                    if len(self._latest) >= _PENDING_LIMIT:
+                        self._latest.pop(next(iter(self._latest)))
+                    self._latest[press.message] = (time.monotonic(), tuple(blocks))
+                self.follow_up(press.response_url, {"replace_original": True, "text": press.text, "blocks": blocks})
+
+        return Reply(200, after=(post,))
+
+    def _remember(self, press: _Press, asker: _Asker) -> str:
         nonce = secrets.token_urlsafe(12)
         now = time.monotonic()
         with self._lock:
-            for key in [key for key, (at, *_rest) in self._pending.items() if now - at > _PENDING_SECONDS]:
+            for key in [key for key, opened in self._pending.items() if now - opened.at > _PENDING_SECONDS]:
                 del self._pending[key]
             while len(self._pending) >= _PENDING_LIMIT:
                 del self._pending[next(iter(self._pending))]
-            self._pending[nonce] = (now, press.response_url, press.blocks, press.text)
+            self._pending[nonce] = _Opened(now, press.response_url, press.blocks, press.text, press.message, asker)
         return nonce
 
-    def _recall(self, nonce: str) -> tuple[str, tuple[dict[str, Any], ...], str]:
+    def _recall(self, nonce: str) -> _Opened:
         with self._lock:
             found = self._pending.get(nonce)
-        if found is None or time.monotonic() - found[0] > _PENDING_SECONDS:
-            return "", (), ""
-        return found[1], found[2], found[3]
+        if found is None or time.monotonic() - found.at > _PENDING_SECONDS:
+            return _Opened(0.0, "", (), "", ("", ""), None)
+        return found
 
 
 _HANDLERS: dict[str, Callable[[SlackInteractions, _Press, str, str], Reply]] = {
@@ -515,8 +579,11 @@ def _press(payload: dict[str, Any], action: dict[str, Any]) -> _Press | None:
     message = payload.get("message") or {}
     blocks = tuple(block for block in message.get("blocks") or [] if isinstance(block, dict))
     user_id = str((payload.get("user") or {}).get("id") or "")
+    container = payload.get("container") or {}
+    where = (str(container.get("channel_id") or (payload.get("channel") or {}).get("id") or ""),
+             str(container.get("message_ts") or message.get("ts") or ""))
     return _Press(user_id=user_id, token=token, number=int(number), response_url=response_url, blocks=blocks,
-                  text=str(message.get("text") or ""),
+                  text=str(message.get("text") or ""), message=where if all(where) else ("", ""),
                   click=f"slack:{user_id}:{action.get('action_ts') or ''}:{action.get('action_id')}:"
                         f"{action.get('value')}")
 
@@ -568,14 +635,14 @@ def replace_item(blocks: tuple[dict[str, Any], ...], index: int, new_blocks: lis
 def _restate(blocks: list[dict[str, Any]], status: Status) -> None:
     """Rewrite the "Status: …" line of the last item section in ``blocks`` (the one the buttons were under)."""
     prefix = _("Status: {status}").format(status="")
-    for block in reversed(blocks):
-        if block.get("type") != "section":
+    for index in range(len(blocks) - 1, -1, -1):
+        block = blocks[index]
+        if not isinstance(block, dict) or block.get("type") != "section":
             continue
-        text = (block.get("text") or {}).get("text")
-        if isinstance(text, str):
-            lines = text.split("\n")
-            lines = [prefix + status.label if line.startswith(prefix) else line for line in lines]
-            block["text"] = {**block["text"], "text": "\n".join(lines)}
+        text = block.get("text")
+        if isinstance(text, dict) and isinstance(text.get("text"), str):
+            lines = [prefix + status.label if line.startswith(prefix) else line for line in text["text"].split("\n")]
+            blocks[index] = {**block, "text": {**text, "text": "\n".join(lines)}}  # a copy: the latest stays as sent
         return
 
 
@@ -611,14 +678,25 @@ def _occurrence(session: Session, deliverable_id: str, year: int | None) -> Occu
     return answers.occurrence_in_plan(session, deliverable_id, year)
 
 
-def _request_of(session: Session, answer: AnswerRow, number: int) -> ReplanRequestRow:
-    """Request ``number``, when the coordinators' message ``answer`` is about it."""
+def _request_of(session: Session, answer: AnswerRow, number: int, *, pending: bool = False) -> ReplanRequestRow:
+    """Request ``number``, when the coordinators' message ``answer`` is about it (its token names the request);
+    with ``pending``, _Decided when it was decided already."""
     request = session.get(ReplanRequestRow, number)
     told = answers.items_of(answer)
-    if request is None or not told or (told[0].deliverable_id, told[0].year) != (request.deliverable_id,
-                                                                                 request.year):
+    if request is None or len(told) != 1 or told[0].request != number:
         raise AnswerError(_("This answer link is not valid."))
+    if pending and request.state != requests.PENDING:
+        when = _when(request.decided_at) if request.decided_at else ""
+        raise _Decided((_("✓ Approved by {name}, {when}: re-planned to “{deadline}”") if request.state ==
+                        requests.APPROVED else _("✗ Rejected by {name}, {when}: {reason}")).format(
+            name=request.decided_by or "?", when=when, deadline=request.deadline_text,
+            reason=_shortened(request.decision_reason or "")))
     return request
+
+
+def _decided_in(number: int, said: str) -> _Update:
+    """The coordinators' message with its Godkend / Afvis replaced by how request ``number`` was decided."""
+    return lambda blocks: _replace_block(blocks, f"decide-{number}", [answered_context(said)])
 
 
 def _title(session: Session, deliverable_id: str, year: int | None) -> str:

@@ -24,15 +24,17 @@ from tracker.store.requests import APPROVED, PENDING
 from tracker.store.tables import DeliverableRow, OccurrenceRow, ReplanRequestRow
 
 
-def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: datetime, zone: tzinfo) -> int:
-    """Queue the messages about requests made or decided since the last sweep; how many rows were queued."""
+def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: datetime, zone: tzinfo, *,
+          buttons: bool = False) -> int:
+    """Queue the messages about requests made or decided since the last sweep; how many rows were queued.
+    ``buttons``: the coordinators' Slack messages carry Godkend / Afvis (``tracker.notify.sweep``)."""
     rows: list[dict] = []
     for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.announced_at).is_(None))
                                 .order_by(col(ReplanRequestRow.id))):
         if request.state == PENDING:  # one decided before any sweep saw it needs no announcing
             rows += _rows(session, request, "request", f"request-{request.id}",
                           routes_for(contacts.coordinators, channels, "coordinators"), COORDINATORS, now, zone,
-                          contacts)
+                          buttons)
         request.announced_at = now
         session.add(request)
     for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.state) != PENDING,
@@ -40,7 +42,7 @@ def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: 
                                 .order_by(col(ReplanRequestRow.id))):
         rows += _rows(session, request, "decision", f"{request.state}-{request.id}",
                       _requester_routes(request, contacts, channels), request.party or COORDINATORS, now, zone,
-                      contacts)
+                      buttons)
         request.told_at = now
         session.add(request)
     return outbox.insert_new(session, rows) if rows else 0
@@ -61,15 +63,15 @@ def _requester_routes(request: ReplanRequestRow, contacts: Contacts,
             return [("email", address, language)]
     if request.party:
         return routes_for(contacts.reach(request.party), channels, None)
-    return routes_for(contacts.coordinators, channels, "coordinators")
+    return []  # nobody known to tell (a request from before tracker recorded who asked)
 
 
 def _rows(session: Session, request: ReplanRequestRow, kind: str, step: str, routes: list[tuple[str, str, str]],
-          party: str, now: datetime, zone: tzinfo, contacts: Contacts) -> list[dict]:
+          party: str, now: datetime, zone: tzinfo, buttons: bool) -> list[dict]:
     rows = []
     for channel, recipient, language in routes:
         with using_language(language):
-            detail = _text(session, request, kind, language)
+            detail = _text(session, request, kind, language, buttons=buttons and channel == "slack")
         notice = Notice(key=f"{request.deliverable_id}/{request.year or '-'}/{kind}/{step}/{channel}/{recipient}",
                         kind=kind, step=step, day=now.astimezone(zone).date(), subject=None, channel=channel,
                         recipient=recipient, language=language,
@@ -79,7 +81,7 @@ def _rows(session: Session, request: ReplanRequestRow, kind: str, step: str, rou
     return rows
 
 
-def _text(session: Session, request: ReplanRequestRow, kind: str, language: str) -> str:
+def _text(session: Session, request: ReplanRequestRow, kind: str, language: str, *, buttons: bool) -> str:
     deliverable = session.get(DeliverableRow, request.deliverable_id)
     title = request.deliverable_id if deliverable is None else (
         deliverable.title_en if language == "en" else deliverable.title)
@@ -95,8 +97,10 @@ def _text(session: Session, request: ReplanRequestRow, kind: str, language: str)
                 who=request.requested_by, title=title, deadline=request.deadline_text, due=due),
             _("Reason: {reason}").format(reason=request.reason),
             "",
-            _("Approve with `tracker requests approve {number}`, or reject with `tracker requests reject {number} "
-              "--reason …`; on Slack, with the buttons below.").format(number=request.id),
+            (_("Approve or reject it with the buttons below, or with `tracker requests approve {number}` or "
+               "`tracker requests reject {number} --reason …`.") if buttons else
+             _("Approve it with `tracker requests approve {number}`, or reject it with `tracker requests reject "
+               "{number} --reason …`.")).format(number=request.id),
         ])
     if request.state == APPROVED:
         return _("Your request for a new deadline for “{title}” was approved by {who}: it is now due “{deadline}” "

@@ -532,6 +532,9 @@ class SlackChannel:
         when Slack does not say."""
         answer = self._call("users.info", user_id, user=user_id)
         user = answer.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):  # a deactivated account or an app answers for nobody
+            raise PermanentSendError(_("the Slack account {user} is deactivated or a bot").format(user=user_id),
+                                     "user_disabled")
         profile = user.get("profile") or {}
         email = str(profile.get("email") or "")
         name = str(profile.get("real_name") or user.get("real_name") or user.get("name") or email)

@@ -158,7 +158,8 @@ class Sweeper:
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
         with write_session(self.engine) as session:  # requests for a new deadline made or decided since
-            report.planned += request_messages.queue(session, self.contacts, self.routes, now, self.zone)
+            report.planned += request_messages.queue(session, self.contacts, self.routes, now, self.zone,
+                                                     buttons=self.answers_on_slack)
         context = self._plan(now, report)
         for _pass in range(_PASSES):
             if context is None:
@@ -380,7 +381,8 @@ class Sweeper:
             return message  # decided on the command line before the message went out: nothing left to press
         token = answers.issue(session, message_key=message.key, channel=message.channel, recipient=message.recipient,
                               party=COORDINATORS, now=now, items=[answers.AnsweredItem(
-                                  request.deliverable_id, request.year, occurrence.due, Status(occurrence.status))])
+                                  request.deliverable_id, request.year, occurrence.due, Status(occurrence.status),
+                                  request=request.id)])
         return replace(message, answer=token, decides=request.id, decides_deadline=request.deadline_text)
 
     def _record_failure(self, session, rows: list[OutboxRow], message: Message, error: SendError,

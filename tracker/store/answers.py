@@ -22,7 +22,7 @@ from tracker.deadlines import Recurrence, parse_deadline
 from tracker.errors import AnswerError, DeadlineError
 from tracker.feed_rules import hash_token
 from tracker.i18n import _
-from tracker.model import HistoryAction, Status
+from tracker.model import UNDONE_NOTE, HistoryAction, Status, answered_from_message
 from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
 from tracker.store.operations import add_note, change_status
@@ -42,13 +42,16 @@ class AnsweredItem:
     year: int | None
     due: date
     status: Status
+    request: int | None = None  # on a coordinators' message: the request for a new deadline it is about
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.deliverable_id, "year": self.year, "due": self.due.isoformat(), "status": self.status.value}
+        told = {"id": self.deliverable_id, "year": self.year, "due": self.due.isoformat(), "status": self.status.value}
+        return told if self.request is None else {**told, "request": self.request}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnsweredItem:
-        return cls(data["id"], data["year"], date.fromisoformat(data["due"]), Status(data["status"]))
+        return cls(data["id"], data["year"], date.fromisoformat(data["due"]), Status(data["status"]),
+                   data.get("request"))
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,9 @@ def request_replan(session: Session, answer: AnswerRow, index: int, deadline_tex
     if not first_time(session, click, now):
         return None
     deliverable, occurrence = _as_told(session, item)
+    # The occurrence locked (PostgreSQL; SQLite's write transactions are serial): two requests sent at once must
+    # not both find none waiting.
+    session.exec(select(OccurrenceRow).where(col(OccurrenceRow.id) == occurrence.id).with_for_update()).first()
     waiting = session.exec(select(ReplanRequestRow).where(
         col(ReplanRequestRow.deliverable_id) == deliverable.id, col(ReplanRequestRow.year) == item.year
         if item.year is not None else col(ReplanRequestRow.year).is_(None),
@@ -226,15 +232,19 @@ def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones
     last = session.exec(select(HistoryRow).where(
         col(HistoryRow.deliverable_id) == deliverable.id, col(HistoryRow.occurrence_key) == occurrence.key,
         col(HistoryRow.action) == HistoryAction.STATUS.value).order_by(col(HistoryRow.id).desc())).first()
-    # Only a status the message did not tell (set since, from it or otherwise), so an undo is never undone.
-    if last is None or occurrence.status == item.status.value or last.new_value != occurrence.status or \
-            last.old_value is None or not (anyones or last.actor == actor):
-        raise AnswerError(_("There is nothing of yours to undo here: the status has changed since. It is now "
+    # Only an answer from a message (never a coordinator's change on the command line, never an undo: it is not
+    # undone again), still the latest, and the one who gave it (or a coordinator).
+    if last is None or last.new_value != occurrence.status or last.old_value is None or last.note == UNDONE_NOTE or \
+            not answered_from_message(last.actor) or occurrence.status == item.status.value:
+        raise AnswerError(_("There is nothing to undo here: the status has changed since the answer. It is now "
                             "{status}.").format(status=Status(occurrence.status).label))
+    if not (anyones or last.actor == actor):
+        raise AnswerError(_("Only the one who answered ({actor}) or a coordinator can undo it.").format(
+            actor=last.actor))
     if now - last.at > UNDO_WINDOW:
         raise AnswerError(_("It is too late to undo this here (after {minutes} minutes): choose the right status "
                             "instead, or write to the coordinators.").format(
             minutes=int(UNDO_WINDOW.total_seconds() // 60)))
     before = Status(last.old_value)
-    change_status(session, deliverable.id, before, note=None, actor=actor, now=now, year=item.year, undo=True)
+    change_status(session, deliverable.id, before, note=UNDONE_NOTE, actor=actor, now=now, year=item.year, undo=True)
     return Applied(item, before, changed=True)

@@ -65,7 +65,8 @@ def change_status(session: Session, deliverable_id: str, status: Status, *, note
     )
     occurrence.status = status.value
     occurrence.status_changed_at = now
-    occurrence.note = note
+    if note is not None and not undo:  # a press of a status button says nothing new: the latest note stays
+        occurrence.note = note
     if evidence_url:
         occurrence.evidence_url = evidence_url
     occurrence.updated_at = now

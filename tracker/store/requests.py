@@ -34,7 +34,9 @@ def request_as_json(row: ReplanRequestRow) -> dict[str, Any]:
 
 
 def _pending(session: Session, number: int) -> ReplanRequestRow:
-    row = session.get(ReplanRequestRow, number)
+    # Locked (FOR UPDATE on PostgreSQL; SQLite's write transactions are serial anyway): a Godkend in Slack and a
+    # `requests reject` at the same moment must not both see it pending.
+    row = session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.id) == number).with_for_update()).first()
     if row is None:
         raise UnknownIdError(_("There is no request number {number}. `tracker requests` lists them.").format(
             number=number))
