@@ -30,7 +30,7 @@ from tracker.store.db import open_engine
 from tracker.store.tables import OutboxRow
 
 ROOT = Path(__file__).resolve().parents[2]
-START = datetime(2026, 12, 7, 9, 30)  # a Monday: the weekly overdue alerts and the digest
+START = datetime(2027, 1, 4, 9, 30)  # a busy Monday: the first alerts for 2026's year-end deadlines and the digest
 KILLS = 4
 URL = re.compile(r"/deliverables/([a-z0-9-]+)")
 
