@@ -14,6 +14,7 @@ for one responsible party or one deliverable (the deliverable wins)::
     digest_weekday = "monday"
     digest_horizon_days = 30
     send_at = "09:00"                    # Europe/Copenhagen, on working days
+    max_messages_per_week = 2            # the noise budget `tracker simulate` checks, per recipient
 
     [policy.deliverable.sst-aarlig-afrapportering-til-ism]
     reminder_days = [30, 7]
@@ -48,6 +49,8 @@ class Policy:
     digest_weekday: int = 0  # Monday
     digest_horizon_days: int = 30
     send_at: time = time(9, 0)
+    # The noise budget: more messages than this to one recipient in a week is flagged by `tracker simulate`.
+    max_messages_per_week: int = 2
 
 
 # What may be overridden per party or deliverable: the timing of one
@@ -93,7 +96,8 @@ def _read_settings(table: Mapping[str, Any], allowed: tuple[str, ...], path: tup
                                  "not {value!r}.").format(most=_MAX_DAYS, value=value))
             else:
                 values[key] = tuple(repeat)
-        elif key in ("overdue_alert_for_days", "escalate_after_days", "confirm_after_days", "digest_horizon_days"):
+        elif key in ("overdue_alert_for_days", "escalate_after_days", "confirm_after_days", "digest_horizon_days",
+                     "max_messages_per_week"):
             if not _days(value):
                 problem(where, _("{key} must be a whole number of days from 1 to {most}, not {value!r}.").format(
                     key=key, most=_MAX_DAYS, value=value))

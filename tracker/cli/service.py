@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 
 import click
 
@@ -22,7 +24,7 @@ from tracker.cli.options import (
 )
 from tracker.cli.plan import sync_register_file
 from tracker.clock import plan_today
-from tracker.i18n import _
+from tracker.i18n import _, ngettext
 
 _HOST = click.option("--host", default="127.0.0.1", show_default=True, envvar="TRACKER_HOST",
                      help="Interface the web process listens on (env TRACKER_HOST; 0.0.0.0 on a platform).")
@@ -148,20 +150,25 @@ def clock_command(interval: float, contacts_path: str | None, register_path: str
 @click.option("--restart-every", type=click.IntRange(min=1), metavar="DAYS",
               help="Stop the clock and start a new one every DAYS days, as restarts would.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the objects of `notify preview --json`.")
+@click.option("--per-recipient", is_flag=True,
+              help="Print only the noise budget: messages per recipient and week, against max_messages_per_week.")
 @contacts_option
 @register_option
-def simulate_command(start: date, end: date, restart_every: int | None, as_json: bool, contacts_path: str | None,
-                     register_path: str | None) -> None:
+def simulate_command(start: date, end: date, restart_every: int | None, as_json: bool, per_recipient: bool,
+                     contacts_path: str | None, register_path: str | None) -> None:
     """Run the real clock over simulated days against a throwaway database; print every message it sends.
 
     The register is taken as it is; the channels (those configured, else the
     console) are replaced by recorders, so nothing is sent. Each message is
-    shown with the simulated instant it went out.
+    shown with the simulated instant it went out, and at the end the noise
+    budget: per recipient, messages per week (median and most), and who gets
+    more than the policy's max_messages_per_week.
     """
     from tracker.clock import plan_zone
     from tracker.notify.contacts import load_contacts
     from tracker.notify.settings import channel_names
     from tracker.register import load_register
+    from tracker.service.noise import Sent, noise
     from tracker.service.simulate import simulate
 
     from tracker.cli.notify import echo_records
@@ -172,4 +179,32 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
     contacts = load_contacts(contacts_path, set(register.parties))
     notices = simulate(register_path, contacts, channel_names(), start, end, zone=plan_zone(),
                        base_url=base_url(), restart_every=restart_every)
-    echo_records([notice.record() for notice in notices], as_json)
+    budget = register.policy.default.max_messages_per_week
+    recipients = noise([Sent(n.at, n.row.channel, n.row.recipient, n.message.key) for n in notices], start, end,
+                       budget, plan_zone())
+    if per_recipient and as_json:
+        click.echo(json.dumps({"max_messages_per_week": budget, "recipients": [r.as_json() for r in recipients]},
+                              ensure_ascii=False, indent=2))
+        return
+    if not per_recipient:
+        echo_records([notice.record() for notice in notices], as_json)
+        if as_json:
+            return
+        click.echo("")
+    echo_noise(recipients, budget)
+
+
+def echo_noise(recipients: list[Any], budget: int) -> None:
+    """The noise budget as a table: a line per recipient, flagged when over the budget in any week."""
+    click.echo(_("Messages per recipient and week (budget: {budget} a week):").format(budget=budget))
+    width = max((len(f"{r.channel} {r.recipient}") for r in recipients), default=10)
+    for r in recipients:
+        flag = ngettext("  over budget in {weeks} week", "  over budget in {weeks} weeks", r.weeks_over).format(
+            weeks=r.weeks_over) if r.weeks_over else ""
+        click.echo(_("  {route}  {messages:>5} messages, {notices:>5} notices; a week: median {median:g}, most "
+                     "{most}; a day: most {day}").format(
+            route=f"{r.channel} {r.recipient}".ljust(width), messages=r.messages, notices=r.notices,
+            median=r.median_per_week, most=r.max_per_week, day=r.max_per_day) + flag)
+    over = sum(1 for r in recipients if r.weeks_over)
+    click.echo(ngettext("{count} recipient over the budget.", "{count} recipients over the budget.", over).format(
+        count=over))
