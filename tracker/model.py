@@ -178,6 +178,7 @@ class HistoryAction(StrEnum):
     REPLAN_REQUESTED = "replan_requested"  # an owner asked for a new deadline (new: the deadline asked for)
     REPLAN_REJECTED = "replan_rejected"  # the coordinators said no to such a request
     NOTE = "note"
+    SNOOZED = "snoozed"  # the owner's reminders and alerts paused (new: the day they go again) or resumed (new: None)
     ARCHIVED = "archived"  # no longer in the register
     RESTORED = "restored"  # back in the register
     RENAMED = "renamed"
@@ -198,7 +199,7 @@ class HistoryAction(StrEnum):
 # What changes what an occurrence means for the people on it: the report's "changes", the digest's "changed last
 # week". A first sync's "created" rows are not news, nor a register's own wording updates.
 NEWS = frozenset({HistoryAction.STATUS, HistoryAction.REPLAN, HistoryAction.NOTE, HistoryAction.ARCHIVED,
-                  HistoryAction.RESTORED, HistoryAction.RENAMED})
+                  HistoryAction.RESTORED, HistoryAction.RENAMED, HistoryAction.SNOOZED})
 
 
 def is_news(action: str, actor: str, deliverable_id: str | None) -> bool:
@@ -288,6 +289,16 @@ def change_text(action: str, old: str | None, new: str | None, field: str | None
         return _("the request for a new deadline ({new}) was rejected").format(new=new or "?")
     if action == HistoryAction.RENAMED:
         return _("renamed from {old}").format(old=old or "?")
+    if action == HistoryAction.SNOOZED:
+        from tracker.i18n import format_day
+
+        if not new:
+            return _("reminders to the owner resumed")
+        try:
+            until = format_day(date.fromisoformat(new))
+        except ValueError:
+            until = new
+        return _("reminders to the owner paused until {day}").format(day=until)
     if action == HistoryAction.REGISTER_UPDATE:
         text = _("{field} changed in the register").format(field=field or "?")
         return f"{text}: {old or '–'} → {new or '–'}" if values else text
@@ -458,6 +469,14 @@ class OccurrenceView:
     calendar_id: str = ""  # the id its calendar events are known by (the first it had); "" for deliverable_id
     # The deadline an owner asked for and the coordinators have not decided on yet (``tracker requests``).
     requested_deadline: str | None = None
+    snoozed_until: date | None = None  # the owner's reminders and alerts paused until this day (``tracker snooze``)
+    snooze_reason: str | None = None
+    snoozed_by: str | None = None
+
+    def paused_on(self, day: date) -> bool:
+        """Whether the owner hears nothing about it on ``day``: snoozed until a later day, or a new deadline asked
+        for and not decided yet. Escalations and the digest go on."""
+        return (self.snoozed_until is not None and day < self.snoozed_until) or self.requested_deadline is not None
 
     @property
     def parties(self) -> tuple[str, ...]:

@@ -135,6 +135,21 @@ def test_a_bad_overdue_repeat_days_says_what_to_write(written: str) -> None:
     assert "e.g. [7, 7, 7, 7, 28]" in caught.value.message and caught.value.problems[0].line
 
 
+def test_a_snooze_pauses_the_owners_reminders_and_alerts_until_its_day_and_the_coordinators_are_told() -> None:
+    paused = subject(date(2026, 6, 30), snoozed_until=date(2026, 8, 1), snooze_reason="Venter på ministeriet.",
+                     snoozed_by="Karin")
+    found = {(n.kind, n.day) for n in plan_notices([paused], PolicySet(), CONTACTS, ["slack"], date(2026, 5, 1),
+                                                    date(2026, 9, 30)).notices if n.subject}
+    owners = sorted(day for kind, day in found if kind in ("reminder", "overdue", "confirm"))
+    assert owners and owners[0] >= date(2026, 8, 1)  # nothing before the pause ends...
+    assert owners[0] == date(2026, 8, 3)  # ...then the next four-weekly alert, on its Monday
+    assert ("escalation", date(2026, 7, 14)) in found  # the coordinators hear of it on its day
+    plan = plan_notices([paused], PolicySet(), CONTACTS, ["slack"], date(2026, 7, 14), date(2026, 7, 14))
+    (escalation,) = bundle([n for n in plan.notices if n.recipient == "#koordinering"], [paused], [], PolicySet(),
+                           COPENHAGEN, BASE)
+    assert escalation.items[0].line.endswith("udsat til 1. august 2026 af Karin: Venter på ministeriet.")
+
+
 def test_a_leap_day_deadline() -> None:
     found = steps(subject(date(2028, 2, 29)), date(2028, 3, 31))
     assert found[("reminder", "1d")] == date(2028, 2, 28)
@@ -216,15 +231,17 @@ def test_the_digest_goes_out_weekly_and_after_a_holiday_monday() -> None:
     assert [(n.day, n.step) for n in plan.notices] == [(date(2026, 3, 30), "2026-W14"), (date(2026, 4, 7), "2026-W15")]
 
 
-def test_an_overdue_alert_says_a_new_deadline_is_requested_and_the_digest_lists_it_and_the_owners_answers() -> None:
+def test_a_requested_deadline_pauses_the_owners_alerts_and_the_digest_lists_it_and_the_owners_answers() -> None:
     pending = subject(date(2026, 6, 30), requested_deadline="i tredje kvartal 2026")
     answered = subject(date(2026, 6, 30), deliverable_id="kvalitetsstandard", title="Kvalitetsstandard",
                        status=Status.DONE)
+    plan = plan_notices([pending, answered], PolicySet(), CONTACTS, ["slack"], date(2026, 7, 1), date(2026, 7, 14))
+    assert {n.kind for n in plan.notices} == {"digest", "escalation"}  # no alert or "confirm?" while it waits
+    (escalation,) = bundle([n for n in plan.notices if n.kind == "escalation" and n.recipient == "#koordinering"],
+                           [pending, answered], [], PolicySet(), COPENHAGEN, BASE)
+    assert escalation.items[0].line.endswith("der er anmodet om ny frist (“i tredje kvartal 2026”), som afventer "
+                                             "koordinatorerne")
     plan = plan_notices([pending, answered], PolicySet(), CONTACTS, ["slack"], date(2026, 7, 1), date(2026, 7, 6))
-    alerts = [n for n in plan.notices if n.kind == "overdue"]
-    (alert,) = bundle(alerts, [pending, answered], [], PolicySet(), COPENHAGEN, BASE)
-    assert alert.items[0].line.endswith("der er anmodet om ny frist (“i tredje kvartal 2026”), som afventer "
-                                        "koordinatorerne")
     by_owner = Change(at=datetime(2026, 7, 2, 9, 30, tzinfo=timezone.utc), deliverable_id="kvalitetsstandard",
                       year=None, action="status", old="in_progress", new="done",
                       actor="Mette Sørensen <mette@rm.dk> via Slack")

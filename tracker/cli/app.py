@@ -16,7 +16,8 @@ from tracker.errors import TrackerError
 from tracker.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALE_DIR, N_, _, set_language
 
 # The order `tracker --help` lists the commands in: the order of a coordinator's day.
-ORDER = ("validate", "sync", "run", "list", "show", "parties", "themes", "status", "replan", "note", "requests",
+ORDER = ("validate", "sync", "run", "list", "show", "parties", "themes", "status", "replan", "note", "snooze",
+         "requests",
          "serve", "clock", "feed", "notify", "simulate", "report", "config", "db")
 
 

@@ -234,6 +234,42 @@ def note(deliverable_id: str, text: str, year: int | None, actor: str | None, da
     click.echo(_("Noted on {id}.").format(id=deliverable_id))
 
 
+@cli.command()
+@click.argument("deliverable_id", metavar="ID", shell_complete=complete_keys("deliverable"))
+@click.option("--until", type=DATE, metavar="DATE", help="The first day the owner hears about it again.")
+@click.option("--reason", metavar="TEXT", help="Why it waits (required with --until).")
+@click.option("--clear", is_flag=True, help="Resume the owner's reminders and alerts now.")
+@occurrence_option
+@by_option
+@database_option
+def snooze(deliverable_id: str, until: date | None, reason: str | None, clear: bool, year: int | None,
+           actor: str | None, database_url: str | None) -> None:
+    """Pause the owner's reminders and alerts about a deliverable until a day, with a reason; or resume them.
+
+    The coordinators' escalation and the weekly digest go on, and say it is
+    paused, by whom and why; the history records it.
+    """
+    from tracker.store.operations import snooze as pause
+
+    if clear == (until is not None):
+        raise click.UsageError(_("Give --until DATE and --reason TEXT to pause, or --clear to resume."))
+    if until is not None and not (reason or "").strip():
+        raise click.BadParameter(_("say why it waits"), param_hint="--reason")
+    today = plan_today(datetime.now(timezone.utc))
+    if until is not None and until <= today:
+        raise click.BadParameter(_("{day} is not after today ({today}): a pause ends on a later day.").format(
+            day=until.isoformat(), today=today.isoformat()), param_hint="--until")
+    changed_year = write(database_url, lambda session: pause(
+        session, deliverable_id, until, reason=reason.strip() if reason and until else None,
+        actor=actor_name(actor), now=datetime.now(timezone.utc), year=year).year)
+    label = f"{deliverable_id} ({changed_year})" if changed_year else deliverable_id
+    if until is None:
+        click.echo(_("The owner hears about {label} again.").format(label=label))
+    else:
+        click.echo(_("The owner hears nothing about {label} until {day}; escalations and the digest go on.").format(
+            label=label, day=until.isoformat()))
+
+
 
 @cli.command()
 @database_option

@@ -25,7 +25,10 @@ The rules (``Policy`` has the numbers):
 
 Closed occurrences (done, cancelled) and withdrawn ones get nothing; the
 planner plans from their status as it is, so a later change to done stops
-every message not yet sent.
+every message not yet sent. An occurrence snoozed (``tracker snooze``, or
+"Udsæt" in a message) or with a new deadline asked for and not yet decided
+gets no reminder, alert or "please confirm" until then; its escalation and
+the digest go on, and say so.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ from tracker.notify.workdays import on_or_after, on_or_before
 
 # Most urgent first.
 KINDS = ("problem", "request", "decision", "escalation", "overdue", "confirm", "reminder", "digest")
+# What an owner is told about their own items; a snooze (or a pending request for a new deadline) pauses these, and
+# never the escalation to the coordinators or the task force's digest.
+OWNER_KINDS = frozenset({"reminder", "overdue", "confirm"})
 # Notices that are not planned from the plan but queued when something happens: a message that could not be
 # delivered (for the coordinators), a request for a new deadline (for the coordinators), and its outcome (for the
 # one who asked). Each stands for itself in the outbox, and goes in a message of its own.
@@ -193,6 +199,8 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
         for kind, step, day in occurrence_steps(subject, policy_set, end, start):
             if not start <= day <= end:
                 continue
+            if kind in OWNER_KINDS and subject.paused_on(day):  # snoozed, or a new deadline asked for
+                continue
             if kind == "escalation":
                 targets = [(*route, "coordinators", COORDINATORS) for route in coordinators]
                 targets += [(*route, "coordinators", TASKFORCE) for route in taskforce]
@@ -290,6 +298,9 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
     if subject.requested_deadline and subject.open:
         line += "; " + _("a new deadline (“{deadline}”) is requested and awaits the coordinators").format(
             deadline=subject.requested_deadline)
+    if subject.snoozed_until and notice.day < subject.snoozed_until and subject.open:
+        line += "; " + _("paused until {day} by {who}: {reason}").format(
+            day=format_day(subject.snoozed_until), who=subject.snoozed_by or "?", reason=subject.snooze_reason or "")
     return Item(
         deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,

@@ -146,3 +146,20 @@ def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, no
         occurrence.evidence_url = evidence_url
     occurrence.updated_at = now
     return occurrence
+
+
+def snooze(session: Session, deliverable_id: str, until: date | None, *, reason: str | None, actor: str,
+           now: datetime, year: int | None = None) -> OccurrenceRow:
+    """Pause the owner's reminders and alerts about an occurrence until ``until`` (the first day they go again),
+    with the reason, or resume them (``until`` None). Escalations and the digest are not paused."""
+    deliverable = get_deliverable(session, deliverable_id)
+    occurrence = pick_occurrence(session, deliverable, year)
+    HistoryWriter(session, now, actor).record(
+        HistoryAction.SNOOZED, deliverable.id, key=occurrence.key, field="snoozed_until",
+        old=occurrence.snoozed_until.isoformat() if occurrence.snoozed_until else None,
+        new=until.isoformat() if until else None, note=reason)
+    occurrence.snoozed_until = until
+    occurrence.snooze_reason = reason if until else None
+    occurrence.snoozed_by = actor if until else None
+    occurrence.updated_at = now
+    return occurrence

@@ -86,6 +86,8 @@ def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, toda
         co_owner_names=tuple(names.party(key) for key in co_owners),
         co_owner_names_en=tuple(names.party(key, english=True) for key in co_owners),
         calendar_id=deliverable.calendar_id, requested_deadline=requested_deadline,
+        snoozed_until=occurrence.snoozed_until, snooze_reason=occurrence.snooze_reason,
+        snoozed_by=occurrence.snoozed_by,
     )
 
 

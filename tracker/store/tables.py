@@ -145,6 +145,10 @@ class OccurrenceRow(SQLModel, table=True):
     evidence_url: str | None = None
     updated_at: datetime = _at()
     archived_at: datetime | None = _at(nullable=True)
+    # Reminders and alerts to the owner paused until this day (the first day they go again), why, and by whom.
+    snoozed_until: date | None = None
+    snooze_reason: str | None = None
+    snoozed_by: str | None = Field(default=None, max_length=255)
 
 
 class HistoryRow(SQLModel, table=True):
