@@ -255,14 +255,17 @@ def answered_from_message(actor: str) -> bool:
 # The note of the history row an undo from a message writes ("Fortryd"): tracker's words, shown translated, and what
 # marks the row as an undo (an undo is never undone again).
 UNDONE_NOTE = N_("Undone: back to the status before the answer.")
+# The reason of a pause an owner chose in a message ("Udsæt 2 uger"): tracker's words too.
+SNOOZED_NOTE = N_("Paused from the message.")
+_TRACKER_NOTES = frozenset({UNDONE_NOTE, SNOOZED_NOTE})
 
 
 def history_note(note: str | None, actor: str) -> str | None:
     """A history row's note in the current language when tracker wrote it ("as stated in the source", marked
-    with ``N_`` where written; an undo's); a person's note as they wrote it."""
+    with ``N_`` where written; an undo's, a pause's from a message); a person's note as they wrote it."""
     from tracker.i18n import _
 
-    return _(note) if note and (actor == REGISTER_ACTOR or note == UNDONE_NOTE) else note
+    return _(note) if note and (actor == REGISTER_ACTOR or note in _TRACKER_NOTES) else note
 
 
 def change_text(action: str, old: str | None, new: str | None, field: str | None = None,

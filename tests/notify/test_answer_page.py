@@ -227,3 +227,26 @@ def test_a_request_can_be_rejected_and_a_bad_one_is_refused(mailed: Mailed) -> N
     assert row["due"] == "2026-06-30"
     assert "the request for a new deadline (2027-03-31) was rejected" in tracker.ok("show", "senfoelgeklinikker").output
     assert json.loads(tracker.ok("requests", "--all", "--json").output)[0]["state"] == "rejected"
+
+
+def test_an_overdue_item_can_be_paused_from_the_answer_page(mailed: Mailed) -> None:
+    from datetime import date
+
+    later = at(date(2026, 7, 1), 10)  # the item fell due on 30 June: overdue now
+    database_url = mailed.desk.engine.url.render_as_string(hide_password=False)
+    with serving(database_url, later, base_url=BASE) as app_url:
+        client = httpx.Client(timeout=10, follow_redirects=False)
+        page = client.get(app_url + mailed.path)
+        assert "Udsæt påmindelserne" in page.text and 'name="weeks" value="4"' in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        paused = client.post(app_url + mailed.path, data={"csrf": csrf, "item": "0", "kind": "snooze", "weeks": "2"})
+        assert paused.status_code == 303 and "snoozed=0" in paused.headers["location"]
+        assert client.post(app_url + mailed.path, data={"csrf": csrf, "item": "0", "kind": "snooze",
+                                                        "weeks": "9"}).status_code == 400
+        shown = client.get(app_url + paused.headers["location"]).text
+        assert "✓ Udsat: ingen påmindelser eller varsler til dig før 15. juli 2026." in shown
+    with Session(mailed.desk.engine) as session:
+        occurrence = session.exec(select(OccurrenceRow).where(
+            OccurrenceRow.deliverable_id == "senfoelgeklinikker")).one()
+    assert (occurrence.snoozed_until.isoformat(), occurrence.snoozed_by) == (
+        "2026-07-15", "regioner@example.org via e-mail")

@@ -549,3 +549,36 @@ def test_a_deactivated_account_answers_for_nobody(workspace: Workspace) -> None:
     gone = workspace.slack.add_user("lars@regioner.example", deleted=True, name="Lars Holm")  # a member, but gone
     workspace.press(gone, "status_done")
     assert "deaktiveret" in workspace.follow_ups(1)[0]["text"] and workspace.status() == "not_started"
+
+
+def test_an_owner_snoozes_an_overdue_alert_and_only_the_coordinators_hear_of_it_meanwhile(
+        workspace: Workspace) -> None:
+    assert not any(b["action_id"].startswith("snooze") for block in workspace.reminder().blocks
+                   if block["type"] == "actions" for b in block["elements"])  # a reminder is not for snoozing
+    first_alert = date(2026, 7, 1)  # the first working day after the due day, 30 June
+    workspace.desk.sweep(at(first_alert - timedelta(days=1)))  # the reminders before it
+    sent = len(workspace.slack.messages_in("regionerne"))
+    workspace.desk.sweep(at(first_alert))
+    (alert,) = workspace.slack.messages_in("regionerne")[sent:]
+    (actions,) = [block for block in alert.blocks if block["type"] == "actions"]
+    assert [(b["action_id"], b["text"]["text"]) for b in actions["elements"]][-2:] == [
+        ("snooze_2w", "Udsæt 2 uger"), ("snooze_4w", "Udsæt 4 uger")]
+    assert validate_blocks(alert.blocks) == []
+    workspace.clock[0] = at(first_alert, 10, 5)
+    workspace.press(workspace.mette, "snooze_2w", posted=alert)
+    updated = workspace.follow_ups(1)[0]
+    assert any("⏸ Udsat til 15. juli 2026 af Mette Sørensen" in str(block) for block in updated["blocks"])
+    with Session(workspace.desk.engine) as session:
+        occurrence = session.exec(select(OccurrenceRow).where(
+            OccurrenceRow.deliverable_id == "senfoelgeklinikker")).one()
+        (history,) = session.exec(select(HistoryRow).where(HistoryRow.action == "snoozed")).all()
+    assert (occurrence.snoozed_until, occurrence.snoozed_by) == (
+        date(2026, 7, 15), "Mette Sørensen <mette@regioner.example> via Slack")
+    assert (history.new_value, history.note) == ("2026-07-15", "Paused from the message.")
+    before = len(workspace.slack.messages_in("regionerne"))
+    for day in range(1, 14):  # to 14 July: the weekly alert on Monday 6 and 13 July is paused
+        workspace.desk.sweep(at(first_alert + timedelta(days=day)))
+    assert len(workspace.slack.messages_in("regionerne")) == before
+    escalated = [m for m in workspace.slack.messages_in("koordinering") if "Senfølgeklinikker" in str(m.blocks)]
+    assert escalated and "udsat til 15. juli 2026 af Mette Sørensen" in escalated[-1].text
+    assert "Udsat fra beskeden." in escalated[-1].text  # tracker's words, in the coordinators' Danish

@@ -87,5 +87,6 @@ def test_simulate_on_the_command_line_prints_what_preview_would(sqlite_url: str)
     assert records and {"at", "key", "kind", "id", "occurrence", "channel", "recipient", "text"} <= set(records[0])
     assert all(datetime.fromisoformat(record["at"]).date() >= date(2026, 6, 1) for record in records)
     text = tracker.ok("simulate", "--from", "2026-06-01", "--to", "2026-06-30", "--restart-every", "7").output
-    assert text.rstrip().endswith(f"{len({record['message'] for record in records})} messages.")
+    assert f"\n{len({record['message'] for record in records})} messages.\n" in text
+    assert text.rstrip().endswith("recipients over the budget.")  # then the noise budget, per recipient
     assert tracker("simulate", "--from", "2026-06-30", "--to", "2026-06-01").exit_code == 2

@@ -110,9 +110,11 @@ class AnswerPage:
             return self._error(request, error.message, 404)
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
         answered, requested = request.query_params.get("answered", ""), request.query_params.get("requested", "")
+        snoozed = request.query_params.get("snoozed", "")
         response = self._render("answer.html", language, status=200, items=rows, csrf=csrf, recipient=answer.recipient,
                                 answered=int(answered) if answered.isdigit() else None,
                                 requested=int(requested) if requested.isdigit() else None,
+                                snoozed=int(snoozed) if snoozed.isdigit() else None,
                                 action=request.url.path + (f"?lang={language}" if language == "en" else ""))
         response.set_cookie(CSRF_COOKIE, csrf, max_age=3600, path="/answer/", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
@@ -138,6 +140,8 @@ class AnswerPage:
                                           "once more."), 403)
         if form.get("kind") == "replan":
             return self._request(request, token, form, cookie, now)
+        if form.get("kind") == "snooze":
+            return self._snooze(request, token, form, cookie, now)
         status_text, note = form.get("status", ""), form.get("note", "").strip()[:MAX_NOTE] or None
         evidence = form.get("evidence", "").strip() or None
         if not form.get("item", "").isdigit() or (status_text and status_text not in {s.value for s in CHOICES}):
@@ -185,6 +189,25 @@ class AnswerPage:
         query = {"requested": str(index), **({"lang": "en"} if language == "en" else {})}
         return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
 
+    def _snooze(self, request: Request, token: str, form: dict[str, str], cookie: str, now: datetime) -> Response:
+        """"Udsæt 2 uger" / "4 uger": no reminders or alerts to the owner until then; the coordinators still hear."""
+        weeks = form.get("weeks", "")
+        if not form.get("item", "").isdigit() or weeks not in ("2", "4"):
+            return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
+        index = int(form["item"])
+        click = "page:" + hashlib.sha256(f"{cookie}|{index}|snooze|{weeks}".encode()).hexdigest()
+        try:
+            with write_session(self.engine) as session:
+                answer = answers.open_answer(session, token, now)
+                language = self._language(request, answer)
+                with using_language(language):
+                    answers.snooze(session, answer, index, int(weeks) * 7, actor=f"{answer.recipient}{VIA_EMAIL}",
+                                   click=click, today=now.astimezone(plan_zone()).date(), now=now)
+        except TrackerError as error:
+            return self._error(request, error.message, 409)
+        query = {"snoozed": str(index), **({"lang": "en"} if language == "en" else {})}
+        return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
+
     # -- helpers
 
     def _language(self, request: Request, answer: AnswerRow) -> str:
@@ -194,6 +217,7 @@ class AnswerPage:
     def _items(self, session: Session, answer: AnswerRow) -> list[dict[str, Any]]:
         """Each item as it is now (it may have changed since the message): title, due day and status."""
         shown = []
+        today = self.clock().astimezone(plan_zone()).date()
         for index, item in enumerate(answers.items_of(answer)):
             deliverable = session.get(DeliverableRow, item.deliverable_id)
             occurrence = None if deliverable is None else session.exec(select(OccurrenceRow).where(
@@ -203,7 +227,8 @@ class AnswerPage:
                 continue
             shown.append({"index": index, "deliverable": deliverable, "occurrence": occurrence, "year": item.year,
                           "status": Status(occurrence.status), "closed": Status(occurrence.status).is_closed,
-                          "changed": occurrence.due != item.due or occurrence.archived_at is not None})
+                          "changed": occurrence.due != item.due or occurrence.archived_at is not None,
+                          "overdue": occurrence.due < today and not Status(occurrence.status).is_closed})
         return shown
 
     def _error(self, request: Request, message: str, status: int) -> Response:

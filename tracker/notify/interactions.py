@@ -62,9 +62,9 @@ from tracker.model import VIA_SLACK, Status
 from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.message import SendError
 from tracker.notify.slack import (ANSWER_ACTIONS, APPROVE_ACTION, EVIDENCE_ACTION, INPUT_LIMIT, NOTE_ACTION,
-                                  REJECT_ACTION, REPLAN_ACTION, UNDO_ACTION, answer_actions, answer_block_id,
-                                  answered_block_id, answered_blocks, answered_context, note_view, reject_view,
-                                  replan_view)
+                                  REJECT_ACTION, REPLAN_ACTION, SNOOZE_ACTIONS, UNDO_ACTION, answer_actions,
+                                  answer_block_id, answered_block_id, answered_blocks, answered_context, note_view,
+                                  reject_view, replan_view)
 from tracker.store import answers, requests
 from tracker.store.db import read_session, write_session
 from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow, ReplanRequestRow
@@ -253,6 +253,25 @@ class SlackInteractions:
             new_blocks = answered_blocks(said, press.token, press.number)
         return self._update(press, asker.language, lambda blocks: replace_item(blocks, press.number, new_blocks,
                                                                                status=applied.status))
+
+    def _snooze(self, press: _Press, action_id: str, _trigger: str) -> Reply:
+        """``Udsæt 2 uger`` / ``4 uger``: no reminder or alert to the owner until then; the coordinators still hear."""
+        now = self.clock()
+        try:
+            with self._answering(press, now) as (session, answer, asker):
+                until = answers.snooze(session, answer, press.number, SNOOZE_ACTIONS[action_id], actor=asker.actor,
+                                       click=press.click, today=now.astimezone(plan_zone()).date(), now=now)
+        except TrackerError as error:
+            return self._refused(press, error)
+        if until is None:  # this very press, delivered again
+            return Reply(200)
+        log.info("snoozed from Slack until %s by %s", until.isoformat(), asker.email)
+        with using_language(asker.language):
+            said = answered_context(_("⏸ Paused until {day} by {name}, {when}: no reminders to the owner before then; "
+                                      "the coordinators still follow it.").format(
+                day=format_day(until), name=asker.name, when=_when(now)))
+        return self._update(press, asker.language,
+                            lambda blocks: _insert_before(blocks, answer_block_id(press.number), [said]))
 
     def _undo(self, press: _Press, _action_id: str, _trigger: str) -> Reply:
         now = self.clock()
@@ -554,6 +573,7 @@ class SlackInteractions:
 _HANDLERS: dict[str, Callable[[SlackInteractions, _Press, str, str], Reply]] = {
     **{action_id: SlackInteractions._status for action_id in ANSWER_ACTIONS},
     UNDO_ACTION: SlackInteractions._undo,
+    **{action_id: SlackInteractions._snooze for action_id in SNOOZE_ACTIONS},
     REPLAN_ACTION: SlackInteractions._open_modal,
     NOTE_ACTION: SlackInteractions._open_modal,
     EVIDENCE_ACTION: SlackInteractions._open_modal,

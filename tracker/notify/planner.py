@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from tracker.i18n import _, format_day, ngettext, using_language
-from tracker.model import Change, HistoryAction, OccurrenceView
+from tracker.model import Change, HistoryAction, OccurrenceView, history_note
 from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
 from tracker.policy import PolicySet
@@ -300,12 +300,14 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
             deadline=subject.requested_deadline)
     if subject.snoozed_until and notice.day < subject.snoozed_until and subject.open:
         line += "; " + _("paused until {day} by {who}: {reason}").format(
-            day=format_day(subject.snoozed_until), who=subject.snoozed_by or "?", reason=subject.snooze_reason or "")
+            day=format_day(subject.snoozed_until), who=subject.snoozed_by or "?",
+            reason=history_note(subject.snooze_reason, "") or "")
     return Item(
         deliverable_id=subject.deliverable_id, occurrence=subject.year, title=title, owner=owner, due=subject.due,
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
         source_section=subject.source_section, source_quote=subject.source_quote,
         url=deliverable_url(base_url, subject.deliverable_id), line=line, status_value=subject.status.value,
+        kind=notice.kind,
     )
 
 

@@ -64,7 +64,7 @@ from slack_sdk.errors import SlackApiError
 from tracker.addresses import is_address
 from tracker.text import clean_text
 from tracker.errors import TrackerError
-from tracker.i18n import _, format_day, using_language
+from tracker.i18n import _, format_day, ngettext, using_language
 from tracker.model import Status
 from tracker.notify.message import (
     Delivery,
@@ -269,8 +269,9 @@ NOTE_ACTION = "add_note"  # "Note …": a modal, a note with an optional link to
 EVIDENCE_ACTION = "add_evidence"  # "Tilføj dokumentation", after an answer: the note modal again
 UNDO_ACTION = "undo_answer"  # "Fortryd", after an answer: the status the message told, back
 APPROVE_ACTION, REJECT_ACTION = "request_approve", "request_reject"  # the coordinators' decision on a request
+SNOOZE_ACTIONS = {"snooze_2w": 14, "snooze_4w": 28}  # "Udsæt 2 uger" / "4 uger" under an overdue item: days
 MODAL_ACTIONS = {REPLAN_ACTION, NOTE_ACTION, EVIDENCE_ACTION, REJECT_ACTION}
-ACTIONS = {*ANSWER_ACTIONS, *MODAL_ACTIONS, UNDO_ACTION, APPROVE_ACTION}
+ACTIONS = {*ANSWER_ACTIONS, *MODAL_ACTIONS, *SNOOZE_ACTIONS, UNDO_ACTION, APPROVE_ACTION}
 MODAL_TITLE_LIMIT = 24  # a modal's title, submit and close labels
 INPUT_LIMIT = 2000  # what a person may write in one field (a note, a reason)
 
@@ -294,12 +295,16 @@ def _button(action_id: str, label: str, value: str, style: str | None = None,
     return button
 
 
-def answer_actions(token: str, index: int) -> dict[str, Any]:
-    """The buttons that answer item ``index``: each value names the message's answer token and the item."""
+def answer_actions(token: str, index: int, *, snooze: bool = False) -> dict[str, Any]:
+    """The buttons that answer item ``index``: each value names the message's answer token and the item; with
+    ``snooze`` (an overdue item), "Udsæt 2 uger" and "Udsæt 4 uger" too."""
     value = f"{token}:{index}"
     buttons = [_button(action_id, status.label.capitalize(), value, "primary" if status is Status.DONE else None)
                for action_id, status in ANSWER_ACTIONS.items()]
     buttons += [_button(REPLAN_ACTION, _("New deadline …"), value), _button(NOTE_ACTION, _("Note …"), value)]
+    if snooze:
+        buttons += [_button(action_id, ngettext("Snooze {count} week", "Snooze {count} weeks", days // 7).format(
+            count=days // 7), value) for action_id, days in SNOOZE_ACTIONS.items()]
     return {"type": "actions", "block_id": answer_block_id(index), "elements": buttons}
 
 
@@ -433,7 +438,7 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
         for index, item in enumerate(items[:shown]):
             blocks += [_item_section(item), _item_context(item)]
             if message.answer and message.decides is None:
-                blocks.append(answer_actions(message.answer, index))
+                blocks.append(answer_actions(message.answer, index, snooze=item.kind == "overdue"))
         if message.answer and message.decides is not None and len(blocks) + len(more) < BLOCK_LIMIT:
             blocks.append(decision_actions(message.answer, message.decides, message.decides_deadline))
         return blocks + more

@@ -22,10 +22,11 @@ from tracker.deadlines import Recurrence, parse_deadline
 from tracker.errors import AnswerError, DeadlineError
 from tracker.feed_rules import hash_token
 from tracker.i18n import _
-from tracker.model import UNDONE_NOTE, HistoryAction, Status, answered_from_message
+from tracker.model import SNOOZED_NOTE, UNDONE_NOTE, HistoryAction, Status, answered_from_message
 from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
 from tracker.store.operations import add_note, change_status
+from tracker.store.operations import snooze as pause
 from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, OccurrenceRow,
                                   ReplanRequestRow, table_of)
 
@@ -248,3 +249,19 @@ def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones
     before = Status(last.old_value)
     change_status(session, deliverable.id, before, note=UNDONE_NOTE, actor=actor, now=now, year=item.year, undo=True)
     return Applied(item, before, changed=True)
+
+
+def snooze(session: Session, answer: AnswerRow, index: int, days: int, *, actor: str, click: str,
+           today: date, now: datetime) -> date | None:
+    """Pause the owner's reminders and alerts about item ``index`` for ``days`` from ``today`` (the plan's day):
+    the day they go again, or None when this very press was applied before."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    if not first_time(session, click, now):
+        return None
+    item = items[index]
+    deliverable, _occurrence = _as_told(session, item)
+    until = today + timedelta(days=days)
+    pause(session, deliverable.id, until, reason=SNOOZED_NOTE, actor=actor, now=now, year=item.year)
+    return until
