@@ -582,3 +582,28 @@ def test_an_owner_snoozes_an_overdue_alert_and_only_the_coordinators_hear_of_it_
     escalated = [m for m in workspace.slack.messages_in("koordinering") if "Senfølgeklinikker" in str(m.blocks)]
     assert escalated and "udsat til 15. juli 2026 af Mette Sørensen" in escalated[-1].text
     assert "Udsat fra beskeden." in escalated[-1].text  # tracker's words, in the coordinators' Danish
+
+
+def test_the_coordinators_are_reminded_every_week_a_request_waits_with_its_buttons(workspace: Workspace) -> None:
+    ask_for(workspace)
+    coordinators_request(workspace)  # announced at the next sweep
+
+    def reminders() -> list:
+        return [m for m in workspace.slack.messages_in("koordinering") if "venter stadig" in m.blocks[0]["text"]["text"]]
+
+    for day in (1, 3, 6):
+        workspace.desk.sweep(NOW + timedelta(days=day))
+    assert reminders() == []
+    workspace.desk.sweep(NOW + timedelta(days=7, minutes=10))
+    (reminder,) = reminders()
+    assert reminder.blocks[0]["text"]["text"] == "Kræftplan V: anmodning nr. 1 om ny frist venter stadig"
+    assert "Venter stadig på en afgørelse, 7 dage efter anmodningen" in reminder.text
+    assert any(block.get("block_id") == "decide-1" for block in reminder.blocks)  # decided from it, too
+    workspace.desk.sweep(NOW + timedelta(days=8))
+    assert len(reminders()) == 1  # once a week
+    workspace.clock[0] = NOW + timedelta(days=8)
+    workspace.press(workspace.coordinator, "request_approve", posted=reminder)
+    workspace.follow_ups(2)
+    assert requests_in(workspace)[0].state == "approved"
+    workspace.desk.sweep(NOW + timedelta(days=15))
+    assert len(reminders()) == 1  # decided: no more

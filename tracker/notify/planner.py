@@ -430,6 +430,9 @@ def _subject_line(group: list[Notice], day: date) -> str:
     for notice in group:
         counts[notice.kind] += 1
     first = group[0]
+    if first.kind == "request" and first.step.startswith("reminder"):
+        return _("Cancer Plan V: request {number} for a new deadline still waits").format(
+            number=request_number(first.step))
     if first.kind == "request":
         return _("Cancer Plan V: a new deadline is requested (request {number})").format(
             number=request_number(first.step))

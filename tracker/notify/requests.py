@@ -1,18 +1,18 @@
-"""Requests for a new deadline, as messages: to the coordinators when one is made, to the one who asked when it is
-decided.
+"""Requests for a new deadline, as messages: to the coordinators when one is made and every week it waits for them,
+to the one who asked when it is decided.
 
 An owner's request (``tracker.store.answers.request_replan``) and the
 coordinators' decision (``tracker.store.requests``) are written by the web
 process and the command line; the sweep turns each into outbox rows here, so
 these messages are retried, fall back to e-mail and are reported when they
-fail, as every other message is. A request is marked announced (and a
+fail, as every other message is. A request is marked announced (reminded, its
 decision told) in the same transaction as its rows are queued: once, however
 many clocks sweep.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,8 @@ from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.planner import Notice, routes_for
 from tracker.store.requests import APPROVED, PENDING
 from tracker.store.tables import DeliverableRow, OccurrenceRow, ReplanRequestRow
+
+REMIND_EVERY = timedelta(days=7)  # the coordinators hear again of a request they have not decided
 
 
 def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: datetime, zone: tzinfo, *,
@@ -36,6 +38,18 @@ def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: 
                           routes_for(contacts.coordinators, channels, "coordinators"), COORDINATORS, now, zone,
                           buttons)
         request.announced_at = now
+        session.add(request)
+    for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.state) == PENDING,
+                                                               col(ReplanRequestRow.announced_at).is_not(None))
+                                .order_by(col(ReplanRequestRow.id))):
+        last = request.reminded_at or request.announced_at
+        if last is None or now - last < REMIND_EVERY:
+            continue
+        weeks = max(1, (now - (request.announced_at or now)).days // 7)
+        rows += _rows(session, request, "request", f"reminder{weeks}-{request.id}",
+                      routes_for(contacts.coordinators, channels, "coordinators"), COORDINATORS, now, zone,
+                      buttons, waiting_days=(now - request.requested_at).days)
+        request.reminded_at = now
         session.add(request)
     for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.state) != PENDING,
                                                                col(ReplanRequestRow.told_at).is_(None))
@@ -67,11 +81,14 @@ def _requester_routes(request: ReplanRequestRow, contacts: Contacts,
 
 
 def _rows(session: Session, request: ReplanRequestRow, kind: str, step: str, routes: list[tuple[str, str, str]],
-          party: str, now: datetime, zone: tzinfo, buttons: bool) -> list[dict]:
+          party: str, now: datetime, zone: tzinfo, buttons: bool, waiting_days: int | None = None) -> list[dict]:
     rows = []
     for channel, recipient, language in routes:
         with using_language(language):
             detail = _text(session, request, kind, language, buttons=buttons and channel == "slack")
+            if waiting_days is not None:
+                detail = _("Still waiting for a decision, {days} days after it was asked for:").format(
+                    days=waiting_days) + "\n" + detail
         notice = Notice(key=f"{request.deliverable_id}/{request.year or '-'}/{kind}/{step}/{channel}/{recipient}",
                         kind=kind, step=step, day=now.astimezone(zone).date(), subject=None, channel=channel,
                         recipient=recipient, language=language,

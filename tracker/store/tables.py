@@ -244,6 +244,7 @@ class ReplanRequestRow(SQLModel, table=True):
     requested_via: str | None = Field(default=None, max_length=16)  # "slack" or "email": and by which channel
     announced_at: datetime | None = _at(nullable=True)  # the coordinators' message was queued
     told_at: datetime | None = _at(nullable=True)  # the requester's message about the outcome was queued
+    reminded_at: datetime | None = _at(nullable=True)  # the coordinators were last reminded that it waits
 
 
 class InteractionRow(SQLModel, table=True):
