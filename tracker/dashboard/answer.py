@@ -153,21 +153,13 @@ class AnswerPage:
         index = int(form["item"])
         # The same form sent twice (a double click, a reload) is one answer.
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|{status_text}|{note}|{evidence}".encode()).hexdigest()
-        try:
-            with write_session(self.engine) as session:
-                answer = answers.open_answer(session, token, now)
-                language, message_key = self._language(request, answer), answer.message_key
-                with using_language(language):
-                    answers.apply(session, answer, index, status=Status(status_text) if status_text else None,
-                                  note=note, evidence_url=evidence, actor=f"{answer.recipient}{VIA_EMAIL}",
-                                  click=click, now=now)
-        except AnswerError as error:
-            return self._error(request, error.message, 409)
-        except TrackerError as error:
-            return self._error(request, error.message, 409)
-        log.info("answered on the answer page: item %d of message %s", index, message_key)
-        query = {"answered": str(index), **({"lang": "en"} if language == "en" else {})}
-        return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
+
+        def apply(session: Session, answer: AnswerRow) -> None:
+            answers.apply(session, answer, index, status=Status(status_text) if status_text else None, note=note,
+                          evidence_url=evidence, actor=f"{answer.recipient}{VIA_EMAIL}", click=click, now=now)
+            log.info("answered on the answer page: item %d of message %s", index, answer.message_key)
+
+        return self._answered(request, token, now, "answered", index, apply)
 
     def _request(self, request: Request, token: str, form: dict[str, str], cookie: str, now: datetime) -> Response:
         """A request for a new deadline: pending until the coordinators decide (`tracker requests`)."""
@@ -176,18 +168,12 @@ class AnswerPage:
             return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
         index = int(form["item"])
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|replan|{deadline}|{reason}".encode()).hexdigest()
-        try:
-            with write_session(self.engine) as session:
-                answer = answers.open_answer(session, token, now)
-                language = self._language(request, answer)
-                with using_language(language):
-                    answers.request_replan(session, answer, index, deadline, reason,
-                                           actor=f"{answer.recipient}{VIA_EMAIL}", click=click, now=now,
-                                           requester_email=answer.recipient, via="email")
-        except TrackerError as error:
-            return self._error(request, error.message, 409 if isinstance(error, AnswerError) else 400)
-        query = {"requested": str(index), **({"lang": "en"} if language == "en" else {})}
-        return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
+
+        def apply(session: Session, answer: AnswerRow) -> None:
+            answers.request_replan(session, answer, index, deadline, reason, actor=f"{answer.recipient}{VIA_EMAIL}",
+                                   click=click, now=now, requester_email=answer.recipient, via="email")
+
+        return self._answered(request, token, now, "requested", index, apply, invalid=400)
 
     def _snooze(self, request: Request, token: str, form: dict[str, str], cookie: str, now: datetime) -> Response:
         """"Udsæt 2 uger" / "4 uger": no reminders or alerts to the owner until then; the coordinators still hear."""
@@ -196,16 +182,29 @@ class AnswerPage:
             return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
         index = int(form["item"])
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|snooze|{weeks}".encode()).hexdigest()
+
+        def apply(session: Session, answer: AnswerRow) -> None:
+            answers.snooze(session, answer, index, int(weeks) * 7, actor=f"{answer.recipient}{VIA_EMAIL}",
+                           click=click, today=now.astimezone(plan_zone()).date(), now=now)
+
+        return self._answered(request, token, now, "snoozed", index, apply)
+
+    def _answered(self, request: Request, token: str, now: datetime, shown: str, index: int,
+                  apply: Callable[[Session, AnswerRow], None], *, invalid: int = 409) -> Response:
+        """``apply`` the answer in one transaction, in the answer's language, then back to the page, which says
+        what was done (``shown=index`` in its address); or the page saying why not (409: the answer is refused;
+        ``invalid`` for another error)."""
         try:
             with write_session(self.engine) as session:
                 answer = answers.open_answer(session, token, now)
                 language = self._language(request, answer)
                 with using_language(language):
-                    answers.snooze(session, answer, index, int(weeks) * 7, actor=f"{answer.recipient}{VIA_EMAIL}",
-                                   click=click, today=now.astimezone(plan_zone()).date(), now=now)
-        except TrackerError as error:
+                    apply(session, answer)
+        except AnswerError as error:
             return self._error(request, error.message, 409)
-        query = {"snoozed": str(index), **({"lang": "en"} if language == "en" else {})}
+        except TrackerError as error:
+            return self._error(request, error.message, invalid)
+        query = {shown: str(index), **({"lang": "en"} if language == "en" else {})}
         return RedirectResponse(request.url.path + "?" + urlencode(query), status_code=303, headers=HEADERS)
 
     # -- helpers
