@@ -414,3 +414,29 @@ def test_the_readme_policy_example_is_a_valid_policy() -> None:
     shipped = (Path(__file__).parents[2] / "tracker" / "deliverables.toml").read_bytes()
     policy = parse_register(shipped + b"\n" + example.encode(), "README.md").policy
     assert policy.default == Policy() and policy.by_party["dmcg"].reminder_days == (30, 7)
+
+
+def test_a_digest_only_party_gets_one_message_a_week_and_the_day_before_reminder_on_its_day() -> None:
+    weekly = Contacts(parties={"sst": Reach(slack=("#sst",), digest_only=True)},
+                      coordinators=Reach(slack=("#koordinering",)))
+    item = subject(date(2026, 7, 8))  # a Wednesday
+    plan = plan_notices([item], PolicySet(), weekly, ["slack"], date(2026, 4, 1), date(2026, 12, 31))
+    days = {(n.kind, n.step): n.day for n in plan.notices if n.recipient == "#sst"}
+    assert days[("reminder", "1d")] == date(2026, 7, 7)  # the day before: on its day
+    others = {key: day for key, day in days.items() if key != ("reminder", "1d")}
+    assert others and all(day.weekday() == 0 for day in others.values())  # everything else on Mondays
+    assert days[("reminder", "7d")] == date(2026, 6, 29)  # the Monday before the 1 July reminder
+    assert days[("overdue", "1")] == date(2026, 7, 13)  # the Monday after the due day
+    messages = bundle([n for n in plan.notices if n.recipient == "#sst"], [item], [], PolicySet(), COPENHAGEN, BASE)
+    assert len({m.at.date() for m in messages}) == len(messages)  # one a day at most
+    escalation = [n for n in plan.notices if n.kind == "escalation"]
+    assert [n.day for n in escalation] == [date(2026, 7, 22)]  # the coordinators' day is not moved
+
+
+def test_digest_only_must_be_true_or_false() -> None:
+    set_language("en")
+    with pytest.raises(ContactsError) as caught:
+        parse_contacts('[party.sst]\nslack = ["#sst"]\ndigest_only = "yes"\n', "contacts.toml", {"sst"})
+    assert "digest_only must be true or false, not 'yes'" in caught.value.message
+    assert parse_contacts('[party.sst]\nslack = ["#sst"]\ndigest_only = true\n', "contacts.toml",
+                          {"sst"}).reach("sst").digest_only

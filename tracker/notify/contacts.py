@@ -71,6 +71,9 @@ class Reach:
     # Who may answer for it from a message (Slack's buttons): their e-mail addresses, as their Slack accounts
     # have them. The coordinators' members may answer for every party.
     members: tuple[str, ...] = ()
+    # One message a week with everything (on the digest's day) instead of messages on the day; the reminder one
+    # day before a deadline still comes on its day. The coordinators' escalations are not theirs to switch off.
+    digest_only: bool = False
 
     @property
     def empty(self) -> bool:
@@ -158,9 +161,9 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
             problem(path, _("[{table}] must be a table with email, slack and language.").format(table=".".join(path)))
             return Reach(language=default_language)
         for key in table:
-            if key not in ("email", "slack", "language", "members"):
-                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, language, members.").format(
-                    key=key))
+            if key not in ("email", "slack", "language", "members", "digest_only"):
+                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, language, members, "
+                                         "digest_only.").format(key=key))
         emails = _strings(table.get("email", []), path + ("email",), problem)
         for address in emails:
             if not is_address(address):
@@ -183,7 +186,13 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
             problem(path + ("language",), _("language must be one of {languages}, not {value!r}.").format(
                 languages=", ".join(LANGUAGES), value=language))
             language = default_language
-        return Reach(slack=tuple(slack), email=tuple(emails), language=language, members=tuple(members))
+        digest_only = table.get("digest_only", False)
+        if not isinstance(digest_only, bool):
+            problem(path + ("digest_only",), _("digest_only must be true or false, not {value!r}.").format(
+                value=digest_only))
+            digest_only = False
+        return Reach(slack=tuple(slack), email=tuple(emails), language=language, members=tuple(members),
+                     digest_only=digest_only)
 
     parties_table = data.get("party", {})
     parties: dict[str, Reach] = {}

@@ -49,9 +49,6 @@ from tracker.notify.workdays import on_or_after, on_or_before
 
 # Most urgent first.
 KINDS = ("problem", "request", "decision", "escalation", "overdue", "confirm", "reminder", "digest")
-# What an owner is told about their own items; a snooze (or a pending request for a new deadline) pauses these, and
-# never the escalation to the coordinators or the task force's digest.
-OWNER_KINDS = frozenset({"reminder", "overdue", "confirm"})
 # Notices that are not planned from the plan but queued when something happens: a message that could not be
 # delivered (for the coordinators), a request for a new deadline (for the coordinators), and its outcome (for the
 # one who asked). Each stands for itself in the outbox, and goes in a message of its own.
@@ -197,34 +194,38 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
     taskforce = routes(contacts.taskforce, "taskforce")
     for subject in subjects:
         for kind, step, day in occurrence_steps(subject, policy_set, end, start):
-            if not start <= day <= end:
-                continue
-            if kind in OWNER_KINDS and subject.paused_on(day):  # snoozed, or a new deadline asked for
-                continue
+            targets: list[tuple[str, str, str, str, str, date]] = []
             if kind == "escalation":
-                targets = [(*route, "coordinators", COORDINATORS) for route in coordinators]
-                targets += [(*route, "coordinators", TASKFORCE) for route in taskforce]
+                targets = [(*route, "coordinators", COORDINATORS, day) for route in coordinators]
+                targets += [(*route, "coordinators", TASKFORCE, day) for route in taskforce]
             else:
-                targets = []
                 for party in (subject.owner, *subject.co_owners):
-                    party_routes = routes_for(contacts.reach(party), channels, None)
+                    reach = contacts.reach(party)
+                    party_day = day
+                    if reach.digest_only and (kind, step) != ("reminder", "1d"):
+                        # Everything in the week's one message: a reminder on the digest's day before, an alert on
+                        # the one after. The day-before reminder still comes on its day.
+                        party_day = weekly_day(day, policy_set, earlier=kind == "reminder")
+                    if not start <= party_day <= end or subject.paused_on(party_day):
+                        continue  # another sweep's day; or snoozed, or a new deadline asked for
+                    party_routes = routes_for(reach, channels, None)
                     if not party_routes and not channels and contacts.coordinators.empty:
                         # No contacts at all (the embedded default): printed, addressed to the party.
-                        party_routes = [("console", party, contacts.reach(party).language)]
+                        party_routes = [("console", party, reach.language)]
                     if party_routes:
                         reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
-                        targets.extend((*route, reason, party) for route in party_routes)
+                        targets.extend((*route, reason, party, party_day) for route in party_routes)
                     else:  # the console routes as Slack and e-mail would: to the coordinators
                         unreachable[party] += 1
-                        targets.extend((*route, f"coordinators, for {party} (no contact)", COORDINATORS)
+                        targets.extend((*route, f"coordinators, for {party} (no contact)", COORDINATORS, party_day)
                                        for route in coordinators)
             seen = set()
-            for channel, recipient, language, reason, party in targets:
-                if (channel, recipient) in seen:
+            for channel, recipient, language, reason, party, target_day in targets:
+                if (channel, recipient) in seen or not start <= target_day <= end:
                     continue
                 seen.add((channel, recipient))
                 result.notices.append(Notice(
-                    key=notice_key(subject, kind, step, channel, recipient), kind=kind, step=step, day=day,
+                    key=notice_key(subject, kind, step, channel, recipient), kind=kind, step=step, day=target_day,
                     subject=subject, channel=channel, recipient=recipient, language=language, reason=reason,
                     party=party))
     for day in _days(start, end):
@@ -248,6 +249,15 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
         result.problems.append("no coordinators in the contacts file: escalations reach no one. Add [coordinators].")
     result.notices.sort(key=lambda n: (n.day, KINDS.index(n.kind), n.key))
     return result
+
+
+def weekly_day(day: date, policy_set: PolicySet, *, earlier: bool) -> date:
+    """The plan's weekly day (the digest's) on or after ``day``, or with ``earlier`` on or before it; a working
+    day."""
+    weekday = policy_set.default.digest_weekday
+    if earlier:
+        return on_or_before(day - timedelta(days=(day.weekday() - weekday) % 7))
+    return on_or_after(day + timedelta(days=(weekday - day.weekday()) % 7))
 
 
 def _digest_day(day: date, policy_set: PolicySet) -> date | None:
