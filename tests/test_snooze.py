@@ -29,6 +29,12 @@ def test_a_pause_is_recorded_shown_and_lifted(tracker: Tracker) -> None:
         assert "resumed" not in tracker.ok("show", "senfoelgeklinikker").output
         assert "again" in tracker.ok("snooze", "senfoelgeklinikker", "--clear").output
         assert "reminders to the owner resumed" in tracker.ok("show", "senfoelgeklinikker").output
+        assert "is not paused: there is nothing to resume" in tracker.fails("snooze", "senfoelgeklinikker",
+                                                                             "--clear").output
+        tracker.ok("status", "senfoelgeklinikker", "in_progress", "--note", "I gang.")
+        tracker.ok("status", "senfoelgeklinikker", "done", "--note", "Leveret.")
+        assert "nothing to pause" in tracker.fails("snooze", "senfoelgeklinikker", "--until", "2026-08-01",
+                                                   "--reason", "x").output
 
 
 def usage_error(tracker: Tracker, *args: str) -> str:

@@ -594,14 +594,16 @@ def test_the_coordinators_are_reminded_every_week_a_request_waits_with_its_butto
     for day in (1, 3, 6):
         workspace.desk.sweep(NOW + timedelta(days=day))
     assert reminders() == []
-    workspace.desk.sweep(NOW + timedelta(days=7, minutes=10))
+    workspace.desk.sweep(NOW + timedelta(days=7, minutes=10))  # a week: queued for the next send time...
+    assert reminders() == []
+    workspace.desk.sweep(at(REMINDER_DAY + timedelta(days=8), 9, 5))  # ...nine o'clock the next working day
     (reminder,) = reminders()
     assert reminder.blocks[0]["text"]["text"] == "Kræftplan V: anmodning nr. 1 om ny frist venter stadig"
     assert "Venter stadig på en afgørelse, 7 dage efter anmodningen" in reminder.text
     assert any(block.get("block_id") == "decide-1" for block in reminder.blocks)  # decided from it, too
-    workspace.desk.sweep(NOW + timedelta(days=8))
+    workspace.desk.sweep(NOW + timedelta(days=9))
     assert len(reminders()) == 1  # once a week
-    workspace.clock[0] = NOW + timedelta(days=8)
+    workspace.clock[0] = NOW + timedelta(days=9)
     workspace.press(workspace.coordinator, "request_approve", posted=reminder)
     workspace.follow_ups(2)
     assert requests_in(workspace)[0].state == "approved"

@@ -425,8 +425,20 @@ def test_a_digest_only_party_gets_one_message_a_week_and_the_day_before_reminder
     assert days[("reminder", "1d")] == date(2026, 7, 7)  # the day before: on its day
     others = {key: day for key, day in days.items() if key != ("reminder", "1d")}
     assert others and all(day.weekday() == 0 for day in others.values())  # everything else on Mondays
-    assert days[("reminder", "7d")] == date(2026, 6, 29)  # the Monday before the 1 July reminder
+    assert days[("reminder", "7d")] == date(2026, 7, 6)  # the Monday after the 1 July reminder, before the due day
     assert days[("overdue", "1")] == date(2026, 7, 13)  # the Monday after the due day
+    # A reminder whose Monday would come too late stays on its day: nobody is reminded after the deadline.
+    monday = subject(date(2026, 7, 13))
+    short = PolicySet(default=Policy(reminder_days=(2, 1)))
+    late = {(n.kind, n.step): n.day for n in plan_notices([monday], short, weekly, ["slack"], date(2026, 4, 1),
+                                                          date(2026, 12, 31)).notices if n.recipient == "#sst"}
+    assert late[("reminder", "2d")] == date(2026, 7, 10)  # Friday: the next Monday is the due day itself
+    # Planned day by day, as the sweep does, every notice is planned once and none is lost.
+    by_day = [n for day in range(0, 275) for n in plan_notices(
+        [item], PolicySet(), weekly, ["slack"], date(2026, 4, 1) + timedelta(days=day),
+        date(2026, 4, 1) + timedelta(days=day)).notices if n.recipient == "#sst"]
+    assert sorted((n.kind, n.step, n.day) for n in by_day) == sorted(
+        (n.kind, n.step, n.day) for n in plan.notices if n.recipient == "#sst")
     messages = bundle([n for n in plan.notices if n.recipient == "#sst"], [item], [], PolicySet(), COPENHAGEN, BASE)
     assert len({m.at.date() for m in messages}) == len(messages)  # one a day at most
     escalation = [n for n in plan.notices if n.kind == "escalation"]

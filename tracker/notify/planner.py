@@ -109,8 +109,8 @@ def repeats(gaps: tuple[int, ...], skip: int = 0) -> Iterator[tuple[int, int]]:
         if offset >= skip:
             yield number, offset
     last = gaps[-1]
-    if offset < skip:  # jump over the repeats of the last gap that lie before skip
-        jumps = (skip - offset) // last
+    if offset < skip:  # jump over the repeats of the last gap that lie before skip (not the one at it)
+        jumps = (skip - offset - 1) // last
         number, offset = number + jumps, offset + jumps * last
     while True:
         number, offset = number + 1, offset + last
@@ -203,9 +203,12 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
                     reach = contacts.reach(party)
                     party_day = day
                     if reach.digest_only and (kind, step) != ("reminder", "1d"):
-                        # Everything in the week's one message: a reminder on the digest's day before, an alert on
-                        # the one after. The day-before reminder still comes on its day.
-                        party_day = weekly_day(day, policy_set, earlier=kind == "reminder")
+                        # Everything in the week's one message, on the digest's day after; a reminder stays on its
+                        # day if that would be too late. Never earlier: a day already planned would lose it. The
+                        # day-before reminder comes on its day.
+                        party_day = weekly_day(day, policy_set)
+                        if kind == "reminder" and party_day >= subject.due:
+                            party_day = day
                     if not start <= party_day <= end or subject.paused_on(party_day):
                         continue  # another sweep's day; or snoozed, or a new deadline asked for
                     party_routes = routes_for(reach, channels, None)
@@ -251,13 +254,9 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
     return result
 
 
-def weekly_day(day: date, policy_set: PolicySet, *, earlier: bool) -> date:
-    """The plan's weekly day (the digest's) on or after ``day``, or with ``earlier`` on or before it; a working
-    day."""
-    weekday = policy_set.default.digest_weekday
-    if earlier:
-        return on_or_before(day - timedelta(days=(day.weekday() - weekday) % 7))
-    return on_or_after(day + timedelta(days=(weekday - day.weekday()) % 7))
+def weekly_day(day: date, policy_set: PolicySet) -> date:
+    """The plan's weekly day (the digest's) on or after ``day``, moved to the next working day after a holiday."""
+    return on_or_after(day + timedelta(days=(policy_set.default.digest_weekday - day.weekday()) % 7))
 
 
 def _digest_day(day: date, policy_set: PolicySet) -> date | None:

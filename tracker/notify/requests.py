@@ -12,11 +12,13 @@ many clocks sweep.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
 from tracker.i18n import _, format_day, using_language
+from tracker.model import Status
 from tracker.notify import outbox
 from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.planner import Notice, routes_for
@@ -27,9 +29,10 @@ REMIND_EVERY = timedelta(days=7)  # the coordinators hear again of a request the
 
 
 def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: datetime, zone: tzinfo, *,
-          buttons: bool = False) -> int:
+          buttons: bool = False, remind_at: datetime | None = None) -> int:
     """Queue the messages about requests made or decided since the last sweep; how many rows were queued.
-    ``buttons``: the coordinators' Slack messages carry Godkend / Afvis (``tracker.notify.sweep``)."""
+    ``buttons``: the coordinators' Slack messages carry Godkend / Afvis (``tracker.notify.sweep``).
+    ``remind_at``: when the weekly reminders go (the plan's send time on a working day), now by default."""
     rows: list[dict] = []
     for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.announced_at).is_(None))
                                 .order_by(col(ReplanRequestRow.id))):
@@ -45,12 +48,17 @@ def queue(session: Session, contacts: Contacts, channels: tuple[str, ...], now: 
         last = request.reminded_at or request.announced_at
         if last is None or now - last < REMIND_EVERY:
             continue
+        occurrence = session.exec(select(OccurrenceRow).where(
+            col(OccurrenceRow.deliverable_id) == request.deliverable_id,
+            col(OccurrenceRow.key) == ("" if request.year is None else str(request.year)))).first()
+        request.reminded_at = now
+        session.add(request)
+        if occurrence is None or occurrence.archived_at is not None or Status(occurrence.status).is_closed:
+            continue  # closed or gone since: nothing waits on the decision
         weeks = max(1, (now - (request.announced_at or now)).days // 7)
         rows += _rows(session, request, "request", f"reminder{weeks}-{request.id}",
                       routes_for(contacts.coordinators, channels, "coordinators"), COORDINATORS, now, zone,
-                      buttons, waiting_days=(now - request.requested_at).days)
-        request.reminded_at = now
-        session.add(request)
+                      buttons, waiting_days=(now - request.requested_at).days, due_at=remind_at)
     for request in session.exec(select(ReplanRequestRow).where(col(ReplanRequestRow.state) != PENDING,
                                                                col(ReplanRequestRow.told_at).is_(None))
                                 .order_by(col(ReplanRequestRow.id))):
@@ -81,7 +89,8 @@ def _requester_routes(request: ReplanRequestRow, contacts: Contacts,
 
 
 def _rows(session: Session, request: ReplanRequestRow, kind: str, step: str, routes: list[tuple[str, str, str]],
-          party: str, now: datetime, zone: tzinfo, buttons: bool, waiting_days: int | None = None) -> list[dict]:
+          party: str, now: datetime, zone: tzinfo, buttons: bool, waiting_days: int | None = None,
+          due_at: datetime | None = None) -> list[dict]:
     rows = []
     for channel, recipient, language in routes:
         with using_language(language):
@@ -93,8 +102,9 @@ def _rows(session: Session, request: ReplanRequestRow, kind: str, step: str, rou
                         kind=kind, step=step, day=now.astimezone(zone).date(), subject=None, channel=channel,
                         recipient=recipient, language=language,
                         reason="coordinators" if kind == "request" else "requester", detail=detail, party=party)
-        rows.append(outbox.row_values(notice, now, now, deliverable_id=request.deliverable_id,
-                                      occurrence_year=request.year))
+        when = max(due_at or now, now)
+        rows.append(outbox.row_values(replace(notice, day=when.astimezone(zone).date()), when, now,
+                                      deliverable_id=request.deliverable_id, occurrence_year=request.year))
     return rows
 
 

@@ -63,6 +63,7 @@ from tracker.notify.planner import (CHANNELS, Notice, alone, bundle, plan_notice
 from tracker.policy import PolicySet
 from tracker.urls import answer_url
 from tracker.notify.source import load_changes, load_subjects
+from tracker.notify.workdays import on_or_after
 from tracker.store import answers, revision
 from tracker.store.db import read_session, this_process, write_session
 from tracker.store.requests import PENDING
@@ -158,8 +159,13 @@ class Sweeper:
     def sweep(self, now: datetime) -> SweepReport:
         report = SweepReport()
         with write_session(self.engine) as session:  # requests for a new deadline made or decided since
+            today = now.astimezone(self.zone).date()
+            working = on_or_after(today)
+            remind_at = send_time(working, self.policy, self.zone)
+            if remind_at <= now:  # today's send time has passed: the next working day's
+                remind_at = send_time(on_or_after(working + timedelta(days=1)), self.policy, self.zone)
             report.planned += request_messages.queue(session, self.contacts, self.routes, now, self.zone,
-                                                     buttons=self.answers_on_slack)
+                                                     buttons=self.answers_on_slack, remind_at=remind_at)
         context = self._plan(now, report)
         for _pass in range(_PASSES):
             if context is None:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from tracker.deadlines import Occurrence, Recurrence, occurrences_of, parse_deadline
-from tracker.errors import OccurrenceError
+from tracker.errors import OccurrenceError, TrackerError
 from tracker.i18n import _
 from tracker.model import HistoryAction, Status, check_transition
 from tracker.store.history import HistoryWriter
@@ -154,6 +154,12 @@ def snooze(session: Session, deliverable_id: str, until: date | None, *, reason:
     with the reason, or resume them (``until`` None). Escalations and the digest are not paused."""
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
+    label = f"{deliverable.id} ({occurrence.year})" if occurrence.year else deliverable.id
+    if until is None and occurrence.snoozed_until is None:
+        raise TrackerError(_("{label} is not paused: there is nothing to resume.").format(label=label))
+    if until is not None and Status(occurrence.status).is_closed:
+        raise TrackerError(_("{label} is {status}: nobody is reminded of it, so there is nothing to pause.").format(
+            label=label, status=Status(occurrence.status).label))
     HistoryWriter(session, now, actor).record(
         HistoryAction.SNOOZED, deliverable.id, key=occurrence.key, field="snoozed_until",
         old=occurrence.snoozed_until.isoformat() if occurrence.snoozed_until else None,
@@ -161,5 +167,5 @@ def snooze(session: Session, deliverable_id: str, until: date | None, *, reason:
     occurrence.snoozed_until = until
     occurrence.snooze_reason = reason if until else None
     occurrence.snoozed_by = actor if until else None
-    occurrence.updated_at = now
+    # Not occurrence.updated_at: a pause says nothing of how the work stands, so "is it done?" is still asked.
     return occurrence
