@@ -609,3 +609,14 @@ def test_the_coordinators_are_reminded_every_week_a_request_waits_with_its_butto
     assert requests_in(workspace)[0].state == "approved"
     workspace.desk.sweep(NOW + timedelta(days=15))
     assert len(reminders()) == 1  # decided: no more
+
+
+def test_a_message_about_a_request_decided_before_it_went_out_is_not_sent(workspace: Workspace) -> None:
+    ask_for(workspace)
+    coordinators_request(workspace)
+    workspace.desk.sweep(NOW + timedelta(days=7, minutes=10))  # the reminder is queued for nine tomorrow...
+    Tracker(workspace.database_url).ok("requests", "approve", "1", "--by", "Karin")  # ...and decided tonight
+    workspace.desk.sweep(at(REMINDER_DAY + timedelta(days=8), 9, 5))
+    assert not [m for m in workspace.slack.messages_in("koordinering") if "venter stadig" in m.blocks[0]["text"]["text"]]
+    (skipped,) = workspace.desk.rows(kind="request", state="skipped")
+    assert skipped.error_code == "not_called_for" and skipped.step.startswith("reminder")

@@ -268,6 +268,7 @@ class Sweeper:
                                                            "have arrived."))
             self._interrupted(session, expired, now, report)
             verdict = outbox.triage(outbox.claimable(session, now), context.notices, context.today)
+            verdict = self._undecided_only(session, verdict)
             for row, reason in verdict.skip:
                 row.state, row.error_code, row.error, row.updated_at = outbox.SKIPPED, reason, None, now
                 session.add(row)
@@ -375,6 +376,19 @@ class Sweeper:
         if message.channel == "email":
             return replace(message, answer_url=answer_url(self.base_url, token))
         return replace(message, answer=token)
+
+    def _undecided_only(self, session: Session, verdict: outbox.Triage) -> outbox.Triage:
+        """The verdict with the coordinators' messages about requests decided since they were queued skipped: a
+        reminder that a request "still waits" must not go out after its decision."""
+        send, skip = [], list(verdict.skip)
+        for row, notice in verdict.send:
+            number = request_number(row.step) if row.kind == "request" else None
+            request = session.get(ReplanRequestRow, number) if number is not None else None
+            if request is not None and request.state != PENDING:
+                skip.append((row, outbox.NOT_CALLED_FOR))
+            else:
+                send.append((row, notice))
+        return outbox.Triage(send=send, skip=skip)
 
     def _decidable(self, session: Session, row: OutboxRow, message: Message, now: datetime) -> Message:
         """A coordinators' Slack message about a request, with the token behind its Godkend / Afvis."""
