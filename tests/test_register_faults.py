@@ -142,14 +142,15 @@ def test_renamed_from_must_name_an_id_the_register_no_longer_has() -> None:
 
 def test_a_register_with_thousands_of_problems_prints_the_first_hundred_and_counts_the_rest() -> None:
     broken = SHIPPED.replace('owner = "', 'owner = "ukendt-')  # every deliverable's owner unknown
-    broken += "".join(f"\nextra{index} = {index}" for index in range(5000))  # and 5,000 unknown top-level keys
+    # And 5,000 unknown top-level keys: first, as TOML's top-level keys come before its tables.
+    broken = "".join(f"extra{index} = {index}\n" for index in range(5000)) + broken
     error = problems_of(broken)
     total = len(error.problems)
     assert total > 5000
     message = error.message
     assert len(message.splitlines()) == 1 + RegisterError.SHOWN + 1 + 1  # heading, problems, the rest, advice
     assert f"and {total - RegisterError.SHOWN} more problems" in message
-    assert "(unknown key …: 4953)" in message  # counted by kind
+    assert "(unknown key …: 4900, unknown party …: 53)" in message  # counted by kind; the first 100 shown
     assert len(message) < 40_000
 
 

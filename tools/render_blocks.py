@@ -53,7 +53,7 @@ from tracker.notify.interactions import replace_item
 from tracker.notify.message import Message
 from tracker.notify.planner import Notice, bundle, notice_key
 from tracker.notify.slack import answered_blocks, blocks_for
-from tracker.notify.workdays import on_or_before
+from tracker.workdays import on_or_before
 from tracker.register import load_register
 
 DELIVERABLE = "senfoelgeklinikker-etableret"  # the register has no plain "senfoelgeklinikker"

@@ -174,6 +174,7 @@ class HistoryAction(StrEnum):
 
     CREATED = "created"  # a deliverable first loaded from the register
     STATUS = "status"
+    CONFIRMED = "confirmed"  # the status confirmed as it is (new: the status), e.g. in a status round
     REPLAN = "replan"  # a new deadline (field "deadline") or an occurrence's new due day (field "due")
     REPLAN_REQUESTED = "replan_requested"  # an owner asked for a new deadline (new: the deadline asked for)
     REPLAN_REJECTED = "replan_rejected"  # the coordinators said no to such a request
@@ -198,8 +199,8 @@ class HistoryAction(StrEnum):
 
 # What changes what an occurrence means for the people on it: the report's "changes", the digest's "changed last
 # week". A first sync's "created" rows are not news, nor a register's own wording updates.
-NEWS = frozenset({HistoryAction.STATUS, HistoryAction.REPLAN, HistoryAction.NOTE, HistoryAction.ARCHIVED,
-                  HistoryAction.RESTORED, HistoryAction.RENAMED, HistoryAction.SNOOZED})
+NEWS = frozenset({HistoryAction.STATUS, HistoryAction.CONFIRMED, HistoryAction.REPLAN, HistoryAction.NOTE,
+                  HistoryAction.ARCHIVED, HistoryAction.RESTORED, HistoryAction.RENAMED, HistoryAction.SNOOZED})
 
 
 def is_news(action: str, actor: str, deliverable_id: str | None) -> bool:
@@ -284,6 +285,8 @@ def change_text(action: str, old: str | None, new: str | None, field: str | None
         return _("status {old} → {new}").format(old=status(old), new=status(new))
     if action == HistoryAction.STATUS and new:
         return _("status {new}").format(new=status(new))
+    if action == HistoryAction.CONFIRMED:
+        return _("status confirmed unchanged: {status}").format(status=status(new or "?"))
     if action == HistoryAction.REPLAN:
         return _("re-planned {old} → {new}").format(old=old or "?", new=new or "?")
     if action == HistoryAction.REPLAN_REQUESTED:

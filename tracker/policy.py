@@ -18,6 +18,15 @@ for one responsible party or one deliverable (the deliverable wins)::
 
     [policy.deliverable.sst-aarlig-afrapportering-til-ism]
     reminder_days = [30, 7]
+
+    [[policy.round]]                     # a status round before each cut-off (tracker.rounds)
+    name = "regionernes-status"
+    report = "regional-status-til-sst"   # the report it collects status for
+    cutoff = "regional-status-til-sst"   # whose due days are the cut-offs (default: the report's)
+    parties = ["regionerne", "danske-regioner"]
+    opens_working_days_before = 15
+    remind_working_days_before = [5, 1]
+    reading = "why these parties, and this cut-off"
 """
 
 from __future__ import annotations
@@ -32,6 +41,10 @@ from tracker.i18n import _
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_ROUND_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_ROUND_KEYS = ("name", "report", "cutoff", "parties", "opens_working_days_before", "remind_working_days_before",
+               "reading")
+_MAX_WORKING_DAYS = 120
 _MAX_DAYS = 366
 
 
@@ -60,10 +73,27 @@ _PER_OCCURRENCE = ("reminder_days", "overdue_repeat_days", "overdue_alert_for_da
 
 
 @dataclass(frozen=True)
+class RoundRule:
+    """A status round, from ``[[policy.round]]``: before each cut-off, every party asked about its items."""
+
+    name: str
+    report: str  # the deliverable (a report) the round collects status for
+    cutoff: str  # the deliverable whose occurrences' due days are the cut-offs: the report's, unless another is named
+    parties: tuple[str, ...]
+    opens_working_days_before: int = 15
+    remind_working_days_before: tuple[int, ...] = (5, 1)
+    reading: str | None = None  # why these parties and this cut-off
+
+
+@dataclass(frozen=True)
 class PolicySet:
     default: Policy = field(default_factory=Policy)
     by_party: Mapping[str, Policy] = field(default_factory=dict)
     by_deliverable: Mapping[str, Policy] = field(default_factory=dict)
+    rounds: tuple[RoundRule, ...] = ()
+
+    def round(self, name: str) -> RoundRule | None:
+        return next((rule for rule in self.rounds if rule.name == name), None)
 
     def for_deliverable(self, deliverable_id: str, owner: str) -> Policy:
         return self.by_deliverable.get(deliverable_id) or self.by_party.get(owner) or self.default
@@ -128,7 +158,7 @@ def parse_policy(table: Any, parties: set[str], deliverable_ids: set[str],
         problem(("policy",), _("policy must be a table: [policy]."))
         return PolicySet()
     top_level = tuple(f.name for f in fields(Policy))
-    settings = {key: value for key, value in table.items() if key not in ("party", "deliverable")}
+    settings = {key: value for key, value in table.items() if key not in ("party", "deliverable", "round")}
     default = replace(Policy(), **_read_settings(settings, top_level, ("policy",), problem))
 
     def overrides(name: str, known: set[str]) -> dict[str, Policy]:
@@ -154,4 +184,76 @@ def parse_policy(table: Any, parties: set[str], deliverable_ids: set[str],
         return result
 
     return PolicySet(default=default, by_party=overrides("party", parties),
-                     by_deliverable=overrides("deliverable", deliverable_ids))
+                     by_deliverable=overrides("deliverable", deliverable_ids),
+                     rounds=parse_rounds(table.get("round", []), parties, deliverable_ids, problem))
+
+
+def _working_days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_WORKING_DAYS
+
+
+def parse_rounds(tables: Any, parties: set[str], deliverable_ids: set[str],
+                 problem: Callable[[tuple[str, ...], str], None]) -> tuple[RoundRule, ...]:
+    """The register's ``[[policy.round]]`` tables as RoundRules; each problem reported through ``problem``."""
+    if not isinstance(tables, list) or not all(isinstance(table, dict) for table in tables):
+        problem(("policy", "round"), _("policy.round must be an array of tables: [[policy.round]]."))
+        return ()
+    rules: list[RoundRule] = []
+    for index, table in enumerate(tables):
+        path = ("policy", "round", str(index))
+        ok = True
+
+        def bad(key: str, message: str) -> None:
+            nonlocal ok
+            ok = False
+            problem(path + (key,), message)
+
+        for key in table:
+            if key not in _ROUND_KEYS:
+                bad(key, _("unknown key {key!r} in a round. Accepted: {allowed}.").format(
+                    key=key, allowed=", ".join(_ROUND_KEYS)))
+        name = table.get("name")
+        if not isinstance(name, str) or not _ROUND_NAME.match(name):
+            bad("name", _("a round needs a name of lowercase letters, digits and hyphens, e.g. "
+                          "\"regionernes-status\", not {value!r}.").format(value=name))
+        elif any(rule.name == name for rule in rules):
+            bad("name", _("a second round named {name!r}: each round's name is its own.").format(name=name))
+        report = table.get("report")
+        if not isinstance(report, str) or report not in deliverable_ids:
+            bad("report", _("report must name a deliverable of this register (the report the round collects status "
+                            "for), not {value!r}.").format(value=report))
+        cutoff = table.get("cutoff", report)
+        if not isinstance(cutoff, str) or cutoff not in deliverable_ids:
+            bad("cutoff", _("cutoff must name a deliverable of this register, whose due days are the round's "
+                            "cut-offs, not {value!r}.").format(value=cutoff))
+        asked = table.get("parties")
+        if not isinstance(asked, list) or not asked or not all(isinstance(key, str) for key in asked):
+            bad("parties", _("parties must list the parties the round asks, e.g. [\"regionerne\"]."))
+            asked = []
+        for key in asked:
+            if key not in parties:
+                bad("parties", _("unknown party {key!r}: a round asks parties of this register.").format(key=key))
+        opens = table.get("opens_working_days_before", RoundRule.opens_working_days_before)
+        if not _working_days(opens):
+            bad("opens_working_days_before", _("opens_working_days_before must be a whole number of working days "
+                                               "from 1 to {most}, not {value!r}.").format(most=_MAX_WORKING_DAYS,
+                                                                                          value=opens))
+            opens = RoundRule.opens_working_days_before
+        remind = table.get("remind_working_days_before", list(RoundRule.remind_working_days_before))
+        if not isinstance(remind, list) or not all(_working_days(value) for value in remind):
+            bad("remind_working_days_before", _("remind_working_days_before must list whole numbers of working "
+                                                "days before the cut-off, e.g. [5, 1]; [] sends no reminders."))
+            remind = []
+        elif any(value >= opens for value in remind):
+            bad("remind_working_days_before", _("a reminder {value} working days before the cut-off comes before the "
+                                                "round opens ({opens} working days before it).").format(
+                value=max(remind), opens=opens))
+        reading = table.get("reading")
+        if reading is not None and (not isinstance(reading, str) or not reading.strip()):
+            bad("reading", _("reading must be a sentence saying why these parties and this cut-off."))
+        if ok:
+            rules.append(RoundRule(name=name, report=report, cutoff=cutoff, parties=tuple(dict.fromkeys(asked)),
+                                   opens_working_days_before=opens,
+                                   remind_working_days_before=tuple(sorted(set(remind), reverse=True)),
+                                   reading=reading))
+    return tuple(rules)

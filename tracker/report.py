@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlmodel import Session
@@ -22,7 +22,9 @@ from sqlmodel import Session
 from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, signed_days
 from tracker.model import (Change, HistoryAction, OccurrenceView, PlanNames, Status, change_text, count_by_status,
-                           is_overdue, news, standing_label)
+                           history_note, is_overdue, news, standing_label)
+from tracker.policy import PolicySet
+from tracker.rounds import RoundStatus, is_answer
 from tracker.store.tables import HistoryRow
 from tracker.text import write_csv
 
@@ -43,11 +45,16 @@ class Entry:
 class Report:
     as_of: date
     since: date
-    party: str | None
+    party: str | None  # the party's name, when the report is for one
     entries: list[Entry]
     changes: list[Change]
     names: PlanNames
     history_begins: date | None = None  # the day the register was first loaded into this database
+    # Each occurrence's latest update as of the report's day (a status, a confirmation, a note, a re-plan, a request
+    # for one): when and by whom.
+    latest: Mapping[tuple[str, int | None], Change] = field(default_factory=dict)
+    rounds: list[RoundStatus] = field(default_factory=list)  # each round's latest as of the report's day
+    party_key: str | None = None
 
 
 def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment: datetime,
@@ -87,6 +94,15 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
         then = replace(view, status=status, due=due)
         entries.append(Entry(view=then, overdue=is_overdue(due, status, day)))
     return entries
+
+
+def _answers(history: Iterable[HistoryRow]) -> list[Change]:
+    """The updates of the history (``tracker.rounds.ANSWERS``), oldest first, as changes."""
+    rows = sorted((row for row in history if row.deliverable_id and is_answer(row.action, row.actor)),
+                  key=lambda row: (row.at, row.id or 0))
+    return [Change(at=row.at, deliverable_id=row.deliverable_id or "", action=row.action, old=row.old_value,
+                   new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor,
+                   year=int(row.occurrence_key) if row.occurrence_key else None) for row in rows]
 
 
 def history_begins(history: Iterable[HistoryRow]) -> datetime | None:
@@ -131,6 +147,39 @@ def _slippage(entry: Entry) -> str:
 
 def _title(entry: Entry, english: bool) -> str:
     return entry.view.title_en if english else entry.view.title
+
+
+def _latest(report: Report, entry: Entry) -> str:
+    """The item's latest update as of the report's day, and who made it: "2027-03-12, Mette <mette@rm.dk> via
+    Slack"; "–" when nobody has updated it."""
+    change = report.latest.get((entry.view.deliverable_id, entry.view.year))
+    return f"{_local_day(change.at)}, {change.actor}" if change is not None else "–"
+
+
+def _round_lines(report: Report, english: bool) -> list[tuple[str, str, list[str]]]:
+    """(heading, summary, the party lines) of each round: per party, what was answered and what not."""
+    result = []
+    for standing in report.rounds:
+        round_ = standing.round
+        heading = _("Status round for “{report}”, {opens} to {closes}").format(
+            report=round_.report_title_en if english else round_.report_title, opens=format_day(round_.opens),
+            closes=format_day(round_.closes))
+        summary = _("{answered} of {count} items answered in the round.").format(answered=standing.answered,
+                                                                               count=len(standing.items))
+        lines = []
+        for party in standing.parties:
+            if report.party and party != report.party_key:
+                continue
+            items = standing.for_party(party)
+            missing = [s.asked.subject for s in items if s.answer is None]
+            name = report.names.party(party, english)
+            if missing:
+                lines.append(_("{party}: no update received for {items}").format(party=name, items=", ".join(
+                    s.deliverable_id + (f" ({s.year})" if s.year else "") for s in missing)))
+            else:
+                lines.append(_("{party}: all {count} answered").format(party=name, count=len(items)))
+        result.append((heading, summary, lines))
+    return result
 
 
 def _counts(entries: list[Entry]) -> list[tuple[str, str]]:
@@ -201,14 +250,15 @@ def _md(text: str) -> str:
 def render_markdown(report: Report, english: bool) -> str:
     title, subtitle = _heading(report)
     overdue, themes, parties = _ordered(report)
-    columns = [_("Deliverable"), _("Responsible"), _("Deadline"), _("Due"), _("Status"), _("Slippage")]
+    columns = [_("Deliverable"), _("Responsible"), _("Deadline"), _("Due"), _("Status"), _("Slippage"),
+               _("Latest update")]
 
     def table(entries: list[Entry]) -> list[str]:
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for entry in entries:
             cells = [f"{_md(_title(entry, english))} ({_md(entry.label)})", _md(_party_name(report, entry.view.owner,
                      english)), _md(entry.view.deadline_text), entry.view.due.isoformat(), _md(_status(entry)),
-                     _slippage(entry)]
+                     _slippage(entry), _md(_latest(report, entry))]
             lines.append("| " + " | ".join(cells) + " |")
         return lines
 
@@ -224,6 +274,8 @@ def render_markdown(report: Report, english: bool) -> str:
     for key, entries in parties:
         lines.append(f"| {_md(_party_name(report, key, english))} | " + " | ".join(
             str(count) for _label, count in _counts(entries)) + " |")
+    for heading, summary, party_lines in _round_lines(report, english):
+        lines += ["", f"## {_md(heading)}", "", summary, "", *(f"- {_md(line)}" for line in party_lines)]
     lines += ["", f"## {_('Changed since {day}').format(day=format_day(report.since))} ({len(report.changes)})", ""]
     if not report.changes:
         lines.append(_("No changes."))
@@ -241,12 +293,14 @@ def render_csv(report: Report, english: bool) -> str:
     rows = []
     for entry in overdue + [entry for _key, entries in themes for entry in entries if not entry.overdue]:
         view = entry.view
+        latest = report.latest.get((view.deliverable_id, view.year))
         rows.append((
             report.as_of.isoformat(), view.deliverable_id, view.year, _title(entry, english), view.owner, view.theme,
             view.deadline_text, view.due.isoformat(), view.baseline_due.isoformat(),
-            (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no"))
+            (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no",
+            _local_day(latest.at) if latest else "", latest.actor if latest else ""))
     return write_csv(("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
-                      "slippage_days", "status", "overdue"), rows)
+                      "slippage_days", "status", "overdue", "latest_update", "latest_update_by"), rows)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -273,7 +327,8 @@ def _h(text: object) -> str:
 def render_html(report: Report, english: bool) -> str:
     title, subtitle = _heading(report)
     overdue, themes, parties = _ordered(report)
-    columns = [_("Deliverable"), _("Responsible"), _("Deadline"), _("Due"), _("Status"), _("Slippage")]
+    columns = [_("Deliverable"), _("Responsible"), _("Deadline"), _("Due"), _("Status"), _("Slippage"),
+               _("Latest update")]
 
     def table(entries: list[Entry]) -> str:
         head = "".join(f"<th scope=\"col\">{_h(column)}</th>" for column in columns)
@@ -283,7 +338,8 @@ def render_html(report: Report, english: bool) -> str:
             rows.append(f"<tr{css}><td>{_h(_title(entry, english))} <small>({_h(entry.label)})</small></td>"
                         f"<td>{_h(_party_name(report, entry.view.owner, english))}</td>"
                         f"<td>{_h(entry.view.deadline_text)}</td><td>{entry.view.due.isoformat()}</td>"
-                        f"<td>{_h(_status(entry))}</td><td>{_h(_slippage(entry))}</td></tr>")
+                        f"<td>{_h(_status(entry))}</td><td>{_h(_slippage(entry))}</td>"
+                        f"<td>{_h(_latest(report, entry))}</td></tr>")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
     parts = [f"<!doctype html>\n<html lang=\"{'en' if english else 'da'}\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -301,6 +357,9 @@ def render_html(report: Report, english: bool) -> str:
                    for key, entries in parties)
     parts.append(f"<h2>{_h(_('By responsible party'))}</h2>\n<table><thead><tr><th scope=\"col\">{_h(_('Party'))}"
                  f"</th>{heads}</tr></thead><tbody>{rows}</tbody></table>\n")
+    for heading, summary, party_lines in _round_lines(report, english):
+        parts.append(f"<h2>{_h(heading)}</h2>\n<p>{_h(summary)}</p>\n<ul>"
+                     + "".join(f"<li>{_h(line)}</li>" for line in party_lines) + "</ul>\n")
     parts.append(f"<h2>{_h(_('Changed since {day}').format(day=format_day(report.since)))} "
                  f"({len(report.changes)})</h2>\n")
     if report.changes:
@@ -326,7 +385,8 @@ class Assembled:
     since_from: str | None = None  # "last": since the last report; "same": as the report already written that day
 
 
-def assemble(session: Session, day: date, since: date | None, party: str | None, zone: tzinfo) -> Assembled:
+def assemble(session: Session, day: date, since: date | None, party: str | None, zone: tzinfo,
+             policy_set: PolicySet | None = None) -> Assembled:
     """The report as of the end of ``day`` for the whole plan or one ``party`` (UnknownIdError for another key).
 
     Without ``since``, the changes start the day after the last report issued
@@ -356,7 +416,20 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
     history = list(session.exec(select(HistoryRow)))
     begins = history_begins(history)
     shown = {view.deliverable_id for view in views}
+    answers = [change for change in _answers(history) if change.at < end]
+    latest = {(change.deliverable_id, change.year): change for change in answers}
+    rounds = []
+    if policy_set is not None and policy_set.rounds:
+        from tracker.rounds import current, status
+        from tracker.store.rounds import all_rounds
+
+        every = all_rounds(session, policy_set, plan.views, zone)
+        for rule in policy_set.rounds:
+            round_ = current(every, rule.name, day)
+            if round_ is not None and round_.opens <= day:
+                rounds.append(status(round_, plan.views, answers, zone))
     report = Report(
+        latest=latest, rounds=rounds, party_key=party,
         as_of=day, since=since, party=plan.names.party(party) if party else None,
         history_begins=begins.astimezone(zone).date() if begins else None, entries=as_of(views, history, end, day),
         changes=[change for change in changes_between(history, datetime.combine(since, time(0), zone), end)

@@ -19,7 +19,7 @@ from tracker.notify.contacts import ContactsError, Contacts, Reach, parse_contac
 from tracker.notify.message import Message, PermanentSendError
 from tracker.notify.planner import bundle, occurrence_steps, plan_notices, repeats, send_time
 from tracker.policy import Policy, PolicySet
-from tracker.notify.workdays import holiday_name, is_working_day, on_or_after, on_or_before
+from tracker.workdays import holiday_name, is_working_day, on_or_after, on_or_before
 from tracker.register import load_register, parse_register
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

@@ -34,7 +34,7 @@ from tracker.notify.planner import plan_notices
 from tracker.notify.slack import SlackChannel
 from tracker.notify.source import load_subjects
 from tracker.notify.sweep import Sweeper
-from tracker.notify.workdays import is_working_day
+from tracker.workdays import is_working_day
 from tracker.register import load_register
 from tracker.store.db import open_engine
 from tracker.store.tables import OutboxRow
@@ -144,7 +144,7 @@ def test_a_year_of_the_shipped_plan_over_slack_and_email_then_on_the_console(
     assert all(row.state == "sent" and not row.late for row in rows)
     assert all(is_working_day(row.day) and row.sent_at.astimezone(CPH).date() == row.day for row in rows)
     kinds = Counter(row.kind for row in rows)
-    assert set(kinds) == {"reminder", "overdue", "escalation", "confirm", "digest"}, kinds
+    assert set(kinds) == {"reminder", "overdue", "escalation", "confirm", "digest", "round"}, kinds
     assert kinds["digest"] == 52  # one per ISO week of 2027, on the Monday or the working day after it
 
     # Nothing about an occurrence once it is done.

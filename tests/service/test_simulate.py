@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import Tracker
 from tracker.notify.contacts import Contacts
-from tracker.notify.workdays import is_working_day, on_or_after
+from tracker.workdays import is_working_day, on_or_after
 from tracker.register import load_register
 from tracker.service.simulate import simulate
 
@@ -70,6 +70,24 @@ def test_five_years_of_the_shipped_plan(five_years: list) -> None:
             assert max(kinds["overdue"]) <= due + timedelta(days=182 + 6), (deliverable.id, "alerted for ever")
             checked += 1
     assert checked > 20
+    # Every open occurrence is in every status round of its report: asked on the round's first day.
+    asked = {(notice.row.step, notice.row.deliverable_id, notice.row.occurrence_year) for notice in notices
+             if notice.row.kind == "round" and notice.row.step.endswith(":open")}
+    rounds = 0
+    for rule in register.policy.rounds:
+        for cutoff in register.deliverables[rule.cutoff].occurrences():
+            step = f"{rule.name}-{cutoff.deadline.due.isoformat()}:open"
+            for deliverable in register.deliverables.values():
+                if deliverable.id in done or deliverable.id in (rule.report, rule.cutoff) or \
+                        not {deliverable.owner, *deliverable.co_owners} & set(rule.parties):
+                    continue
+                dues = sorted((o.deadline.due, o.key) for o in deliverable.occurrences())
+                expected = [key for due, key in dues if due <= cutoff.deadline.due]
+                expected += [key for due, key in dues if due > cutoff.deadline.due][:1]
+                for key in expected:
+                    assert (step, deliverable.id, key) in asked, (step, deliverable.id, key, "not in the round")
+            rounds += 1
+    assert rounds == 10
     weeks = {notice.row.step for notice in notices if notice.row.kind == "digest"}
     assert len(weeks) >= 5 * 52
 

@@ -10,6 +10,8 @@ function of the layer that owns the work, and print:
 - ``feeds``    feed create, list, revoke, export
 - ``notify``   notify preview, run, log, retry
 - ``report``   report
+- ``requests`` requests, approve, reject
+- ``rounds``   round list, status, open
 - ``admin``    config check, db upgrade
 
 Commands import what they use inside their bodies, so `tracker --help` and
@@ -18,7 +20,8 @@ Commands import what they use inside their bodies, so `tracker --help` and
 traceback instead.
 """
 
-from tracker.cli import admin, feeds, notify, plan, report, requests, service  # noqa: F401  (each registers its commands)
+# Each registers its commands.
+from tracker.cli import admin, feeds, notify, plan, report, requests, rounds, service  # noqa: F401
 from tracker.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import click
 
 from tracker.cli.app import cli
-from tracker.cli.options import DATE, complete_keys, database_option, open_existing
+from tracker.cli.options import DATE, complete_keys, database_option, open_existing, register_option
 from tracker.clock import plan_today
 from tracker.i18n import _
 
@@ -24,20 +24,24 @@ from tracker.i18n import _
 @click.option("--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write here instead of printing; the report then counts as issued: the next one lists the "
                    "changes since.")
+@register_option
 @database_option
 def report_command(as_of_day: date | None, since: date | None, report_format: str, party: str | None,
-                   output: str | None, database_url: str | None) -> None:
+                   output: str | None, register_path: str | None, database_url: str | None) -> None:
     """The status of every deliverable as of a day: overdue first, by theme and party, slippage, changes.
 
     For the yearly written status to Sundhedsstyrelsen and the yearly report to
     the ministry. Statuses and due days are as they were at the end of the
-    day: later changes are undone from the history.
+    day: later changes are undone from the history. Each item shows its latest
+    update and who made it; each status round of the register (its latest by
+    the day) shows, per party, the items with no update received in it.
     """
     from pathlib import Path
 
     from tracker.calendar.export import write_atomically
     from tracker.clock import plan_zone
     from tracker.i18n import current_language
+    from tracker.register import load_register
     from tracker.report import RENDERERS, assemble
     from tracker.store.db import read_session, write_session
     from tracker.store.reports import record_report
@@ -47,7 +51,7 @@ def report_command(as_of_day: date | None, since: date | None, report_format: st
         raise click.BadParameter(_("--since is after --as-of."), param_hint="--since")
     engine = open_existing(database_url)
     with read_session(engine) as session:
-        assembled = assemble(session, day, since, party, plan_zone())
+        assembled = assemble(session, day, since, party, plan_zone(), load_register(register_path).policy)
     report = assembled.report
     if assembled.since_from == "last":
         # The last report showed its own day to the end: the changes start the day after it.

@@ -61,7 +61,8 @@ from tracker.i18n import _, current_language, format_day, using_language
 from tracker.model import VIA_SLACK, Status
 from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.message import SendError
-from tracker.notify.slack import (ANSWER_ACTIONS, APPROVE_ACTION, EVIDENCE_ACTION, INPUT_LIMIT, NOTE_ACTION,
+from tracker.notify.slack import (ANSWER_ACTIONS, APPROVE_ACTION, CONFIRM_ACTION, EVIDENCE_ACTION, INPUT_LIMIT,
+                                  NOTE_ACTION,
                                   REJECT_ACTION, REPLAN_ACTION, SNOOZE_ACTIONS, UNDO_ACTION, answer_actions,
                                   answer_block_id, answered_block_id, answered_blocks, answered_context, note_view,
                                   reject_view, replan_view)
@@ -237,20 +238,25 @@ class SlackInteractions:
         return Reply(200, after=(answer,))
 
     def _status(self, press: _Press, action_id: str, _trigger: str) -> Reply:
-        status = ANSWER_ACTIONS[action_id]
         now = self.clock()
         try:
             with self._answering(press, now) as (session, answer, asker):
+                # "Uændret" answers with the status the message told: confirmed, if it still stands.
+                status = ANSWER_ACTIONS.get(action_id) or answers.told_status(answer, press.number)
                 applied = answers.apply_status(session, answer, press.number, status, actor=asker.actor,
                                                click=press.click, now=now)
         except TrackerError as error:
             return self._refused(press, error)
-        log.info("answered from Slack: %s %s set to %s by %s", applied.item.deliverable_id,
-                 applied.item.year or "", applied.status.value, asker.email)
+        log.info("answered from Slack: %s %s %s %s by %s", applied.item.deliverable_id, applied.item.year or "",
+                 "confirmed" if applied.confirmed else "set to", applied.status.value, asker.email)
         with using_language(asker.language):
-            said = _("✓ Marked {status} by {name}, {when}").format(status=applied.status.label, name=asker.name,
-                                                                   when=_when(now))
-            new_blocks = answered_blocks(said, press.token, press.number)
+            if applied.confirmed:
+                said = _("✓ Confirmed unchanged ({status}) by {name}, {when}").format(
+                    status=applied.status.label, name=asker.name, when=_when(now))
+            else:
+                said = _("✓ Marked {status} by {name}, {when}").format(status=applied.status.label, name=asker.name,
+                                                                       when=_when(now))
+            new_blocks = answered_blocks(said, press.token, press.number, undo=not applied.confirmed)
         return self._update(press, asker.language, lambda blocks: replace_item(blocks, press.number, new_blocks,
                                                                                status=applied.status))
 
@@ -572,6 +578,7 @@ class SlackInteractions:
 
 _HANDLERS: dict[str, Callable[[SlackInteractions, _Press, str, str], Reply]] = {
     **{action_id: SlackInteractions._status for action_id in ANSWER_ACTIONS},
+    CONFIRM_ACTION: SlackInteractions._status,
     UNDO_ACTION: SlackInteractions._undo,
     **{action_id: SlackInteractions._snooze for action_id in SNOOZE_ACTIONS},
     REPLAN_ACTION: SlackInteractions._open_modal,

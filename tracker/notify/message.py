@@ -84,7 +84,8 @@ def late_note(message: Message) -> str:
 
 # What each kind of notice is, in words: `notify preview` and `simulate` list them for people.
 _KIND_WORDS = {"reminder": N_("reminder"), "overdue": N_("overdue"), "escalation": N_("escalation"),
-               "confirm": N_("confirm"), "digest": N_("digest"), "problem": N_("problem")}
+               "confirm": N_("confirm"), "round": N_("status round"), "digest": N_("digest"),
+               "problem": N_("problem")}
 # Why a recipient gets a notice, as the planner and the sweep record it (in English, in the outbox and in
 # `--json`), and in words for people.
 _REASON_WORDS = (

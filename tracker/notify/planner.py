@@ -21,7 +21,11 @@ The rules (``Policy`` has the numbers):
   task-force channel;
 - confirm: ``confirm_after_days`` after the due day, when nobody has updated
   the occurrence since it fell due: "is it done? please confirm";
-- digest: weekly on ``digest_weekday`` to the task force.
+- digest: weekly on ``digest_weekday`` to the task force;
+- round: a status round (``tracker.rounds``) asks each party about its items
+  in scope on the day it opens, and again, about those nobody has answered
+  since, on its reminder days. A paused item is asked when the round opens
+  (the report needs its status), not reminded.
 
 Closed occurrences (done, cancelled) and withdrawn ones get nothing; the
 planner plans from their status as it is, so a later change to done stops
@@ -39,16 +43,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, ngettext, using_language
 from tracker.model import Change, HistoryAction, OccurrenceView, history_note
 from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
 from tracker.policy import PolicySet
+from tracker.rounds import Round, answered_since_opening, scheduled, scope
 from tracker.urls import deliverable_url
-from tracker.notify.workdays import on_or_after, on_or_before
+from tracker.workdays import on_or_after, on_or_before
 
 # Most urgent first.
-KINDS = ("problem", "request", "decision", "escalation", "overdue", "confirm", "reminder", "digest")
+KINDS = ("problem", "request", "decision", "escalation", "overdue", "confirm", "round", "reminder", "digest")
 # Notices that are not planned from the plan but queued when something happens: a message that could not be
 # delivered (for the coordinators), a request for a new deadline (for the coordinators), and its outcome (for the
 # one who asked). Each stands for itself in the outbox, and goes in a message of its own.
@@ -72,6 +78,7 @@ class Notice:
     # Whom this route reaches, for a fallback to their e-mail: a party's key, or COORDINATORS or TASKFORCE.
     party: str | None = None
     detail: str | None = None  # a problem notice's text (what failed, and what was done about it)
+    round: Round | None = None  # a status round's question: the round it asks for
 
 
 @dataclass
@@ -177,12 +184,14 @@ def routes_for(reach: Reach, channels: tuple[str, ...], fallback_name: str | Non
 
 
 def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, contacts: Contacts, channels: Iterable[str],
-                 start: date, end: date) -> Plan:
+                 start: date, end: date, extra_rounds: Iterable[Round] = ()) -> Plan:
     """Every notice due on a day from ``start`` to ``end`` (inclusive).
 
     ``channels`` are those configured (``slack``, ``email``); with none, every
-    notice goes to the console, addressed as it would be.
+    notice goes to the console, addressed as it would be. The register's
+    status rounds are planned with ``extra_rounds``, those coordinators opened.
     """
+    subjects = list(subjects)
     channels = tuple(channel for channel in CHANNELS if channel in set(channels))
     result = Plan()
     unreachable: dict[str, int] = defaultdict(int)
@@ -194,7 +203,7 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
     taskforce = routes(contacts.taskforce, "taskforce")
     for subject in subjects:
         for kind, step, day in occurrence_steps(subject, policy_set, end, start):
-            targets: list[tuple[str, str, str, str, str, date]] = []
+            targets: list[_Target] = []
             if kind == "escalation":
                 targets = [(*route, "coordinators", COORDINATORS, day) for route in coordinators]
                 targets += [(*route, "coordinators", TASKFORCE, day) for route in taskforce]
@@ -211,26 +220,30 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
                             party_day = day
                     if not start <= party_day <= end or subject.paused_on(party_day):
                         continue  # another sweep's day; or snoozed, or a new deadline asked for
-                    party_routes = routes_for(reach, channels, None)
-                    if not party_routes and not channels and contacts.coordinators.empty:
-                        # No contacts at all (the embedded default): printed, addressed to the party.
-                        party_routes = [("console", party, reach.language)]
-                    if party_routes:
-                        reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
-                        targets.extend((*route, reason, party, party_day) for route in party_routes)
-                    else:  # the console routes as Slack and e-mail would: to the coordinators
-                        unreachable[party] += 1
-                        targets.extend((*route, f"coordinators, for {party} (no contact)", COORDINATORS, party_day)
-                                       for route in coordinators)
-            seen = set()
-            for channel, recipient, language, reason, party, target_day in targets:
-                if (channel, recipient) in seen or not start <= target_day <= end:
-                    continue
-                seen.add((channel, recipient))
-                result.notices.append(Notice(
-                    key=notice_key(subject, kind, step, channel, recipient), kind=kind, step=step, day=target_day,
-                    subject=subject, channel=channel, recipient=recipient, language=language, reason=reason,
-                    party=party))
+                    targets += _party_targets(subject, party, reach, party_day, channels, contacts, coordinators,
+                                              unreachable)
+            _add(result, subject, kind, step, targets, start, end)
+    for round_ in [*scheduled(policy_set, subjects), *extra_rounds]:
+        steps = [(step, day) for step, day in round_.steps() if day <= end]
+        if round_.report_done or not steps or round_.closes < start:
+            continue  # the report is delivered; or the round is another sweep's
+        for asked in scope(round_, subjects):
+            subject = asked.subject
+            answered = answered_since_opening(subject, round_, plan_zone())
+            for step, day in steps:
+                if step != "open" and (answered or subject.paused_on(day)):
+                    continue  # nobody is reminded of what they answered, or what is paused
+                targets = []
+                for party in asked.parties:
+                    reach = contacts.reach(party)
+                    party_day = day
+                    if reach.digest_only:  # the week's one message, if it comes before the cut-off
+                        party_day = weekly_day(day, policy_set)
+                        if party_day > round_.closes:
+                            party_day = day
+                    targets += _party_targets(subject, party, reach, party_day, channels, contacts, coordinators,
+                                              unreachable)
+                _add(result, subject, "round", f"{round_.key}:{step}", targets, start, end, round_)
     for day in _days(start, end):
         digest_day = _digest_day(day, policy_set)
         if digest_day is None:
@@ -252,6 +265,39 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
         result.problems.append("no coordinators in the contacts file: escalations reach no one. Add [coordinators].")
     result.notices.sort(key=lambda n: (n.day, KINDS.index(n.kind), n.key))
     return result
+
+
+_Target = tuple[str, str, str, str, str, date]  # channel, recipient, language, reason, party, day
+
+
+def _party_targets(subject: OccurrenceView, party: str, reach: Reach, day: date, channels: tuple[str, ...],
+                   contacts: Contacts, coordinators: list[tuple[str, str, str]],
+                   unreachable: dict[str, int]) -> list[_Target]:
+    """Where a message to ``party`` about ``subject`` goes: the party's routes, or the coordinators' for a party
+    with no contact (counted in ``unreachable``)."""
+    party_routes = routes_for(reach, channels, None)
+    if not party_routes and not channels and contacts.coordinators.empty:
+        # No contacts at all (the embedded default): printed, addressed to the party.
+        party_routes = [("console", party, reach.language)]
+    if party_routes:
+        reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
+        return [(*route, reason, party, day) for route in party_routes]
+    unreachable[party] += 1  # the console routes as Slack and e-mail would: to the coordinators
+    return [(*route, f"coordinators, for {party} (no contact)", COORDINATORS, day) for route in coordinators]
+
+
+def _add(result: Plan, subject: OccurrenceView, kind: str, step: str, targets: list[_Target], start: date, end: date,
+         round_: Round | None = None) -> None:
+    """One notice per (channel, recipient) of ``targets`` on a day from ``start`` to ``end``."""
+    seen = set()
+    for channel, recipient, language, reason, party, target_day in targets:
+        if (channel, recipient) in seen or not start <= target_day <= end:
+            continue
+        seen.add((channel, recipient))
+        result.notices.append(Notice(
+            key=notice_key(subject, kind, step, channel, recipient), kind=kind, step=step, day=target_day,
+            subject=subject, channel=channel, recipient=recipient, language=language, reason=reason, party=party,
+            round=round_))
 
 
 def weekly_day(day: date, policy_set: PolicySet) -> date:
@@ -294,6 +340,16 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
     elif notice.kind == "overdue":
         line = ngettext("overdue by {days} day (due {due})", "overdue by {days} days (due {due})", -days).format(
             days=-days, due=due)
+    elif notice.kind == "round" and notice.round is not None:
+        report = notice.round.report_title_en if english else notice.round.report_title
+        if notice.step.endswith(":open"):
+            line = _("for “{report}” (cut-off {cutoff}): is “{status}” still right? Confirm it or update it; due "
+                     "{due}").format(report=report, cutoff=format_day(notice.round.closes), status=subject.status.label,
+                                     due=due)
+        else:
+            line = _("for “{report}” (cut-off {cutoff}): not answered yet. Is “{status}” still right? Confirm it "
+                     "or update it; due {due}").format(report=report, cutoff=format_day(notice.round.closes),
+                                                       status=subject.status.label, due=due)
     elif notice.kind == "escalation":
         line = ngettext("overdue by {days} day (due {due}) and escalated to the coordinators",
                         "overdue by {days} days (due {due}) and escalated to the coordinators", -days).format(
@@ -407,6 +463,10 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
                 text = "\n".join([subject_line, "", intro])
             else:
                 intro = _intro(kind, day)
+                asked_for = list(dict.fromkeys(notice.round for notice in group if notice.round is not None))
+                if asked_for:
+                    rounds_said = " ".join(_round_intro(round_, language == "en") for round_ in asked_for)
+                    intro = rounds_said if kind == "round" else f"{intro} {rounds_said}"
                 summary = digest_summary(subjects, changes, day, zone) if kind == "digest" else ""
                 if summary:
                     intro = f"{intro} {summary[0].upper()}{summary[1:]}"
@@ -470,6 +530,9 @@ def _subject_line(group: list[Notice], day: date) -> str:
     if counts["confirm"]:
         parts.append(ngettext("{count} status to confirm", "{count} statuses to confirm", counts["confirm"]).format(
             count=counts["confirm"]))
+    if counts["round"]:
+        parts.append(ngettext("{count} status asked for a report", "{count} statuses asked for a report",
+                              counts["round"]).format(count=counts["round"]))
     if counts["reminder"]:
         parts.append(ngettext("{count} deadline coming up", "{count} deadlines coming up", counts["reminder"])
                      .format(count=counts["reminder"]))
@@ -483,6 +546,12 @@ def _intro(kind: str, day: date) -> str:
         return _("The week in Cancer Plan V as of {day}: what is overdue, what falls due in the coming weeks, and "
                  "what changed.").format(day=format_day(day))
     return _("What needs your attention in Cancer Plan V on {day}:").format(day=format_day(day))
+
+
+def _round_intro(round_: Round, english: bool) -> str:
+    return _("Status round for “{report}”: please confirm or update how each deliverable below stands by {cutoff}, "
+             "the cut-off.").format(report=round_.report_title_en if english else round_.report_title,
+                                    cutoff=format_day(round_.closes))
 
 
 def _text(subject_line: str, intro: str, items: list[Item]) -> str:

@@ -264,6 +264,7 @@ def _more(items: tuple[Item, ...]) -> list[dict[str, Any]]:
 # The buttons under each item an owner is told about: action_id → the status it sets.
 ANSWER_ACTIONS = {"status_done": Status.DONE, "status_in_progress": Status.IN_PROGRESS,
                   "status_at_risk": Status.AT_RISK}
+CONFIRM_ACTION = "status_confirm"  # "Uændret", under a status round's item: the status as the message told it
 REPLAN_ACTION = "replan_request"  # "Ny frist …": a modal, then a request to the coordinators
 NOTE_ACTION = "add_note"  # "Note …": a modal, a note with an optional link to the evidence
 EVIDENCE_ACTION = "add_evidence"  # "Tilføj dokumentation", after an answer: the note modal again
@@ -271,7 +272,7 @@ UNDO_ACTION = "undo_answer"  # "Fortryd", after an answer: the status the messag
 APPROVE_ACTION, REJECT_ACTION = "request_approve", "request_reject"  # the coordinators' decision on a request
 SNOOZE_ACTIONS = {"snooze_2w": 14, "snooze_4w": 28}  # "Udsæt 2 uger" / "4 uger" under an overdue item: days
 MODAL_ACTIONS = {REPLAN_ACTION, NOTE_ACTION, EVIDENCE_ACTION, REJECT_ACTION}
-ACTIONS = {*ANSWER_ACTIONS, *MODAL_ACTIONS, *SNOOZE_ACTIONS, UNDO_ACTION, APPROVE_ACTION}
+ACTIONS = {*ANSWER_ACTIONS, *MODAL_ACTIONS, *SNOOZE_ACTIONS, UNDO_ACTION, APPROVE_ACTION, CONFIRM_ACTION}
 MODAL_TITLE_LIMIT = 24  # a modal's title, submit and close labels
 INPUT_LIMIT = 2000  # what a person may write in one field (a note, a reason)
 
@@ -295,12 +296,14 @@ def _button(action_id: str, label: str, value: str, style: str | None = None,
     return button
 
 
-def answer_actions(token: str, index: int, *, snooze: bool = False) -> dict[str, Any]:
+def answer_actions(token: str, index: int, *, snooze: bool = False, confirm: bool = False) -> dict[str, Any]:
     """The buttons that answer item ``index``: each value names the message's answer token and the item; with
-    ``snooze`` (an overdue item), "Udsæt 2 uger" and "Udsæt 4 uger" too."""
+    ``snooze`` (an overdue item), "Udsæt 2 uger" and "Udsæt 4 uger" too; with ``confirm`` (a status round's
+    item), "Uændret" first."""
     value = f"{token}:{index}"
-    buttons = [_button(action_id, status.label.capitalize(), value, "primary" if status is Status.DONE else None)
-               for action_id, status in ANSWER_ACTIONS.items()]
+    buttons = [_button(CONFIRM_ACTION, _("Unchanged"), value)] if confirm else []
+    buttons += [_button(action_id, status.label.capitalize(), value, "primary" if status is Status.DONE else None)
+                for action_id, status in ANSWER_ACTIONS.items()]
     buttons += [_button(REPLAN_ACTION, _("New deadline …"), value), _button(NOTE_ACTION, _("Note …"), value)]
     if snooze:
         buttons += [_button(action_id, ngettext("Snooze {count} week", "Snooze {count} weeks", days // 7).format(
@@ -308,14 +311,16 @@ def answer_actions(token: str, index: int, *, snooze: bool = False) -> dict[str,
     return {"type": "actions", "block_id": answer_block_id(index), "elements": buttons}
 
 
-def answered_blocks(text: str, token: str, index: int) -> list[dict[str, Any]]:
+def answered_blocks(text: str, token: str, index: int, *, undo: bool = True) -> list[dict[str, Any]]:
     """What replaces an item's buttons once its status is answered: "✓ Markeret færdig af …", with ``Fortryd``
-    (for ``tracker.store.answers.UNDO_WINDOW``) and ``Tilføj dokumentation``."""
+    (for ``tracker.store.answers.UNDO_WINDOW``; not after a confirmation, which changed nothing) and ``Tilføj
+    dokumentation``."""
     value = f"{token}:{index}"
     said = answered_context(text)
     said["block_id"] = answered_block_id(index)
+    buttons = [_button(UNDO_ACTION, _("Undo"), value)] if undo else []
     return [said, {"type": "actions", "block_id": answer_block_id(index), "elements": [
-        _button(UNDO_ACTION, _("Undo"), value), _button(EVIDENCE_ACTION, _("Add evidence"), value)]}]
+        *buttons, _button(EVIDENCE_ACTION, _("Add evidence"), value)]}]
 
 
 def answered_context(text: str) -> dict[str, Any]:
@@ -438,7 +443,8 @@ def blocks_for(message: Message) -> list[dict[str, Any]]:
         for index, item in enumerate(items[:shown]):
             blocks += [_item_section(item), _item_context(item)]
             if message.answer and message.decides is None:
-                blocks.append(answer_actions(message.answer, index, snooze=item.kind == "overdue"))
+                blocks.append(answer_actions(message.answer, index, snooze=item.kind == "overdue",
+                                             confirm=item.kind == "round"))
         if message.answer and message.decides is not None and len(blocks) + len(more) < BLOCK_LIMIT:
             blocks.append(decision_actions(message.answer, message.decides, message.decides_deadline))
         return blocks + more

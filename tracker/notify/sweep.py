@@ -63,8 +63,9 @@ from tracker.notify.planner import (CHANNELS, Notice, alone, bundle, plan_notice
 from tracker.policy import PolicySet
 from tracker.urls import answer_url
 from tracker.notify.source import load_changes, load_subjects
-from tracker.notify.workdays import on_or_after
+from tracker.workdays import on_or_after
 from tracker.store import answers, revision
+from tracker.store import rounds as status_rounds
 from tracker.store.db import read_session, this_process, write_session
 from tracker.store.requests import PENDING
 from tracker.store.tables import DeliverableRow, OccurrenceRow, OutboxRow, ReplanRequestRow
@@ -110,7 +111,7 @@ class _Claimed:
 
 
 # What an owner is told about and can answer from the message itself.
-_ANSWERABLE = frozenset({"reminder", "overdue", "confirm"})
+_ANSWERABLE = frozenset({"reminder", "overdue", "confirm", "round"})
 
 
 class _LostClaim(Exception):
@@ -216,17 +217,21 @@ class Sweeper:
         with read_session(self.engine) as session:
             planned_through = outbox.read_planned_through(session)
             first_new = planned_through + timedelta(days=1) if planned_through else today
-            if first_new > end and not outbox.has_work(session, now) and not outbox.restored_since(session):
+            if first_new > end and not outbox.has_work(session, now) and not outbox.restored_since(session) and \
+                    not status_rounds.has_unplanned(session):
                 return None
             waiting = outbox.earliest_waiting_day(session)
             restored = outbox.restored_since(session)
             # Back to the earliest retry too: whether it is still called for is judged against the plan. And back
             # to the day a deliverable now in the register again left it: what it missed while away.
-            start = min(day for day in (first_new, waiting, end, *restored.values()) if day is not None)
             subjects = self._subjects(session, today)
+            # An extra round a coordinator opened since: its days are planned now, though planned before.
+            extras, unplanned = status_rounds.extra_rounds(session, self.policy, subjects, self.zone)
+            opening = [r.opens for r in extras if r.extra in unplanned]
+            start = min(day for day in (first_new, waiting, end, *restored.values(), *opening) if day is not None)
             changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(),
                                                              self.zone))
-        plan = plan_notices(subjects, self.policy, self.contacts, self.routes, start, end)
+        plan = plan_notices(subjects, self.policy, self.contacts, self.routes, start, end, extra_rounds=extras)
         report.problems = plan.problems
         with write_session(self.engine) as session:
             # Under the lock: another sweep may have planned these days since the read above.
@@ -239,12 +244,20 @@ class Sweeper:
             def new(notice: Notice) -> bool:
                 if first_new <= notice.day <= end:
                     return True
+                if notice.round is not None and notice.round.extra in unplanned:
+                    return notice.round.opens <= notice.day <= end
                 away_from = restored.get(notice.subject.deliverable_id) if notice.subject else None
                 return away_from is not None and away_from <= notice.day <= end
 
-            rows = [outbox.row_values(notice, send_time(notice.day, self.policy, self.zone), now)
-                    for notice in plan.notices if new(notice)]
+            def due_at(notice: Notice) -> datetime:
+                at = send_time(notice.day, self.policy, self.zone)
+                # An extra round's question goes out when it was opened, not "late" since this morning.
+                opened = notice.round.opened_at if notice.round is not None else None
+                return max(at, opened) if opened is not None else at
+
+            rows = [outbox.row_values(notice, due_at(notice), now) for notice in plan.notices if new(notice)]
             report.planned += outbox.insert_new(session, rows)
+            status_rounds.mark_planned(session, unplanned, now)
             if restored:
                 outbox.replan_restored(session, restored, now)
             if locked is None or end > locked:

@@ -25,7 +25,7 @@ from tracker.i18n import _
 from tracker.model import SNOOZED_NOTE, UNDONE_NOTE, HistoryAction, Status, answered_from_message
 from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
-from tracker.store.operations import add_note, change_status
+from tracker.store.operations import add_note, change_status, confirm_status
 from tracker.store.operations import snooze as pause
 from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, OccurrenceRow,
                                   ReplanRequestRow, table_of)
@@ -62,6 +62,7 @@ class Applied:
     item: AnsweredItem
     status: Status
     changed: bool
+    confirmed: bool = False  # the status it had, confirmed unchanged
 
 
 def issue(session: Session, *, message_key: str, channel: str, recipient: str, party: str,
@@ -95,6 +96,14 @@ def open_answer(session: Session, token: str, now: datetime) -> AnswerRow:
 
 def items_of(answer: AnswerRow) -> list[AnsweredItem]:
     return [AnsweredItem.from_json(item) for item in answer.items]
+
+
+def told_status(answer: AnswerRow, index: int) -> Status:
+    """The status the message told for item ``index`` (what "Uændret" confirms)."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    return items[index].status
 
 
 def _in_plan(session: Session, item: AnsweredItem) -> tuple[DeliverableRow, OccurrenceRow]:
@@ -207,15 +216,17 @@ def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | N
         return Applied(item, status or item.status, changed=False)
     deliverable, occurrence = _as_told(session, item, status=status is not None)
     current = Status(occurrence.status)
-    changed = False
     if status is not None and current != status:
         change_status(session, deliverable.id, status, note=note, actor=actor, now=now, year=item.year,
                       evidence_url=evidence_url)
-        changed = True
     elif note:
         add_note(session, deliverable.id, note, actor=actor, now=now, year=item.year, evidence_url=evidence_url)
-        changed = True
-    return Applied(item, status or current, changed=changed)
+    elif status is not None:  # the status it has, chosen again: it stands as it is (a status round's answer)
+        confirm_status(session, deliverable.id, actor=actor, now=now, year=item.year)
+        return Applied(item, current, changed=True, confirmed=True)
+    else:
+        return Applied(item, current, changed=False)
+    return Applied(item, status or current, changed=True)
 
 
 def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones: bool, click: str,

@@ -74,6 +74,19 @@ def change_status(session: Session, deliverable_id: str, status: Status, *, note
     return occurrence
 
 
+def confirm_status(session: Session, deliverable_id: str, *, actor: str, now: datetime,
+                   year: int | None = None) -> OccurrenceRow:
+    """Record that the occurrence's status is as it is (a status round's "Uændret", or the same status pressed
+    again): a sign of life that answers a round and the "is it done?" question, without a change."""
+    deliverable = get_deliverable(session, deliverable_id)
+    occurrence = pick_occurrence(session, deliverable, year)
+    HistoryWriter(session, now, actor).record(HistoryAction.CONFIRMED, deliverable.id, key=occurrence.key,
+                                              field="status", old=occurrence.status, new=occurrence.status)
+    occurrence.confirmed_at = now
+    occurrence.updated_at = now
+    return occurrence
+
+
 def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason: str, actor: str, now: datetime,
            year: int | None = None) -> DeliverableRow:
     """Move a deliverable (or one occurrence of a recurring one) to a new deadline.

@@ -92,10 +92,10 @@ def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, toda
 
 
 def _touched_at(occurrence: OccurrenceRow) -> datetime | None:
-    # A note is a sign of life too: updated_at moves with notes and status changes (and re-plans, which are a
-    # coordinator's update as well).
+    # A note is a sign of life too: updated_at moves with notes, status changes and confirmations (and re-plans,
+    # which are a coordinator's update as well).
     noted = occurrence.updated_at if occurrence.note else None
-    touched = [moment for moment in (occurrence.status_changed_at, noted) if moment]
+    touched = [moment for moment in (occurrence.status_changed_at, noted, occurrence.confirmed_at) if moment]
     return max(touched) if touched else None
 
 

@@ -149,6 +149,8 @@ class OccurrenceRow(SQLModel, table=True):
     snoozed_until: date | None = None
     snooze_reason: str | None = None
     snoozed_by: str | None = Field(default=None, max_length=255)
+    # The status last confirmed as it was (a status round's "Uændret"): a sign of life, as a status change is.
+    confirmed_at: datetime | None = _at(nullable=True)
 
 
 class HistoryRow(SQLModel, table=True):
@@ -320,3 +322,17 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _at(nullable=True)
     created_at: datetime = _at()
     updated_at: datetime = _at()
+
+
+class StatusRoundRow(SQLModel, table=True):
+    """An extra status round a coordinator opened (``tracker round open NAME --now``). Scheduled rounds are the
+    register's (``[[policy.round]]``) and need no row: their days follow from the cut-offs."""
+
+    __tablename__ = "status_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)  # the rule's name in the register
+    opened_at: datetime = _at()
+    opened_by: str = Field(max_length=255)
+    closes_on: date  # the cut-off: the last day answers count
+    planned_at: datetime | None = _at(nullable=True)  # when a sweep planned its messages (None: not yet)

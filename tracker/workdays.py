@@ -40,3 +40,13 @@ def on_or_after(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
     return day
+
+
+def working_days_before(day: date, count: int) -> date:
+    """The working day ``count`` working days before ``day`` (``day`` itself not counted): a status round that
+    opens 15 working days before its cut-off opens three weeks earlier, more across Easter."""
+    while count > 0:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return on_or_before(day)
