@@ -1,16 +1,19 @@
 """Status rounds: the register's rules, their days across Easter, what they ask, and a round run end to end.
 
-The end-to-end test runs a round by hand on real SQLite and PostgreSQL: it
+The end-to-end tests run a round by hand on real SQLite and PostgreSQL: it
 opens on its day with one Slack message to the party, an owner answers
 "Uændret" from Slack (a signed press to the web process on loopback), the
 reminder asks only about what is still unanswered, the round closes at its
 cut-off, and `tracker round status` and `tracker report` show who answered
-and what has "ingen opdatering modtaget".
+and what has "ingen opdatering modtaget". By e-mail (a real SMTP server on
+loopback), the owner answers the whole round on the answer page in headless
+Chromium, and is reminded of nothing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,13 +22,16 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.conftest import Tracker
+from tests.dashboard.test_browser import css, driver, follow  # noqa: F401 - driver is a fixture
+from tests.notify.smtp_server import SmtpServer
 from tests.notify.slack_standin import SlackStandIn, validate_blocks
 from tests.notify.test_answers import CONTACTS, SECRET
-from tests.notify.test_sweep import BASE
+from tests.notify.test_sweep import BASE, SENDER
 from tests.webserver import serving, wait_for
 from tracker.i18n import using_language
 from tracker.model import OccurrenceView, Status
-from tracker.notify.contacts import Contacts
+from tracker.notify.contacts import Contacts, Reach
+from tracker.notify.email import EmailChannel
 from tracker.notify.interactions import SlackInteractions
 from tracker.notify.planner import bundle, plan_notices
 from tracker.notify.slack import SlackChannel
@@ -154,6 +160,26 @@ def test_the_round_is_asked_once_and_reminded_only_of_what_is_unanswered() -> No
     assert all(item.kind == "round" for item in message.items)
 
 
+def test_the_coordinators_digest_says_how_far_each_open_round_has_come() -> None:
+    subjects = plan_of()
+    answered = datetime(2027, 3, 8, 10, 0, tzinfo=CPH)
+    subjects[1] = view("aarlig", date(2026, 12, 31), year=2026, status=Status.DONE, updated_at=answered)
+    contacts = Contacts(taskforce=Reach(slack=("#taskforce",)))  # the weekly digest goes to the task force
+    plan = plan_notices(subjects, POLICY, contacts, ("slack",), date(2027, 3, 1), date(2027, 4, 9))
+    digests = {n.day: n for n in plan.notices if n.kind == "digest"}
+    intros = {day: bundle([notice], subjects, [], POLICY, CPH, BASE)[0].intro for day, notice in digests.items()}
+    during = [day for day in intros if date(2027, 3, 5) <= day <= date(2027, 3, 31)]
+    assert during and all("Statusrunden til “Titel regional-status” er åben til 31. marts 2027: 1 af 3 punkter "
+                          "besvaret." in intros[day] for day in during if day >= answered.date()), intros
+    assert all("Statusrunden" not in intro for day, intro in intros.items() if not date(2027, 3, 5) <= day <= date(
+        2027, 3, 31)), "a round told before it opened or after it closed"
+    in_english = Contacts(taskforce=Reach(slack=("#taskforce",), language="en"))
+    plan = plan_notices(subjects, POLICY, in_english, ("slack",), max(during), max(during))
+    (english,) = bundle([n for n in plan.notices if n.kind == "digest"], subjects, [], POLICY, CPH, BASE)
+    assert "The status round for “Title regional-status” is open until 31 March 2027: 1 of 3 items answered." in \
+        english.intro
+
+
 def test_a_delivered_report_s_round_sends_nothing() -> None:
     subjects = plan_of()
     subjects[0] = view("regional-status", date(2027, 3, 31), year=2027, status=Status.DONE)
@@ -248,6 +274,63 @@ def test_a_round_is_opened_answered_from_slack_reminded_closed_and_reported(data
     assert "Mette Sørensen" in report  # the latest update and who made it
     danish = Tracker(database_url, register, lang="da").ok("report", "--as-of", "2027-04-01").output
     assert "ingen opdatering modtaget for evaluering" in danish
+
+
+def test_a_round_is_answered_on_the_answer_page_and_nothing_is_reminded(database_url: str, small_register: Path,
+                                                                        tmp_path: Path, driver) -> None:  # noqa: F811
+    register = tmp_path / "register.toml"
+    register.write_text(small_register.read_text(encoding="utf-8") + ROUND, encoding="utf-8")
+    tracker = Tracker(database_url, register)
+    tracker.ok("sync")
+    contacts = Contacts(parties={"regionerne": Reach(email=("regioner@example.org",)),
+                                 "sst": Reach(email=("sst@example.org",))},
+                        coordinators=Reach(email=("koordinator@example.org",)))
+    engine = open_engine(database_url)
+    with SmtpServer() as smtp:
+        sweeper = Sweeper(engine, load_register(register).policy, contacts,
+                          {"email": EmailChannel.from_url(smtp.url(), SENDER, timeout=5)}, base_url=BASE, zone=CPH,
+                          answers_by_email=True)
+        sweeper.sweep(at(OPENS - timedelta(days=1), 12))
+        sweeper.sweep(at(OPENS))
+        (mail,) = [m for m in smtp.received if m.rcpt_tos == ["regioner@example.org"]]
+        text = mail.parsed().get_body(("plain",)).get_content()
+        assert "Statusrunde til “Årlig regional status”" in text
+        path = re.search(rf"{re.escape(BASE)}/answer/(\S+)", text).group()[len(BASE):]
+
+        with serving(database_url, at(OPENS, 10, 30), base_url=BASE) as app_url:
+            driver.get(app_url + path)
+            page = driver.page_source
+            assert "Dette er en statusrunde før en rapport" in page
+            titles = [element.text for element in css(driver, "section.answer h2")]
+            assert titles == ["Senfølgeklinikker etableret", "Evaluering af forsøgsordningen"], titles
+            assert len(css(driver, "form.confirm button")) == 2  # "Uændret", for each item of the round
+            follow(driver, css(driver, "#item-0 form.confirm button")[0])
+            assert "Tak: bekræftet uændret (ikke påbegyndt)" in driver.page_source
+            (started,) = [radio for radio in css(driver, "#item-1 input[type=radio]")
+                          if radio.get_attribute("value") == "in_progress"]
+            started.click()
+            css(driver, "#note-1")[0].send_keys("Udbuddet er sendt.")
+            follow(driver, css(driver, "#item-1 form:not(.confirm):not(.replan) button[type=submit]")[0])
+            assert "Tak: dit svar er gemt" in driver.page_source
+
+        with Session(engine) as session:
+            answers = {row.deliverable_id: row for row in session.exec(
+                select(HistoryRow).where(HistoryRow.action.in_(("confirmed", "status"))))}
+        assert answers["senfoelgeklinikker"].action == "confirmed"
+        assert (answers["evaluering"].new_value, answers["evaluering"].note) == ("in_progress", "Udbuddet er sendt.")
+        assert answers["evaluering"].actor == "regioner@example.org via e-mail"
+
+        asked = len(smtp.received)
+        for day in (OPENS + timedelta(days=n) for n in range(1, (CUTOFF - OPENS).days + 1)):
+            sweeper.sweep(at(day))
+        said = [m.parsed().get_body(("plain",)).get_content() for m in smtp.received[asked:]]
+        assert not [m for m in said if "Statusrunde til" in m], "reminded of a round answered in full"
+    engine.dispose()
+    result = json.loads(tracker.ok("round", "status", "regionernes-status", "--cutoff", "2027-03-31",
+                                   "--json").output)
+    (party,) = result["parties"]
+    assert sorted(item["id"] for item in party["answered"]) == ["evaluering", "senfoelgeklinikker"]
+    assert party["unanswered"] == []
 
 
 def test_round_commands_name_the_fix_for_bad_input(database_url: str, small_register: Path, tmp_path: Path) -> None:

@@ -234,12 +234,16 @@ class Change:
         return self.deliverable_id if self.year is None else f"{self.deliverable_id} {self.year}"
 
 
+def as_change(row: Any) -> Change:
+    """A history row (``tracker.store.tables.HistoryRow`` or alike) about a deliverable, as a change."""
+    return Change(at=row.at, deliverable_id=row.deliverable_id or "", action=row.action, old=row.old_value,
+                  new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor,
+                  year=int(row.occurrence_key) if row.occurrence_key else None)
+
+
 def news(rows: Iterable[Any]) -> list[Change]:
     """The history rows (``tracker.store.tables.HistoryRow`` or alike) that are news, as changes, in their order."""
-    return [Change(at=row.at, deliverable_id=row.deliverable_id, action=row.action, old=row.old_value,
-                   new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor,
-                   year=int(row.occurrence_key) if row.occurrence_key else None)
-            for row in rows if is_news(row.action, row.actor, row.deliverable_id)]
+    return [as_change(row) for row in rows if is_news(row.action, row.actor, row.deliverable_id)]
 
 
 # The actor of the rows tracker writes itself when it loads the register.

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, signed_days
 from tracker.model import (Change, HistoryAction, OccurrenceView, PlanNames, Status, change_text, count_by_status,
-                           history_note, is_overdue, news, standing_label)
+                           as_change, is_overdue, news, standing_label)
 from tracker.policy import PolicySet
 from tracker.rounds import RoundStatus, is_answer
 from tracker.store.tables import HistoryRow
@@ -100,9 +100,7 @@ def _answers(history: Iterable[HistoryRow]) -> list[Change]:
     """The updates of the history (``tracker.rounds.ANSWERS``), oldest first, as changes."""
     rows = sorted((row for row in history if row.deliverable_id and is_answer(row.action, row.actor)),
                   key=lambda row: (row.at, row.id or 0))
-    return [Change(at=row.at, deliverable_id=row.deliverable_id or "", action=row.action, old=row.old_value,
-                   new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor,
-                   year=int(row.occurrence_key) if row.occurrence_key else None) for row in rows]
+    return [as_change(row) for row in rows]
 
 
 def history_begins(history: Iterable[HistoryRow]) -> datetime | None:

@@ -130,6 +130,23 @@ def test_malformed_answers_are_refused_and_change_nothing(mailed: Mailed, form: 
     assert mailed.status() == "not_started" and mailed.history() == []
 
 
+def test_unchanged_confirms_what_the_message_told_and_not_a_status_changed_since(mailed: Mailed) -> None:
+    assert "form class=\"confirm\"" not in mailed.get().text  # a reminder, not a status round: no "Uændret"
+    confirmed = mailed.post(csrf=mailed.csrf(), item="0", kind="confirm", shown="not_started")
+    assert confirmed.status_code == 303 and "confirmed=0" in confirmed.headers["location"]
+    with Session(mailed.desk.engine) as session:
+        (row,) = session.exec(select(HistoryRow).where(HistoryRow.action == "confirmed")).all()
+    assert (row.deliverable_id, row.new_value, row.actor) == ("senfoelgeklinikker", "not_started",
+                                                              "regioner@example.org via e-mail")
+    shown = mailed.client.get(mailed.app_url + confirmed.headers["location"]).text
+    assert "Tak: bekræftet uændret (ikke påbegyndt)" in shown
+    Tracker(mailed.desk.engine.url.render_as_string(hide_password=False)).ok(
+        "status", "senfoelgeklinikker", "in_progress", "--note", "Startet.")
+    refused = mailed.post(csrf=mailed.csrf(), item="0", kind="confirm", shown="in_progress")  # the page reloaded
+    assert refused.status_code == 409 and "Intet blev bekræftet" in refused.text
+    assert mailed.status() == "in_progress"
+
+
 def test_unknown_expired_and_revoked_tokens_are_refused(mailed: Mailed) -> None:
     assert mailed.client.get(mailed.app_url + "/answer/" + "A" * 32).status_code == 404
     assert mailed.client.get(mailed.app_url + "/answer/%00").status_code == 404

@@ -4,12 +4,14 @@ With the register as it is (three deliverables done there, nothing marked
 done during the run), the clock must send no message on a weekend or a Danish
 public holiday, none twice, none about done work, remind every open
 occurrence before its due day and alert it after, and restarting the clock
-every few weeks must change nothing.
+every few weeks must change nothing. With owners answering half of the
+status rounds' questions "done", nothing more is sent about what they answered.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,19 +22,27 @@ from tests.conftest import Tracker
 from tracker.notify.contacts import Contacts
 from tracker.workdays import is_working_day, on_or_after
 from tracker.register import load_register
-from tracker.service.simulate import simulate
+from tracker.service.simulate import ANSWER_DELAY, Simulation, simulate
 
 CPH = ZoneInfo("Europe/Copenhagen")
 START, END = date(2026, 1, 1), date(2030, 12, 31)
 
 
 @pytest.fixture(scope="module")
-def five_years() -> list:
+def five_years() -> Simulation:
     return simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk")
 
 
-def test_five_years_of_the_shipped_plan(five_years: list) -> None:
-    notices = five_years
+def one_message_a_day(notices: list) -> bool:
+    messages = defaultdict(set)
+    for notice in notices:
+        messages[(notice.row.channel, notice.row.recipient, notice.at.astimezone(CPH).date())].add(notice.message.key)
+    return all(len(keys) == 1 for keys in messages.values())
+
+
+def test_five_years_of_the_shipped_plan(five_years: Simulation) -> None:
+    notices = five_years.notices
+    assert not five_years.answers
     assert notices
     keys = [notice.row.key for notice in notices]
     assert len(keys) == len(set(keys)), "a notice sent twice"
@@ -40,10 +50,7 @@ def test_five_years_of_the_shipped_plan(five_years: list) -> None:
         sent = notice.at.astimezone(CPH)
         assert is_working_day(sent.date()) and (sent.hour, sent.minute) == (9, 0), notice.row.key
         assert notice.row.day == sent.date()  # on its day: the clock never missed one
-    messages = defaultdict(set)
-    for notice in notices:
-        messages[(notice.row.channel, notice.row.recipient, notice.at.astimezone(CPH).date())].add(notice.message.key)
-    assert all(len(keys) == 1 for keys in messages.values()), "two messages to one recipient on one day"
+    assert one_message_a_day(notices), "two messages to one recipient on one day"
     # The noise budget: alerts slow down after a month and stop reaching the owner after half a year (the
     # digest keeps the item). Before: 14,872 notices, 14,088 of them weekly overdue alerts.
     assert len(notices) <= 4000
@@ -92,11 +99,35 @@ def test_five_years_of_the_shipped_plan(five_years: list) -> None:
     assert len(weeks) >= 5 * 52
 
 
-def test_restarting_the_clock_every_three_weeks_changes_nothing(five_years: list) -> None:
+def test_restarting_the_clock_every_three_weeks_changes_nothing(five_years: Simulation) -> None:
     restarted = simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk",
                          restart_every=21)
-    assert [(n.at, n.row.key, n.message.key) for n in restarted] == [(n.at, n.row.key, n.message.key)
-                                                                      for n in five_years]
+    assert [(n.at, n.row.key, n.message.key) for n in restarted.notices] == [(n.at, n.row.key, n.message.key)
+                                                                              for n in five_years.notices]
+
+
+def test_owners_who_answer_half_the_round_questions_hear_nothing_more_about_what_they_answered(
+        five_years: Simulation) -> None:
+    answered = simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk",
+                        answer_rounds=0.5)
+    asked: dict[tuple, datetime] = {}
+    for notice in answered.notices:
+        if notice.row.kind == "round" and notice.row.step.endswith(":open"):
+            asked.setdefault((notice.row.step, notice.row.deliverable_id, notice.row.occurrence_year), notice.at)
+    assert len(answered.answers) == len(asked) // 2 > 40  # every other question, in the order asked
+    last_word: dict[tuple, datetime] = {}
+    for answer in answered.answers:
+        assert answer.at == asked[(answer.step, answer.deliverable_id, answer.occurrence)] + ANSWER_DELAY
+        last_word[(answer.deliverable_id, answer.occurrence)] = answer.at
+    assert len({answer.party for answer in answered.answers}) >= 8  # spread over the parties, not one party's items
+    after = [notice.row.key for notice in answered.notices
+             if notice.at > last_word.get((notice.row.deliverable_id, notice.row.occurrence_year), notice.at)]
+    assert not after, "a message about an item after its owner answered it done"
+    assert one_message_a_day(answered.notices)
+    # Answering spares the owners what the plan would otherwise send them; the rounds still ask the rest.
+    assert len(answered.notices) < len(five_years.notices) * 0.6
+    assert {n.row.step for n in answered.notices if n.row.kind == "round"} >= {
+        n.row.step for n in five_years.notices if n.row.kind == "round" and n.row.step.endswith(":open")}
 
 
 def test_simulate_on_the_command_line_prints_what_preview_would(sqlite_url: str) -> None:
@@ -108,3 +139,8 @@ def test_simulate_on_the_command_line_prints_what_preview_would(sqlite_url: str)
     assert f"\n{len({record['message'] for record in records})} messages.\n" in text
     assert text.rstrip().endswith("recipients over the budget.")  # then the noise budget, per recipient
     assert tracker("simulate", "--from", "2026-06-30", "--to", "2026-06-01").exit_code == 2
+    # Sundhedsstyrelsen's round before the report due 31 December opens in December: owners answer half of it.
+    text = tracker.ok("simulate", "--from", "2026-12-01", "--to", "2026-12-31", "--answer-rounds", "0.5",
+                      "--per-recipient").output
+    assert re.search(r"^Simulated owners answered done to ([1-9][0-9]*) status-round questions\.$", text, re.M), text
+    assert tracker("simulate", "--from", "2026-12-01", "--to", "2026-12-31", "--answer-rounds", "2").exit_code == 2

@@ -152,10 +152,13 @@ def clock_command(interval: float, contacts_path: str | None, register_path: str
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the objects of `notify preview --json`.")
 @click.option("--per-recipient", is_flag=True,
               help="Print only the noise budget: messages per recipient and week, against max_messages_per_week.")
+@click.option("--answer-rounds", type=click.FloatRange(0, 1), default=0.0, metavar="SHARE",
+              help="Simulated owners answer done to this share of the status rounds' questions (0.5: every other "
+                   "one), an hour after each is asked.")
 @contacts_option
 @register_option
 def simulate_command(start: date, end: date, restart_every: int | None, as_json: bool, per_recipient: bool,
-                     contacts_path: str | None, register_path: str | None) -> None:
+                     answer_rounds: float, contacts_path: str | None, register_path: str | None) -> None:
     """Run the real clock over simulated days against a throwaway database; print every message it sends.
 
     The register is taken as it is; the channels (those configured, else the
@@ -177,8 +180,9 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
         raise click.BadParameter(_("--to is before --from."), param_hint="--to")
     register = load_register(register_path)
     contacts = load_contacts(contacts_path, set(register.parties))
-    notices = simulate(register_path, contacts, channel_names(), start, end, zone=plan_zone(),
-                       base_url=base_url(), restart_every=restart_every)
+    simulation = simulate(register_path, contacts, channel_names(), start, end, zone=plan_zone(),
+                          base_url=base_url(), restart_every=restart_every, answer_rounds=answer_rounds)
+    notices = simulation.notices
     budget = register.policy.default.max_messages_per_week
     recipients = noise([Sent(n.at, n.row.channel, n.row.recipient, n.message.key) for n in notices], start, end,
                        budget, plan_zone())
@@ -191,6 +195,10 @@ def simulate_command(start: date, end: date, restart_every: int | None, as_json:
         if as_json:
             return
         click.echo("")
+    if answer_rounds:
+        click.echo(ngettext("Simulated owners answered done to {count} status-round question.",
+                            "Simulated owners answered done to {count} status-round questions.",
+                            len(simulation.answers)).format(count=len(simulation.answers)))
     echo_noise(recipients, budget)
 
 

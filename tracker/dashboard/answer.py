@@ -109,12 +109,11 @@ class AnswerPage:
         except AnswerError as error:
             return self._error(request, error.message, 404)
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-        answered, requested = request.query_params.get("answered", ""), request.query_params.get("requested", "")
-        snoozed = request.query_params.get("snoozed", "")
+        # Which item the page came back to after an answer, and what was done with it (the redirect says).
+        shown = {done: int(value) if (value := request.query_params.get(done, "")).isdigit() else None
+                 for done in ("answered", "confirmed", "requested", "snoozed")}
         response = self._render("answer.html", language, status=200, items=rows, csrf=csrf, recipient=answer.recipient,
-                                answered=int(answered) if answered.isdigit() else None,
-                                requested=int(requested) if requested.isdigit() else None,
-                                snoozed=int(snoozed) if snoozed.isdigit() else None,
+                                status_round=any(row["in_round"] for row in rows), **shown,
                                 action=request.url.path + (f"?lang={language}" if language == "en" else ""))
         response.set_cookie(CSRF_COOKIE, csrf, max_age=3600, path="/answer/", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
@@ -142,6 +141,8 @@ class AnswerPage:
             return self._request(request, token, form, cookie, now)
         if form.get("kind") == "snooze":
             return self._snooze(request, token, form, cookie, now)
+        if form.get("kind") == "confirm":
+            return self._confirm(request, token, form, cookie, now)
         status_text, note = form.get("status", ""), form.get("note", "").strip()[:MAX_NOTE] or None
         evidence = form.get("evidence", "").strip() or None
         if not form.get("item", "").isdigit() or (status_text and status_text not in {s.value for s in CHOICES}):
@@ -154,10 +155,12 @@ class AnswerPage:
         # The same form sent twice (a double click, a reload) is one answer.
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|{status_text}|{note}|{evidence}".encode()).hexdigest()
 
-        def apply(session: Session, answer: AnswerRow) -> None:
-            answers.apply(session, answer, index, status=Status(status_text) if status_text else None, note=note,
-                          evidence_url=evidence, actor=f"{answer.recipient}{VIA_EMAIL}", click=click, now=now)
+        def apply(session: Session, answer: AnswerRow) -> str | None:
+            applied = answers.apply(session, answer, index, status=Status(status_text) if status_text else None,
+                                    note=note, evidence_url=evidence, actor=f"{answer.recipient}{VIA_EMAIL}",
+                                    click=click, now=now)
             log.info("answered on the answer page: item %d of message %s", index, answer.message_key)
+            return "confirmed" if applied.confirmed else None
 
         return self._answered(request, token, now, "answered", index, apply)
 
@@ -189,17 +192,32 @@ class AnswerPage:
 
         return self._answered(request, token, now, "snoozed", index, apply)
 
+    def _confirm(self, request: Request, token: str, form: dict[str, str], cookie: str, now: datetime) -> Response:
+        """A status round's "Uændret": the item stands as the message told it."""
+        if not form.get("item", "").isdigit():
+            return self._error(request, _("The answer could not be read; open the page again and send it."), 400)
+        index = int(form["item"])
+        # A double click is one answer; a press on the page reloaded after the status changed is another.
+        shown = form.get("shown", "")[:32]
+        click = "page:" + hashlib.sha256(f"{cookie}|{index}|confirm|{shown}".encode()).hexdigest()
+
+        def apply(session: Session, answer: AnswerRow) -> None:
+            answers.confirm(session, answer, index, actor=f"{answer.recipient}{VIA_EMAIL}", click=click, now=now)
+            log.info("confirmed on the answer page: item %d of message %s", index, answer.message_key)
+
+        return self._answered(request, token, now, "confirmed", index, apply)
+
     def _answered(self, request: Request, token: str, now: datetime, shown: str, index: int,
-                  apply: Callable[[Session, AnswerRow], None], *, invalid: int = 409) -> Response:
+                  apply: Callable[[Session, AnswerRow], str | None], *, invalid: int = 409) -> Response:
         """``apply`` the answer in one transaction, in the answer's language, then back to the page, which says
-        what was done (``shown=index`` in its address); or the page saying why not (409: the answer is refused;
-        ``invalid`` for another error)."""
+        what was done (``shown=index`` in its address, or what ``apply`` returns instead of ``shown``); or the
+        page saying why not (409: the answer is refused; ``invalid`` for another error)."""
         try:
             with write_session(self.engine) as session:
                 answer = answers.open_answer(session, token, now)
                 language = self._language(request, answer)
                 with using_language(language):
-                    apply(session, answer)
+                    shown = apply(session, answer) or shown
         except AnswerError as error:
             return self._error(request, error.message, 409)
         except TrackerError as error:
@@ -217,6 +235,7 @@ class AnswerPage:
         """Each item as it is now (it may have changed since the message): title, due day and status."""
         shown = []
         today = self.clock().astimezone(plan_zone()).date()
+        in_round = answers.asked_in_round(session, answer)
         for index, item in enumerate(answers.items_of(answer)):
             deliverable = session.get(DeliverableRow, item.deliverable_id)
             occurrence = None if deliverable is None else session.exec(select(OccurrenceRow).where(
@@ -227,7 +246,8 @@ class AnswerPage:
             shown.append({"index": index, "deliverable": deliverable, "occurrence": occurrence, "year": item.year,
                           "status": Status(occurrence.status), "closed": Status(occurrence.status).is_closed,
                           "changed": occurrence.due != item.due or occurrence.archived_at is not None,
-                          "overdue": occurrence.due < today and not Status(occurrence.status).is_closed})
+                          "overdue": occurrence.due < today and not Status(occurrence.status).is_closed,
+                          "in_round": (item.deliverable_id, item.year) in in_round})
         return shown
 
     def _error(self, request: Request, message: str, status: int) -> Response:

@@ -241,10 +241,12 @@ class SlackInteractions:
         now = self.clock()
         try:
             with self._answering(press, now) as (session, answer, asker):
-                # "Uændret" answers with the status the message told: confirmed, if it still stands.
-                status = ANSWER_ACTIONS.get(action_id) or answers.told_status(answer, press.number)
-                applied = answers.apply_status(session, answer, press.number, status, actor=asker.actor,
-                                               click=press.click, now=now)
+                if action_id == CONFIRM_ACTION:  # "Uændret": the status the message told, if it still stands
+                    applied = answers.confirm(session, answer, press.number, actor=asker.actor, click=press.click,
+                                              now=now)
+                else:
+                    applied = answers.apply_status(session, answer, press.number, ANSWER_ACTIONS[action_id],
+                                                   actor=asker.actor, click=press.click, now=now)
         except TrackerError as error:
             return self._refused(press, error)
         log.info("answered from Slack: %s %s %s %s by %s", applied.item.deliverable_id, applied.item.year or "",

@@ -411,9 +411,11 @@ def _digest_items(notice: Notice, subjects: list[OccurrenceView], changes: list[
     return items
 
 
-def digest_summary(subjects: list[OccurrenceView], changes: list[Change], day: date, zone: tzinfo) -> str:
-    """The digest's second sentence: what the owners answered from their messages this week, and the requests
-    for a new deadline the coordinators have yet to decide; "" when neither."""
+def digest_summary(subjects: list[OccurrenceView], changes: list[Change], day: date, zone: tzinfo,
+                   rounds: Iterable[Round] = (), english: bool = False) -> str:
+    """The digest's second sentence: what the owners answered from their messages this week, the requests
+    for a new deadline the coordinators have yet to decide, and how far each status round open on ``day`` has
+    come; "" when none of these."""
     week_ago = day - timedelta(days=7)
     answered = {(change.deliverable_id, change.year) for change in changes
                 if change.by_owner and week_ago <= change.at.astimezone(zone).date() < day}
@@ -427,12 +429,31 @@ def digest_summary(subjects: list[OccurrenceView], changes: list[Change], day: d
         parts.append(ngettext("{count} request for a new deadline awaits the coordinators",
                               "{count} requests for a new deadline await the coordinators", pending).format(
             count=pending))
+    for round_ in rounds:
+        if round_.state(day) != "open" or round_.report_done:
+            continue
+        # Answered as the reminders judge it (the read model's latest update), so the digest and the reminders
+        # agree; an item answered "done" stays in the round's count.
+        answered_in_round = frozenset((s.deliverable_id, s.year) for s in subjects
+                                      if answered_since_opening(s, round_, zone))
+        asked = scope(round_, subjects, answered_in_round)
+        if asked:
+            done = sum(1 for item in asked if (item.subject.deliverable_id, item.subject.year) in answered_in_round)
+            parts.append(ngettext("the status round for “{report}” is open until {cutoff}: {answered} of {count} "
+                                  "item answered",
+                                  "the status round for “{report}” is open until {cutoff}: {answered} of {count} "
+                                  "items answered", len(asked)).format(
+                report=round_.report_title_en if english else round_.report_title,
+                cutoff=format_day(round_.closes), answered=done, count=len(asked)))
     return "; ".join(parts) + "." if parts else ""
 
 
 def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: list[Change], policy_set: PolicySet,
-           zone: tzinfo, base_url: str, reply_to: str = "") -> list[Message]:
+           zone: tzinfo, base_url: str, reply_to: str = "", extra_rounds: Iterable[Round] = ()) -> list[Message]:
     """One Message per (channel, recipient, day), its notices' items most urgent first.
+
+    The coordinators' digest says how far the status rounds open that day have come: the register's, and
+    ``extra_rounds`` (those coordinators opened).
 
     Problem notices (a message that could not be delivered, for the
     coordinators) go in a message of their own, so they are not lost among
@@ -442,6 +463,8 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
     coordinators' addresses (``Contacts.reply_to``).
     """
     groups: dict[tuple[str, str, date, str], list[Notice]] = defaultdict(list)
+    notices = list(notices)
+    rounds = [*scheduled(policy_set, subjects), *extra_rounds] if any(n.kind == "digest" for n in notices) else []
     for notice in notices:
         groups[(notice.channel, notice.recipient, notice.day, alone(notice.kind, notice.key))].append(notice)
     messages = []
@@ -467,7 +490,8 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
                 if asked_for:
                     rounds_said = " ".join(_round_intro(round_, language == "en") for round_ in asked_for)
                     intro = rounds_said if kind == "round" else f"{intro} {rounds_said}"
-                summary = digest_summary(subjects, changes, day, zone) if kind == "digest" else ""
+                summary = digest_summary(subjects, changes, day, zone, rounds, language == "en") \
+                    if kind == "digest" else ""
                 if summary:
                     intro = f"{intro} {summary[0].upper()}{summary[1:]}"
                 text = _text(subject_line, intro, items)

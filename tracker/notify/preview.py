@@ -17,6 +17,7 @@ from tracker.notify.message import notice_record
 from tracker.notify.planner import bundle, plan_notices
 from tracker.notify.source import load_changes, load_subjects
 from tracker.store.queries import plan_names
+from tracker.store.rounds import extra_rounds
 from tracker.policy import PolicySet
 
 
@@ -37,8 +38,9 @@ def preview(session: Session, policy: PolicySet, contacts: Contacts, channels: t
     """Every notice from ``start`` to ``end`` (inclusive), as its message would carry it."""
     subjects = load_subjects(session, start)
     changes = load_changes(session, datetime.combine(start - timedelta(days=7), datetime.min.time(), zone))
-    plan = plan_notices(subjects, policy, contacts, channels, start, end)
-    messages = bundle(plan.notices, subjects, changes, policy, zone, base_url, contacts.reply_to())
+    extras, _unplanned = extra_rounds(session, policy, subjects, zone)  # those coordinators opened, too
+    plan = plan_notices(subjects, policy, contacts, channels, start, end, extra_rounds=extras)
+    messages = bundle(plan.notices, subjects, changes, policy, zone, base_url, contacts.reply_to(), extras)
     by_bundle = {(m.channel, m.recipient, m.at.date()): m for m in messages}
     records = []
     for notice in plan.notices:

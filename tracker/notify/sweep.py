@@ -61,6 +61,7 @@ from tracker.notify import requests as request_messages
 from tracker.notify.planner import (CHANNELS, Notice, alone, bundle, plan_notices, request_number, routes_for,
                                     send_time)
 from tracker.policy import PolicySet
+from tracker.rounds import Round
 from tracker.urls import answer_url
 from tracker.notify.source import load_changes, load_subjects
 from tracker.workdays import on_or_after
@@ -126,6 +127,7 @@ class _Context:
     notices: dict[str, Notice]
     subjects: list[OccurrenceView]
     changes: list[Change]
+    extra_rounds: list[Round]  # the status rounds coordinators opened
 
 
 class Sweeper:
@@ -263,7 +265,7 @@ class Sweeper:
             if locked is None or end > locked:
                 outbox.write_planned_through(session, end, now)
         return _Context(today=today, notices={notice.key: notice for notice in plan.notices}, subjects=subjects,
-                        changes=changes)
+                        changes=changes, extra_rounds=extras)
 
     def _subjects(self, session: Session, today: date) -> list[OccurrenceView]:
         """The plan's occurrences as of ``today``, read again only when the plan changed (its revision marker) or
@@ -311,7 +313,7 @@ class Sweeper:
         # Written as of today: a late reminder says how many days are left now, not when it was due.
         notices = [replace(notice, day=context.today) for _row, notice in pairs]
         (message,) = bundle(notices, context.subjects, context.changes, self.policy, self.zone,
-                            self.base_url, self.contacts.reply_to())
+                            self.base_url, self.contacts.reply_to(), context.extra_rounds)
         due_at = min(row.due_at for row, _notice in pairs)
         if outbox.is_late(due_at, now):
             message = replace(message, at=due_at.astimezone(self.zone), late=True)

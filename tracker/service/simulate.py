@@ -7,7 +7,10 @@ midnight and at the policy's send time on every day from ``start`` to
 replaced by recorders that take every message and note the instant it was
 sent. With ``restart_every``, the clock is closed and a new one started every
 that many days, as a deployment restarting would: the outbox must make the
-result the same.
+result the same. With ``answer_rounds``, simulated owners answer "done" to
+that share of the status rounds' questions, an hour after each is asked,
+through the same store operation the CLI uses: what they are sent afterwards
+shows what answering spares them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from tracker.model import Status
 from tracker.notify.contacts import Contacts
 from tracker.notify.message import Delivery, Message, notice_record
 from tracker.notify.sweep import Sweeper
@@ -31,6 +35,8 @@ from tracker.calendar.attachments import EventAttachments
 from tracker.service.lease import ClockLease
 from tracker.store.db import open_engine, write_session
 from tracker.store.migrate import upgrade
+from tracker.store.operations import change_status, pick_occurrence
+from tracker.store.queries import get_deliverable
 from tracker.store.sync import sync_register
 from tracker.store.tables import OutboxRow
 
@@ -71,14 +77,76 @@ class SimulatedNotice:
                              recipient=row.recipient, language=row.language, reason=row.reason)
 
 
+@dataclass(frozen=True)
+class SimulatedAnswer:
+    """A simulated owner's answer "done" to one question of a status round."""
+
+    at: datetime
+    step: str  # the round notice's step that asked it: "sst-afrapportering-2026-12-31:open"
+    deliverable_id: str
+    occurrence: int | None
+    party: str
+
+
+@dataclass(frozen=True)
+class Simulation:
+    notices: list[SimulatedNotice]  # in the order they went out
+    answers: list[SimulatedAnswer]  # in the order they were given
+
+
+# How long after a round's question a simulated owner answers it: after the morning's messages, long before the
+# next tick, so the answer is in place for everything planned from then on.
+ANSWER_DELAY = timedelta(hours=1)
+
+
+class RoundOwners:
+    """Owners who answer "done" to ``share`` of the round questions they are asked.
+
+    A question is one item in one round's opening message (an item told to an owner and its co-owners in one
+    round is one question). The answered ones are spread evenly over the questions in the order they are asked
+    (with a half, every other one), so a run is reproducible and no party is left out.
+    """
+
+    def __init__(self, share: float):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"share must be between 0 and 1, not {share}")
+        self.share = share
+        self.asked: set[tuple[str, str, int | None]] = set()
+        self.answers: list[SimulatedAnswer] = []
+
+    def answer(self, session: Session, now: datetime, since: datetime) -> None:
+        """Answer the questions sent from ``since`` to ``now``, at ``now`` + ANSWER_DELAY."""
+        rows = session.exec(select(OutboxRow).where(
+            col(OutboxRow.kind) == "round", col(OutboxRow.state) == "sent", col(OutboxRow.sent_at) >= since,
+            col(OutboxRow.step).endswith(":open")).order_by(col(OutboxRow.id)))
+        for row in rows:
+            question = (row.step, row.deliverable_id or "", row.occurrence_year)
+            if not row.deliverable_id or question in self.asked:
+                continue
+            before = int(len(self.asked) * self.share)
+            self.asked.add(question)
+            if int(len(self.asked) * self.share) == before:
+                continue  # not one of the share that answers
+            occurrence = pick_occurrence(session, get_deliverable(session, row.deliverable_id), row.occurrence_year)
+            if Status(occurrence.status).is_closed:
+                continue
+            at = now + ANSWER_DELAY
+            party = row.party or row.recipient
+            change_status(session, row.deliverable_id, Status.DONE, note=None, actor=f"{party} (simulated owner)",
+                          now=at, year=row.occurrence_year)
+            self.answers.append(SimulatedAnswer(at, row.step, row.deliverable_id, row.occurrence_year, party))
+
+
 def _ticks(day: date, send_at: time, zone: tzinfo) -> Iterator[datetime]:
     yield datetime.combine(day, time(0), zone)
     yield datetime.combine(day, send_at, zone)
 
 
 def simulate(register_path: str | None, contacts: Contacts, channel_names: Iterable[str], start: date, end: date,
-             *, zone: tzinfo, base_url: str, restart_every: int | None = None) -> list[SimulatedNotice]:
-    """Every notice the clock sends from ``start`` to ``end``, in the order it went out."""
+             *, zone: tzinfo, base_url: str, restart_every: int | None = None,
+             answer_rounds: float = 0.0) -> Simulation:
+    """Every notice the clock sends from ``start`` to ``end``, and the simulated owners' answers."""
+    owners = RoundOwners(answer_rounds)
     register = load_register(register_path)
     with tempfile.TemporaryDirectory(prefix="tracker-simulation-") as folder:
         engine = open_engine(f"sqlite:///{Path(folder) / 'simulation.db'}")
@@ -114,8 +182,11 @@ def simulate(register_path: str | None, contacts: Contacts, channel_names: Itera
                     clock.close()
                     clock = new_clock()
                 for instant in _ticks(day, register.policy.default.send_at, zone):
-                    now[0] = instant
+                    since, now[0] = now[0], instant
                     clock.tick()
+                    if answer_rounds:
+                        with write_session(engine) as session:
+                            owners.answer(session, instant, since)
                 day += timedelta(days=1)
                 days += 1
             clock.close()
@@ -130,4 +201,4 @@ def simulate(register_path: str | None, contacts: Contacts, channel_names: Itera
     for sent in sink:
         for row in sorted(by_message.get(sent.message.key, []), key=lambda r: r.key):
             notices.append(SimulatedNotice(at=sent.at, row=row, message=sent.message))
-    return notices
+    return Simulation(notices, owners.answers)

@@ -27,7 +27,7 @@ from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
 from tracker.store.operations import add_note, change_status, confirm_status
 from tracker.store.operations import snooze as pause
-from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, OccurrenceRow,
+from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, OccurrenceRow, OutboxRow,
                                   ReplanRequestRow, table_of)
 
 LIFETIME = timedelta(days=60)  # how long a message can be answered
@@ -98,12 +98,11 @@ def items_of(answer: AnswerRow) -> list[AnsweredItem]:
     return [AnsweredItem.from_json(item) for item in answer.items]
 
 
-def told_status(answer: AnswerRow, index: int) -> Status:
-    """The status the message told for item ``index`` (what "Uændret" confirms)."""
-    items = items_of(answer)
-    if not 0 <= index < len(items):
-        raise AnswerError(_("This answer link is not valid."))
-    return items[index].status
+def asked_in_round(session: Session, answer: AnswerRow) -> set[tuple[str, int | None]]:
+    """The items (id, year) the answer's message asked about for a status round: those to confirm or update."""
+    rows = session.exec(select(OutboxRow.deliverable_id, OutboxRow.occurrence_year).where(
+        col(OutboxRow.message_key) == answer.message_key, col(OutboxRow.kind) == "round"))
+    return {(deliverable_id, year) for deliverable_id, year in rows if deliverable_id}
 
 
 def _in_plan(session: Session, item: AnsweredItem) -> tuple[DeliverableRow, OccurrenceRow]:
@@ -227,6 +226,24 @@ def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | N
     else:
         return Applied(item, current, changed=False)
     return Applied(item, status or current, changed=True)
+
+
+def confirm(session: Session, answer: AnswerRow, index: int, *, actor: str, click: str, now: datetime) -> Applied:
+    """"Uændret": item ``index`` stands as the message told it, once per ``click``. AnswerError when someone
+    changed its status since: the owner confirmed what they were told, which is no longer so."""
+    items = items_of(answer)
+    if not 0 <= index < len(items):
+        raise AnswerError(_("This answer link is not valid."))
+    item = items[index]
+    if not first_time(session, click, now):
+        return Applied(item, item.status, changed=False, confirmed=True)
+    deliverable, occurrence = _as_told(session, item)
+    if Status(occurrence.status) != item.status:
+        raise AnswerError(_("This was changed after the message was sent: it is now {status}. Nothing was "
+                            "confirmed; answer with the status as it stands.").format(
+            status=Status(occurrence.status).label))
+    confirm_status(session, deliverable.id, actor=actor, now=now, year=item.year)
+    return Applied(item, item.status, changed=True, confirmed=True)
 
 
 def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones: bool, click: str,

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import _
-from tracker.model import Change, OccurrenceView, history_note
+from tracker.model import Change, OccurrenceView, as_change
 from tracker.policy import PolicySet, RoundRule
 from tracker.rounds import ANSWERS, Round, extra, is_answer, scheduled
 from tracker.store.tables import HistoryRow, StatusRoundRow
@@ -90,7 +90,4 @@ def answers_between(session: Session, start: datetime, end: datetime) -> list[Ch
                                                  col(HistoryRow.action).in_(ANSWERS),
                                                  col(HistoryRow.deliverable_id).is_not(None))
                         .order_by(col(HistoryRow.at), col(HistoryRow.id)))
-    return [Change(at=row.at, deliverable_id=row.deliverable_id or "",
-                   year=int(row.occurrence_key) if row.occurrence_key else None, action=row.action,
-                   old=row.old_value, new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor)
-            for row in rows if is_answer(row.action, row.actor)]
+    return [as_change(row) for row in rows if is_answer(row.action, row.actor)]
