@@ -11,7 +11,7 @@ Measured, interleaved on the same machine:
   is refused in a time comparable to reading the valid shipped register
   (target ≤ 3x);
 - **a half-saved register is refused before it writes**: `sync_register` on a
-  register cut off after 30 of 53 deliverables, against a no-change sync of the
+  register cut off after 30 of its deliverables, against a no-change sync of the
   whole one (target ≤ 1.5x: the guard counts, it does not write).
 
 It prints medians and ratios; it asserts nothing (the machine is shared and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -9,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tracker.coverage import coverage
 from tracker.deadlines import Recurrence
 from tracker.errors import RegisterError
 from tracker.model import Status
 from tracker.register import default_register_path, load_register, parse_register
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, Tracker
 
 pytestmark = pytest.mark.usefixtures("english")  # the problems are asserted in English, the source language
 
@@ -213,3 +215,60 @@ def test_invalid_utf8_is_reported_with_its_line() -> None:
 def test_the_shipped_register_parses_with_plain_tomllib_too() -> None:
     data = tomllib.loads(default_register_path().read_text(encoding="utf-8"))
     assert len(data["deliverable"]) == len(load_register().deliverables)
+
+
+def test_every_dated_sentence_of_the_agreement_is_tracked_or_skipped_with_a_reason() -> None:
+    _require_seeds()
+    register = load_register()
+    agreement = register.sources["agreement"]["file"]
+    covered = coverage(register, agreement, (SEEDS / agreement).read_text(encoding="utf-8"))
+    assert len(covered) > 80
+    gaps = [f"l. {item.sentence.line}: {item.sentence.text[:120]}" for item in covered if not item.covered]
+    assert gaps == [], "dated sentences neither tracked nor skipped:\n" + "\n".join(gaps)
+    # Every deliverable quoting the agreement is found as a sentence of it, and every skip is one too.
+    found = {identifier for item in covered for identifier in item.tracked_by}
+    for skip in register.skipped:
+        assert _fold(skip.quote.replace("*", "")) in _fold((SEEDS / skip.file).read_text(encoding="utf-8").replace(
+            "*", "")), skip.quote[:80]
+        assert skip.reason.strip(), skip.quote[:80]
+    dated_quotes = {d.id for d in register.deliverables.values()
+                    if d.source.file == agreement and re.search(r"(19|20)\d\d", d.source.quote + (d.funding or ""))}
+    assert dated_quotes <= found, dated_quotes - found
+
+
+def test_a_gap_in_the_coverage_is_named_with_its_line_and_the_fix(tmp_path: Path, small_register: Path,
+                                                                 sqlite_url: str) -> None:
+    source = tmp_path / "001_test.txt"
+    source.write_text("# Senfølger\n\nRegionerne laver en evaluering inden udgangen af 2028, som afleveres.\n"
+                      "Parterne er enige om at samarbejde. Midlerne udmøntes i 2026 og frem.\n"
+                      "Heraf regioner\t1\t2\n", encoding="utf-8")
+    register = tmp_path / "register.toml"
+    text = small_register.read_text(encoding="utf-8").replace('file = "test"', 'file = "001_test.txt"').replace(
+        'file = "001_ef795b8afb91781f.txt"', 'file = "001_test.txt"')  # every deliverable quotes the one source
+    register.write_text(text, encoding="utf-8")
+    tracker = Tracker(sqlite_url, register)
+    result = tracker.fails("validate", str(register), "--coverage", "--sources", str(tmp_path))
+    assert "001_test.txt: 2 dated sentences, 1 tracked, 0 skipped, 1 not tracked." in result.output
+    assert "l. 3 [Senfølger] Regionerne laver en evaluering inden udgangen af 2028" in result.output
+    assert "tracked by evaluering" in result.output
+    assert "l. 4 [Senfølger] Midlerne udmøntes i 2026 og frem." in result.output
+    assert "NOT TRACKED" in result.output and "1 dated sentence is neither tracked nor skipped." in result.output
+    register.write_text(text + """
+[[skipped]]
+source = { file = "001_test.txt", section = "Senfølger", quote = "Midlerne udmøntes i 2026 og frem." }
+reason = "Funding: when money flows, not what is due."
+""", encoding="utf-8")
+    covered = json.loads(tracker.ok("validate", str(register), "--coverage", "--sources", str(tmp_path),
+                                    "--json").output)
+    assert [(item["line"], item["tracked_by"], item["skipped"]) for item in covered] == [
+        (3, ["evaluering"], None), (4, [], "Funding: when money flows, not what is due.")]
+    missing = tracker.fails("validate", str(register), "--coverage", "--sources", str(tmp_path / "nowhere"))
+    assert "Cannot read the source document" in missing.output and "--sources" in missing.output
+    assert "Traceback" not in missing.output
+    twice = text + 2 * """
+[[skipped]]
+source = { file = "001_test.txt", section = "Senfølger", quote = "Midlerne udmøntes i 2026 og frem." }
+reason = "Funding."
+"""
+    register.write_text(twice, encoding="utf-8")
+    assert "the same sentence is skipped twice" in tracker.fails("validate", str(register)).output

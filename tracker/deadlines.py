@@ -383,3 +383,89 @@ def parse_day(text: str) -> date:
         raise DeadlineError(_("{text!r} is not a day. Write it as {forms}.").format(text=text, forms=day_forms()))
     return schedule.due
 
+
+
+# -- Deadlines set by another deliverable --------------------------------------------------------------------------
+#
+# "i forbindelse med retningslinjerne", "inden den første status", "evalueres efter to år": many commitments are
+# dated by another deliverable. A register entry writes that reading as ``interpreted_as = "med ID"``, "før ID",
+# "N år efter ID" (from its due day) or "N år efter ID er færdig" (from the day it was marked done). The day is
+# resolved from the one it follows, and moves when that one moves (docs/register.md, "Deadlines that follow
+# another deliverable").
+
+BEFORE, WITH, AFTER = "before", "with", "after"
+
+_ID = r"(?P<target>[a-z0-9]+(?:-[a-z0-9]+)*)"
+_YEARS_WORDS = {"et": 1, "én": 1, "en": 1, "ét": 1, "one": 1, "to": 2, "two": 2, "tre": 3, "three": 3, "fire": 4,
+                "four": 4, "fem": 5, "five": 5}
+_COUNT = r"(?P<years>\d{1,2}|" + "|".join(sorted(_YEARS_WORDS, key=len, reverse=True)) + ")"
+_FOLLOWS_FORMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"^(?:før|inden|before)\s+{_ID}$"), BEFORE),
+    (re.compile(rf"^(?:med|sammen\s+med|i\s+forbindelse\s+med|with|together\s+with)\s+{_ID}$"), WITH),
+    (re.compile(rf"^{_COUNT}\s+(?:år|years?)\s+(?:efter|after)\s+{_ID}"
+                r"(?P<done>\s+(?:er\s+færdig|er\s+afsluttet|is\s+done|is\s+finished))?$"), AFTER),
+]
+
+
+@dataclass(frozen=True)
+class Follows:
+    """A deadline set by another deliverable (``target``): before it, with it, or ``years`` after its due day (or,
+    ``from_done``, after the day it was marked done)."""
+
+    text: str
+    relation: str  # BEFORE, WITH or AFTER
+    target: str  # the deliverable it follows
+    years: int = 0
+    from_done: bool = False
+
+
+def parse_follows(text: str) -> Follows | None:
+    """The deadline ``text`` as one set by another deliverable, or None when it is not of those forms (then it
+    is an ordinary deadline: ``parse_deadline``)."""
+    if not isinstance(text, str):
+        return None
+    normalised = _normalise(text)
+    for pattern, relation in _FOLLOWS_FORMS:
+        match = pattern.match(normalised)
+        if match is None:
+            continue
+        years = 0
+        if relation == AFTER:
+            count = match["years"]
+            years = _YEARS_WORDS[count] if count in _YEARS_WORDS else int(count)
+            if years < 1:
+                raise DeadlineError(_("{text!r} must follow by at least one year.").format(text=text))
+        return Follows(text=text, relation=relation, target=match["target"], years=years,
+                       from_done=relation == AFTER and bool(match["done"]))
+    return None
+
+
+def resolve_follows(follows: Follows, target: Deadline, done_on: date | None = None) -> Deadline:
+    """The deadline ``follows`` gives, from the deadline of the one it follows (its first occurrence, for a
+    recurring one) and, for "N år efter ID er færdig", the day that one was marked done.
+
+    Readings (docs/register.md): "før ID" is due the day before the window of ID opens (the template before the
+    first status is written); "med ID" has the window of ID; "N år efter ID" is the window of ID N years later
+    (a trial started "i 2026" ends "i 2028"); "N år efter ID er færdig" is the day N years after it was marked
+    done, and until then the window N years after that of ID.
+    """
+    if follows.relation == WITH:
+        return replace(target, text=follows.text)
+    if follows.relation == BEFORE:
+        return _on_day(follows.text, date.fromordinal(target.window_start.toordinal() - 1))
+    if follows.from_done and done_on is not None:
+        return _on_day(follows.text, years_later(done_on, follows.years))
+    return Deadline(text=follows.text, window_start=years_later(target.window_start, follows.years),
+                    due=years_later(target.due, follows.years), precision=target.precision,
+                    period=target.period.moved_by_years(follows.years))
+
+
+def _on_day(text: str, day: date) -> Deadline:
+    return Deadline.from_period(text, Period(Precision.DAY, day.year, index=day.month, day=day.day))
+
+
+def years_later(day: date, years: int) -> date:
+    """The same day ``years`` later; the last day of a month stays the last (28 February 2027 → 29 February 2028)."""
+    last = _days_in_month(day.year, day.month)
+    target_last = _days_in_month(day.year + years, day.month)
+    return date(day.year + years, day.month, target_last if day.day == last else min(day.day, target_last))

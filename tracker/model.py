@@ -20,7 +20,7 @@ from tracker.errors import TransitionError
 from tracker.i18n import N_
 
 if TYPE_CHECKING:  # the parser is not needed to read statuses (tracker list stays fast)
-    from tracker.deadlines import Occurrence, Schedule
+    from tracker.deadlines import Follows, Occurrence, Schedule
     from tracker.policy import PolicySet
 
 
@@ -262,7 +262,9 @@ def answered_from_message(actor: str) -> bool:
 UNDONE_NOTE = N_("Undone: back to the status before the answer.")
 # The reason of a pause an owner chose in a message ("Udsæt 2 uger"): tracker's words too.
 SNOOZED_NOTE = N_("Paused from the message.")
-_TRACKER_NOTES = frozenset({UNDONE_NOTE, SNOOZED_NOTE})
+# The note of a re-plan tracker makes itself: a deadline set by another deliverable ("2 år efter ID") moved with it.
+FOLLOWED_NOTE = N_("Moved with the deliverable its deadline follows.")
+_TRACKER_NOTES = frozenset({UNDONE_NOTE, SNOOZED_NOTE, FOLLOWED_NOTE})
 
 
 def history_note(note: str | None, actor: str) -> str | None:
@@ -390,11 +392,22 @@ class Deliverable:
     status: Status = Status.NOT_STARTED
     depends_on: tuple[str, ...] = ()
     renamed_from: str | None = None  # the id this deliverable had before: its state and history come along
+    follows: Follows | None = None  # its deadline is set by another deliverable ("før ID", "2 år efter ID")
 
     def occurrences(self) -> list[Occurrence]:
         from tracker.deadlines import occurrences_of
 
         return occurrences_of(self.schedule)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A dated sentence of a source the register does not track, and why (``tracker validate --coverage``)."""
+
+    file: str
+    section: str
+    quote: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -411,6 +424,7 @@ class Register:
     digest: str = ""
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     policy: PolicySet = field(default_factory=_default_policy)
+    skipped: tuple[Skipped, ...] = ()  # dated sentences of the sources that are not deliverables, with the reason
 
 
 @dataclass(frozen=True)
@@ -442,6 +456,38 @@ class PlanNames:
 
     def theme_order(self, key: str) -> tuple[int, str]:
         return (self.themes.get(key, (999, "", ""))[0], key)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a deadline set by another deliverable is counted from: the one it follows (``target``), and its day
+    it counts from (the first day of its window for "før", its due day, or the day it was done)."""
+
+    relation: str  # tracker.deadlines.BEFORE, WITH or AFTER
+    target: str
+    target_title: str
+    target_title_en: str
+    counted_from: date
+    years: int = 0
+    from_done: bool = False
+
+    def text(self, due: date, english: bool = False) -> str:
+        """The basis in words, with the days: "2 år efter “Forsøgsordningen startet”, 1. marts 2026 → 1. marts
+        2028"."""
+        from tracker.i18n import _, format_day, ngettext
+
+        title = self.target_title_en if english else self.target_title
+        if self.relation == "before":
+            said = _("before “{title}”").format(title=title)
+        elif self.relation == "with":
+            said = _("with “{title}”").format(title=title)
+        elif self.from_done:
+            said = ngettext("{count} year after “{title}” was done", "{count} years after “{title}” was done",
+                            self.years).format(count=self.years, title=title)
+        else:
+            said = ngettext("{count} year after “{title}”", "{count} years after “{title}”", self.years).format(
+                count=self.years, title=title)
+        return f"{said}, {format_day(self.counted_from)} → {format_day(due)}"
 
 
 @dataclass(frozen=True)
@@ -482,6 +528,7 @@ class OccurrenceView:
     snoozed_until: date | None = None  # the owner's reminders and alerts paused until this day (``tracker snooze``)
     snooze_reason: str | None = None
     snoozed_by: str | None = None
+    basis: Basis | None = None  # a deadline set by another deliverable: what it is counted from
 
     def paused_on(self, day: date) -> bool:
         """Whether the owner hears nothing about it on ``day``: snoozed until a later day, or a new deadline asked

@@ -117,6 +117,10 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
     field(_("Initiative"), row.initiative)
     field(_("Deadline"), row.deadline_text)
     field(_("Read as"), row.interpreted_as)
+    basis = next((view.basis for view in detail.occurrences if view.basis is not None and not view.withdrawn), None)
+    if basis is not None:
+        due = next(view.due for view in detail.occurrences if view.basis is basis)
+        field(_("Counted from"), basis.text(due, english))
     field(_("Reading"), row.reading)
     field(_("Depends on"), ", ".join(row.depends_on))
     field(_("Funding"), row.funding)

@@ -17,10 +17,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
 
-from tracker.deadlines import Deadline, Recurrence, Schedule, parse_deadline
+from tracker.deadlines import (Deadline, Period, Precision, Recurrence, Schedule, parse_deadline, parse_follows,
+                              resolve_follows)
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.i18n import N_, _, ngettext
-from tracker.model import Deliverable, Initiative, Party, Register, Source, Status, Theme
+from tracker.model import Deliverable, Initiative, Party, Register, Skipped, Source, Status, Theme
 from tracker.policy import parse_policy
 from tracker.text import siblings, suggestions
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
@@ -78,9 +79,10 @@ _DELIVERABLE_FIELDS = _fields(
     status=_Field(str, choices=tuple(s.value for s in Status)), depends_on=_Field(list, list_of=str),
     renamed_from=_Field(str, slug=True), source=_Field(dict, required=True),
 )
+_SKIPPED_FIELDS = _fields(source=_Field(dict, required=True), reason=_TEXT)
 _TOP_LEVEL = _fields(
     register=_Field(dict, required=True), party=_Field(list, list_of=dict), theme=_Field(list, list_of=dict),
-    deliverable=_Field(list, list_of=dict), policy=_Field(dict),
+    deliverable=_Field(list, list_of=dict), policy=_Field(dict), skipped=_Field(list, list_of=dict),
 )
 
 _BOM = "\ufeff"
@@ -290,7 +292,9 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
         _check_references(table, ("deliverable", index), declared_parties, declared_themes, known_ids, collector)
     _check_renames(tables, known_ids, collector)
     _check_cycles(tables, collector)
+    deliverables = _resolve_follows(deliverables, tables, collector)
     policy = parse_policy(data.get("policy"), declared_parties, known_ids, collector.add)
+    skipped = _build_skipped(data, collector)
 
     if not meta_ok or collector.problems:
         return None
@@ -298,8 +302,30 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
         title=meta["title"], title_en=meta["title_en"], timezone=meta["timezone"],
         parties=parties, themes=themes, deliverables=deliverables,
         sources={key: dict(value) for key, value in meta.get("sources", {}).items()},
-        policy=policy,
+        policy=policy, skipped=skipped,
     )
+
+
+def _build_skipped(data: dict[str, Any], collector: _Collector) -> tuple[Skipped, ...]:
+    """The [[skipped]] entries: a source's dated sentences that are not deliverables, each with its reason."""
+    skipped = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, table in enumerate(_tables(data, "skipped")):
+        path = ("skipped", index)
+        if not _check_table(table, _SKIPPED_FIELDS, path, collector):
+            continue
+        source = _build_source(table["source"], path + ("source",), collector)
+        if source is None:
+            continue
+        key = (source.file, _folded(source.quote))
+        if key in seen:
+            collector.add(path + ("source", "quote"), _("the same sentence is skipped twice; remove one of the "
+                                                       "entries."))
+            continue
+        seen[key] = index
+        skipped.append(Skipped(file=source.file, section=source.section, quote=source.quote,
+                               reason=table["reason"]))
+    return tuple(skipped)
 
 
 def _tables(data: dict[str, Any], array: str) -> list[dict[str, Any]]:
@@ -407,6 +433,7 @@ def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector
     schedule = _read_schedule(table, path, collector)
     if source is None or schedule is None:
         return None
+    follows = parse_follows(table.get("interpreted_as", table["deadline"]))
     return Deliverable(
         id=table["id"], title=table["title"], title_en=table["title_en"], kind=table["kind"],
         owner=table["owner"], deadline_text=table["deadline"], schedule=schedule, theme=table["theme"],
@@ -414,16 +441,27 @@ def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector
         interpreted_as=table.get("interpreted_as"), reading=table.get("reading"),
         initiative=table.get("initiative"), funding=table.get("funding"),
         status=Status(table.get("status", Status.NOT_STARTED.value)),
-        depends_on=tuple(table.get("depends_on", ())), renamed_from=table.get("renamed_from"),
+        depends_on=tuple(table.get("depends_on", ())), renamed_from=table.get("renamed_from"), follows=follows,
     )
+
+
+# What a deliverable whose deadline follows another carries until ``_resolve_follows`` gives it its days; a register
+# with one left unresolved has a problem and is never returned.
+_UNRESOLVED = Deadline(text="", window_start=date.min, due=date.min, precision=Precision.DAY,
+                       period=Period(Precision.DAY, 1900, index=1, day=1))
 
 
 def _read_schedule(table: dict[str, Any], path: tuple, collector: _Collector) -> Schedule | None:
     key = "interpreted_as" if "interpreted_as" in table else "deadline"
     try:
-        schedule = parse_deadline(table[key])
+        follows = parse_follows(table[key])
+        schedule = _UNRESOLVED if follows is not None else parse_deadline(table[key])
     except DeadlineError as error:
         collector.add(path + (key,), error.message)
+        return None
+    if follows is not None and ("window_start" in table or "due" in table):
+        collector.add(path + ("due",), _("a deadline that follows another deliverable takes its days from it; "
+                                         "remove window_start and due."))
         return None
     if "window_start" not in table and "due" not in table:
         return schedule
@@ -505,6 +543,59 @@ def _check_renames(tables: list[dict[str, Any]], known_ids: set[str], collector:
                 old=old, line=line))
         else:
             claimed[old] = index
+
+
+def _resolve_follows(deliverables: dict[str, Deliverable], tables: list[dict[str, Any]],
+                     collector: _Collector) -> dict[str, Deliverable]:
+    """Give each deliverable whose deadline follows another its days, from the one it follows (in turn resolved
+    first: chains are allowed; a circle, an unknown or the own deliverable is a problem)."""
+    index_of = {table["id"]: index for index, table in enumerate(tables) if isinstance(table.get("id"), str)}
+    resolved: dict[str, Deliverable] = {}
+    failed: set[str] = set()  # each problem once: what follows a broken one is not wrong too
+
+    def resolve(identifier: str, trail: tuple[str, ...]) -> Deliverable | None:
+        if identifier in resolved:
+            return resolved[identifier]
+        if identifier in failed:
+            return None
+        found = _resolve_one(identifier, trail)
+        if found is None:
+            failed.add(identifier)
+        return found
+
+    def _resolve_one(identifier: str, trail: tuple[str, ...]) -> Deliverable | None:
+        deliverable = deliverables.get(identifier)
+        if deliverable is None or deliverable.follows is None:
+            return deliverable
+        key = "interpreted_as" if deliverable.interpreted_as else "deadline"
+        path = ("deliverable", index_of.get(identifier, 0), key)
+        target_id = deliverable.follows.target
+        if target_id == identifier:
+            collector.add(path, _("a deadline cannot follow its own deliverable."))
+            return None
+        if target_id in trail:
+            # The days come from each other in a circle: reported once, where the circle closes. (A "før ID" may
+            # well be in ID's depends_on: the dates and the order of the work are two graphs.)
+            cycle = [*trail[trail.index(target_id):], identifier, target_id]
+            collector.add(path, _("the deadlines follow each other in a circle: {cycle}. Give one of them a date "
+                                  "of its own.").format(cycle=" → ".join(cycle)))
+            return None
+        if target_id not in deliverables:
+            if target_id not in index_of:  # one declared but broken has its own problem
+                close = _closest(target_id, sorted(index_of))
+                hint = " " + _did_you_mean(close) if close else ""
+                collector.add(path, _("the deadline follows unknown deliverable {key!r}.").format(key=target_id) + hint)
+            return None
+        target = resolve(target_id, (*trail, identifier))
+        if target is None:
+            return None
+        first = target.occurrences()[0].deadline
+        resolved[identifier] = replace(deliverable, schedule=resolve_follows(deliverable.follows, first))
+        return resolved[identifier]
+
+    for identifier in deliverables:
+        resolve(identifier, ())
+    return {identifier: resolved.get(identifier, deliverable) for identifier, deliverable in deliverables.items()}
 
 
 def _check_cycles(tables: list[dict[str, Any]], collector: _Collector) -> None:

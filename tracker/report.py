@@ -192,6 +192,12 @@ def _counts(entries: list[Entry]) -> list[tuple[str, str]]:
     return result
 
 
+def _deadline(entry: Entry, english: bool) -> str:
+    """The deadline in the source's words, and for one set by another deliverable what it is counted from."""
+    view = entry.view
+    return view.deadline_text if view.basis is None else f"{view.deadline_text} ({view.basis.text(view.due, english)})"
+
+
 def _change_text(change: Change) -> str:
     what = change_text(change.action, change.old, change.new)
     if change.by_owner:  # answered from a message: who answered is part of the news
@@ -255,7 +261,7 @@ def render_markdown(report: Report, english: bool) -> str:
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for entry in entries:
             cells = [f"{_md(_title(entry, english))} ({_md(entry.label)})", _md(_party_name(report, entry.view.owner,
-                     english)), _md(entry.view.deadline_text), entry.view.due.isoformat(), _md(_status(entry)),
+                     english)), _md(_deadline(entry, english)), entry.view.due.isoformat(), _md(_status(entry)),
                      _slippage(entry), _md(_latest(report, entry))]
             lines.append("| " + " | ".join(cells) + " |")
         return lines
@@ -335,7 +341,7 @@ def render_html(report: Report, english: bool) -> str:
             css = ' class="overdue"' if entry.overdue else ""
             rows.append(f"<tr{css}><td>{_h(_title(entry, english))} <small>({_h(entry.label)})</small></td>"
                         f"<td>{_h(_party_name(report, entry.view.owner, english))}</td>"
-                        f"<td>{_h(entry.view.deadline_text)}</td><td>{entry.view.due.isoformat()}</td>"
+                        f"<td>{_h(_deadline(entry, english))}</td><td>{entry.view.due.isoformat()}</td>"
                         f"<td>{_h(_status(entry))}</td><td>{_h(_slippage(entry))}</td>"
                         f"<td>{_h(_latest(report, entry))}</td></tr>")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -843,12 +843,12 @@ def test_the_whole_shipped_register_renders_and_parses(shipped_plan: Engine) -> 
     register = load_register()
     expected = {event_uid(deliverable.id, occurrence.key): occurrence.deadline.due
                 for deliverable in register.deliverables.values() for occurrence in deliverable.occurrences()}
-    assert len(expected) == 66
+    assert len(expected) == sum(len(d.occurrences()) for d in register.deliverables.values()) > 60
     token = make_feed(shipped_plan, "hele-planen")
     calendar = feed(FeedService(shipped_plan, BASE_URL), token, T1)
     found = events(calendar)
     assert set(found) == set(expected)
-    assert len(all_instances(calendar)) == 66
+    assert len(all_instances(calendar)) == len(expected)
     for uid, due in expected.items():
         assert day_span(found[uid]) == (due, due + timedelta(days=1)), uid
         assert str(found[uid]["URL"]).startswith(f"{BASE_URL}/deliverables/")

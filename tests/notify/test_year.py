@@ -54,7 +54,7 @@ CONTACTS = Contacts(
 )
 # Done during the year: after these days nothing more is said about them.
 DONE = {
-    ("opgavebeskrivelse-almenmedicinsk-basisfunktion", None): date(2027, 11, 15),  # between its reminders
+    ("pro-vaerktoejer-digital-sundhed-danmark", None): date(2027, 11, 15),  # between its reminders
     ("regional-status-til-sst", 2027): date(2027, 4, 20),  # overdue and escalated by then
 }
 

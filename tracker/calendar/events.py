@@ -55,6 +55,8 @@ def fingerprint(view: OccurrenceView) -> str:
     values: dict[str, object] = {name: getattr(view, name) for name in RENDERED_FIELDS}
     values["uid"] = uid_of(view)
     values["parties"] = sorted(view.parties)
+    if view.basis is not None:  # only where there is one: the other events' fingerprints stay as they were
+        values["basis"] = view.basis
     encoded = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
@@ -102,6 +104,8 @@ def description(content: OccurrenceView, language: str, base_url: str, notes: bo
         if content.window_start != content.due:
             due = _("{due} (window from {start})").format(due=due, start=format_day(content.window_start))
         lines.append(_("Deadline: “{text}”, read as {due}").format(text=content.deadline_text, due=due))
+        if content.basis is not None:
+            lines.append(_("Counted from: {basis}").format(basis=content.basis.text(content.due, english)))
         status = content.status.label
         if content.overdue:
             status = _("{status}, overdue").format(status=status)

@@ -33,20 +33,34 @@ from tracker.i18n import _
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-def validate(path: str | None) -> None:
+@click.option("--coverage", is_flag=True,
+              help="Also list every dated sentence of the sources the deliverables quote, and what tracks or skips it.")
+@click.option("--sources", "sources_dir", envvar="TRACKER_SOURCES", metavar="DIR",
+              type=click.Path(file_okay=False),
+              help="Where the source documents are (env TRACKER_SOURCES). Default: ../shared/seeds beside the "
+                   "checkout.")
+@click.option("--json", "as_json", is_flag=True, help="With --coverage: print the sentences as JSON.")
+def validate(path: str | None, coverage: bool, sources_dir: str | None, as_json: bool) -> None:
     """Check the register as a whole and report every problem with its line.
 
     PATH defaults to $TRACKER_REGISTER, else the register shipped with tracker.
-    Exits 1 when there is any problem.
+    Exits 1 when there is any problem. With --coverage, also exits 1 when a
+    dated sentence of a source is neither tracked by a deliverable nor
+    skipped with a reason ([[skipped]] in the register).
     """
     from tracker.register import load_register
 
     register = load_register(path or os.environ.get("TRACKER_REGISTER") or None)
     occurrences = sum(len(d.occurrences()) for d in register.deliverables.values())
-    click.echo(_("The register {path} is valid: {deliverables} deliverables ({occurrences} occurrences), "
-                 "{parties} parties, {themes} themes.").format(
-        path=register.path, deliverables=len(register.deliverables), occurrences=occurrences,
-        parties=len(register.parties), themes=len(register.themes)))
+    if not (coverage and as_json):
+        click.echo(_("The register {path} is valid: {deliverables} deliverables ({occurrences} occurrences), "
+                     "{parties} parties, {themes} themes.").format(
+            path=register.path, deliverables=len(register.deliverables), occurrences=occurrences,
+            parties=len(register.parties), themes=len(register.themes)))
+    if coverage:
+        from tracker.cli.coverage import echo_coverage
+
+        echo_coverage(register, sources_dir, as_json)
 
 
 def sync_register_file(register_path: str | None, database_url: str | None, by: str,

@@ -16,7 +16,7 @@ from tracker.i18n import _
 from tracker.model import HistoryAction, Status, check_transition
 from tracker.store.history import HistoryWriter
 from tracker.store.queries import get_deliverable
-from tracker.store.sync import apply_occurrences
+from tracker.store.sync import apply_occurrences, follow_moves
 from tracker.store.tables import DeliverableRow, OccurrenceRow
 
 
@@ -58,11 +58,13 @@ def change_status(session: Session, deliverable_id: str, status: Status, *, note
     occurrence = pick_occurrence(session, deliverable, year)
     if not undo:
         check_transition(Status(occurrence.status), status)
-    HistoryWriter(session, now, actor).record(
+    history = HistoryWriter(session, now, actor)
+    history.record(
         HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status", old=occurrence.status,
         new=status.value,
         note=note, evidence_url=evidence_url,
     )
+    was_done = occurrence.status == Status.DONE.value
     occurrence.status = status.value
     occurrence.status_changed_at = now
     if note is not None and not undo:  # a press of a status button says nothing new: the latest note stays
@@ -71,6 +73,8 @@ def change_status(session: Session, deliverable_id: str, status: Status, *, note
         occurrence.evidence_url = evidence_url
     occurrence.updated_at = now
     deliverable.updated_at = now
+    if was_done or status is Status.DONE:  # "2 år efter ID er færdig" counts from the day it was done
+        follow_moves(session, deliverable.id, history)
     return occurrence
 
 
@@ -114,6 +118,7 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
         deliverable.interpreted_as = None
         apply_occurrences(session, deliverable.id, occurrences_of(schedule), history, note=reason)
     deliverable.updated_at = now
+    follow_moves(session, deliverable.id, history)  # what is dated by this deliverable moves with it
     return deliverable
 
 

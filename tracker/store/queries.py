@@ -8,15 +8,17 @@ dashboard, the calendar feeds and the notification planner all start from it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker.errors import UnknownIdError
+from tracker.clock import plan_zone
+from tracker.deadlines import BEFORE, Follows, parse_follows
+from tracker.errors import DeadlineError, UnknownIdError
 from tracker.i18n import _
-from tracker.model import OccurrenceView, PlanNames, Status, is_overdue
+from tracker.model import Basis, OccurrenceView, PlanNames, Status, is_overdue
 from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ReplanRequestRow, ThemeRow
 
 __all__ = ["OccurrenceView", "PlanNames", "Plan", "ListFilter", "load_plan", "list_occurrences", "plan_names"]
@@ -125,11 +127,58 @@ def load_plan(session: Session, today: date, *, include_archived: bool = True, o
     names = plan_names(session)
     requested = {(row.deliverable_id, row.year): row.deadline_text for row in session.exec(
         select(ReplanRequestRow).where(col(ReplanRequestRow.state) == "pending").order_by(col(ReplanRequestRow.id)))}
-    views = [occurrence_view(deliverable, occurrence, today, names,
-                             requested.get((deliverable.id, occurrence.year)))
-             for deliverable, occurrence in session.exec(statement)]
+    views, follows_of = [], {}
+    for deliverable, occurrence in session.exec(statement):
+        views.append(occurrence_view(deliverable, occurrence, today, names,
+                                     requested.get((deliverable.id, occurrence.year))))
+        follows = follows_of_row(deliverable)
+        if follows is not None:
+            follows_of[deliverable.id] = follows
     views.sort(key=lambda v: (v.due, v.deliverable_id, v.year or 0))
-    return Plan(views=views, names=names)
+    return Plan(views=_with_bases(session, views, follows_of), names=names)
+
+
+def follows_of_row(deliverable: DeliverableRow) -> Follows | None:
+    """What the deliverable's deadline follows, when another deliverable sets it ("før ID", "2 år efter ID"): its
+    reading, or its words where a re-plan gave it that form."""
+    try:
+        return parse_follows(deliverable.interpreted_as or deliverable.deadline_text)
+    except DeadlineError:
+        return None
+
+
+def _with_bases(session: Session, views: list[OccurrenceView], follows_of: dict[str, Follows]) -> list[OccurrenceView]:
+    """The views, those whose deadline follows another deliverable's with what it is counted from."""
+    if not follows_of:
+        return views
+    targets = {follows.target for follows in follows_of.values()}
+    first: dict[str, tuple[DeliverableRow, OccurrenceRow]] = {}
+    for deliverable, occurrence in session.exec(
+            select(DeliverableRow, OccurrenceRow)
+            .join(OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id)
+            .where(col(DeliverableRow.id).in_(targets), col(OccurrenceRow.archived_at).is_(None))
+            .order_by(col(OccurrenceRow.due))):
+        first.setdefault(deliverable.id, (deliverable, occurrence))
+    result = []
+    for view in views:
+        follows = follows_of.get(view.deliverable_id)
+        target = first.get(follows.target) if follows is not None else None
+        if follows is None or target is None:
+            result.append(view)
+            continue
+        deliverable, occurrence = target
+        done = occurrence.status == Status.DONE.value and occurrence.status_changed_at is not None
+        if follows.relation == BEFORE:
+            counted_from = occurrence.window_start
+        elif follows.from_done and done and occurrence.status_changed_at is not None:
+            counted_from = occurrence.status_changed_at.astimezone(plan_zone()).date()
+        else:
+            counted_from = occurrence.due
+        result.append(replace(view, basis=Basis(
+            relation=follows.relation, target=deliverable.id, target_title=deliverable.title,
+            target_title_en=deliverable.title_en, counted_from=counted_from, years=follows.years,
+            from_done=follows.from_done and done)))
+    return result
 
 
 def list_occurrences(session: Session, today: date, where: ListFilter = ListFilter()) -> list[OccurrenceView]:
@@ -231,7 +280,9 @@ def show_deliverable(session: Session, deliverable_id: str, today: date) -> Deli
     names = plan_names(session)
     return DeliverableDetail(
         deliverable=deliverable,
-        occurrences=[occurrence_view(deliverable, occurrence, today, names) for occurrence in occurrences],
+        occurrences=_with_bases(session, [occurrence_view(deliverable, occurrence, today, names)
+                                          for occurrence in occurrences],
+                                {deliverable.id: follows} if (follows := follows_of_row(deliverable)) else {}),
         history=list(history), names=names,
     )
 

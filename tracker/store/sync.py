@@ -29,18 +29,19 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from tracker.clock import plan_zone
-from tracker.deadlines import Occurrence
+from tracker.deadlines import Deadline, Occurrence, Period, Precision, resolve_follows
 from tracker.errors import SyncRefusedError
 from tracker.i18n import N_, _
-from tracker.model import Deliverable, HistoryAction, Register, Status
+from tracker.model import FOLLOWED_NOTE, Deliverable, HistoryAction, Register, Status
 from tracker.store.history import HistoryWriter
+from tracker.store.queries import follows_of_row
 from tracker.store.tables import DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow
 
 SYNC_ACTOR = "register"
@@ -133,6 +134,18 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             changes.record(HistoryAction.ARCHIVED, deliverable_id, note=N_("no longer in the register"))
             report.archived.append(deliverable_id)
 
+    # Deadlines that follow another deliverable come from the plan's days of the one they follow, which a
+    # coordinator may have re-planned or marked done since the register was written.
+    session.flush()
+    for target in sorted({d.follows.target for d in register.deliverables.values() if d.follows is not None}):
+        for moved in follow_moves(session, target, changes):
+            if moved in report.added or moved in report.replanned:
+                continue
+            if moved in report.updated:
+                report.updated.remove(moved)
+            elif moved not in report.restored and moved not in {new for _old, new in report.renamed}:
+                report.unchanged -= 1
+            report.replanned.append(moved)
     report.warnings = _likely_renames(report, register, existing)
     if restored:
         _note_restored(session, restored, now)
@@ -496,3 +509,58 @@ def sync_file(register_path: str | None, database_url: str | None, now: datetime
     with write_session(engine) as session:
         report = sync_register(session, register, now=now, actor=actor, allow_removals=allow_removals)
     return register, engine, report
+
+
+def follower_ids(session: Session, target_id: str) -> list[str]:
+    """The deliverables in the plan whose deadline follows ``target_id``'s ("før ID", "2 år efter ID")."""
+    followers = []
+    for row in session.exec(select(DeliverableRow).where(col(DeliverableRow.archived_at).is_(None))):
+        follows = follows_of_row(row)
+        if follows is not None and follows.target == target_id and row.id != target_id:
+            followers.append(row.id)
+    return sorted(followers)
+
+
+def followed_deadline(session: Session, row: DeliverableRow, zone: tzinfo) -> Deadline | None:
+    """The deadline ``row`` follows from as the plan has it now: from the first open occurrence of the one it
+    follows (its day moved by re-plans, its done day once done); None when it is not such a deadline or the one
+    it follows has left the plan."""
+    follows = follows_of_row(row)
+    if follows is None:
+        return None
+    target = session.exec(select(OccurrenceRow).where(
+        col(OccurrenceRow.deliverable_id) == follows.target, col(OccurrenceRow.archived_at).is_(None))
+        .order_by(col(OccurrenceRow.due))).first()
+    if target is None:
+        return None
+    done_on = target.status_changed_at.astimezone(zone).date() \
+        if target.status == Status.DONE.value and target.status_changed_at is not None else None
+    deadline = Deadline(text=follows.target, window_start=target.window_start, due=target.due,
+                        precision=Precision(target.precision),
+                        period=Period(Precision.DAY, target.due.year, index=target.due.month, day=target.due.day))
+    return resolve_follows(follows, deadline, done_on)
+
+
+def follow_moves(session: Session, moved_id: str, changes: HistoryWriter, zone: tzinfo | None = None) -> list[str]:
+    """Move every deliverable whose deadline follows ``moved_id`` (re-planned, done, or changed by the register)
+    to the days it gives now, and those that follow them in turn; the history says why. Returns the ids moved."""
+    zone = zone or plan_zone()
+    moved: list[str] = []
+    waiting, seen = [moved_id], {moved_id}
+    while waiting:
+        for follower_id in follower_ids(session, waiting.pop(0)):
+            if follower_id in seen:
+                continue  # a cycle the register refused, or a follower met twice: once is enough
+            seen.add(follower_id)
+            row = session.get(DeliverableRow, follower_id)
+            deadline = followed_deadline(session, row, zone) if row is not None else None
+            if row is None or deadline is None or all(Status(o.status).is_closed
+                                                      for o in _occurrences(session, follower_id)):
+                continue  # delivered work keeps the days it had
+            session.flush()
+            if apply_occurrences(session, follower_id, [Occurrence(key=None, deadline=deadline)], changes,
+                                 note=FOLLOWED_NOTE):
+                row.updated_at = changes.now
+                moved.append(follower_id)
+                waiting.append(follower_id)
+    return moved
