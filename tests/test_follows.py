@@ -10,6 +10,8 @@ report show what the day is counted from.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -190,6 +192,10 @@ def test_followers_move_when_what_they_follow_moves_and_say_what_they_count_from
     report = tracker.ok("report", "--as-of", "2026-12-02").output
     assert "| en skabelon (before “Yearly regional status”, 1 January 2026 → 31 December 2025) |" in report
     assert "en to-årig periode (" not in report  # re-planned by hand: it follows nothing any more
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(tracker.ok(
+        "report", "--as-of", "2026-12-02", "--format", "csv").output))}
+    assert rows["skabelon"]["counted_from"] == "before “Yearly regional status”, 1 January 2026 → 31 December 2025"
+    assert rows["evaluering"]["counted_from"] == ""
     folder = tmp_path / "feeds"
     tracker.ok("feed", "create", "--name", "alt", "--language", "en")
     tracker.ok("feed", "export", str(folder))

@@ -302,9 +302,10 @@ def render_csv(report: Report, english: bool) -> str:
             report.as_of.isoformat(), view.deliverable_id, view.year, _title(entry, english), view.owner, view.theme,
             view.deadline_text, view.due.isoformat(), view.baseline_due.isoformat(),
             (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no",
-            _local_day(latest.at) if latest else "", latest.actor if latest else ""))
+            _local_day(latest.at) if latest else "", latest.actor if latest else "",
+            view.basis.text(view.due, english) if view.basis else ""))
     return write_csv(("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
-                      "slippage_days", "status", "overdue", "latest_update", "latest_update_by"), rows)
+                      "slippage_days", "status", "overdue", "latest_update", "latest_update_by", "counted_from"), rows)
 
 
 # ----------------------------------------------------------------------------------------------------------------
