@@ -22,7 +22,8 @@ from tests.conftest import Tracker
 from tracker.notify.contacts import Contacts
 from tracker.workdays import is_working_day, on_or_after
 from tracker.register import load_register
-from tracker.service.simulate import ANSWER_DELAY, Simulation, simulate
+from tracker.model import Status
+from tracker.service.simulate import ANSWER_DELAY, Action, Simulation, simulate
 
 CPH = ZoneInfo("Europe/Copenhagen")
 START, END = date(2026, 1, 1), date(2030, 12, 31)
@@ -108,8 +109,17 @@ def test_restarting_the_clock_every_three_weeks_changes_nothing(five_years: Simu
 
 def test_owners_who_answer_half_the_round_questions_hear_nothing_more_about_what_they_answered(
         five_years: Simulation) -> None:
+    # And a coordinator marks the cooling-cap trial started on 2 March 2026: its end ("2 år efter … er færdig")
+    # and the milestone due with the end ("med …") move from the end of 2028 to 2 March 2028.
+    started = datetime(2026, 3, 2, 14, 0, tzinfo=CPH)
     answered = simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk",
-                        answer_rounds=0.5)
+                        answer_rounds=0.5, actions=[Action(started, "koelehaetter-forsoegsordning-start", Status.DONE)])
+    for follower in ("koelehaetter-forsoegsordning-slut", "koelehaetter-halvdelen-tilbudt"):
+        told = [(notice.at, item.due) for notice in answered.notices for item in notice.message.items
+                if item.deliverable_id == follower]
+        assert any(at > started for at, _due in told), (follower, "never told after the start")
+        assert all(due == (date(2028, 3, 2) if at > started else date(2028, 12, 31)) for at, due in told), (
+            follower, told)
     asked: dict[tuple, datetime] = {}
     for notice in answered.notices:
         if notice.row.kind == "round" and notice.row.step.endswith(":open"):

@@ -10,7 +10,9 @@ that many days, as a deployment restarting would: the outbox must make the
 result the same. With ``answer_rounds``, simulated owners answer "done" to
 that share of the status rounds' questions, an hour after each is asked,
 through the same store operation the CLI uses: what they are sent afterwards
-shows what answering spares them.
+shows what answering spares them. ``actions`` are a coordinator's status
+changes at given instants (a start marked done moves the deadlines that
+follow it).
 """
 
 from __future__ import annotations
@@ -89,6 +91,17 @@ class SimulatedAnswer:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A coordinator's status change at a simulated instant (``tracker status`` on that day)."""
+
+    at: datetime
+    deliverable_id: str
+    status: Status
+    year: int | None = None
+    actor: str = "coordinator (simulated)"
+
+
+@dataclass(frozen=True)
 class Simulation:
     notices: list[SimulatedNotice]  # in the order they went out
     answers: list[SimulatedAnswer]  # in the order they were given
@@ -144,9 +157,12 @@ def _ticks(day: date, send_at: time, zone: tzinfo) -> Iterator[datetime]:
 
 def simulate(register_path: str | None, contacts: Contacts, channel_names: Iterable[str], start: date, end: date,
              *, zone: tzinfo, base_url: str, restart_every: int | None = None,
-             answer_rounds: float = 0.0) -> Simulation:
-    """Every notice the clock sends from ``start`` to ``end``, and the simulated owners' answers."""
+             answer_rounds: float = 0.0, actions: Iterable[Action] = ()) -> Simulation:
+    """Every notice the clock sends from ``start`` to ``end``, and the simulated owners' answers. ``actions``
+    are made at their instants and seen by the first tick after each (what follows a deliverable moves with
+    it)."""
     owners = RoundOwners(answer_rounds)
+    waiting = sorted(actions, key=lambda action: action.at)
     register = load_register(register_path)
     with tempfile.TemporaryDirectory(prefix="tracker-simulation-") as folder:
         engine = open_engine(f"sqlite:///{Path(folder) / 'simulation.db'}")
@@ -182,6 +198,13 @@ def simulate(register_path: str | None, contacts: Contacts, channel_names: Itera
                     clock.close()
                     clock = new_clock()
                 for instant in _ticks(day, register.policy.default.send_at, zone):
+                    due = [action for action in waiting if action.at <= instant]
+                    if due:  # made at its instant, seen by the first tick after it
+                        with write_session(engine) as session:
+                            for action in due:
+                                change_status(session, action.deliverable_id, action.status, note=None,
+                                              actor=action.actor, now=action.at, year=action.year)
+                        waiting = waiting[len(due):]
                     since, now[0] = now[0], instant
                     clock.tick()
                     if answer_rounds:
