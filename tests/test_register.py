@@ -13,7 +13,7 @@ import pytest
 from tracker.coverage import coverage
 from tracker.deadlines import Recurrence
 from tracker.errors import RegisterError
-from tracker.model import Status
+from tracker.model import Funded, Status
 from tracker.register import default_register_path, load_register, parse_register
 from tests.conftest import SEEDS, Tracker
 
@@ -56,14 +56,77 @@ def test_every_quote_in_the_shipped_register_is_verbatim_in_its_source() -> None
         source = sources[deliverable.source.file]
         if _fold(deliverable.source.quote) not in source:
             missing.append(deliverable.id)
-        if deliverable.funding and _fold(deliverable.funding) not in source:
-            missing.append(f"{deliverable.id} (funding)")
         if deliverable.source.section not in source:
             missing.append(f"{deliverable.id} (section)")
     for theme in register.themes.values():
         if _fold(theme.source.quote) not in sources[theme.source.file]:
             missing.append(theme.key)
+    for entry in register.funding:
+        if _fold(entry.source.quote) not in sources[entry.source.file]:
+            missing.append(f"funding of {entry.initiative} ({entry.table_row})")
     assert missing == []
+
+
+def _tabel_1(text: str) -> dict[tuple[str, str], list[float]]:
+    """Tabel 1 of the agreement as (group, row) → mio. kr. for 2026-2030 and "Varigt" (tags and footnote marks
+    stripped, "-" as 0)."""
+    def clean(cell: str) -> str:
+        return re.sub(r"<[^>]+>", "", re.sub(r"<sup>.*?</sup>", "", cell)).strip()
+
+    lines = text.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("Mio. kr. (2025-pl)"))
+    rows, group = {}, ""
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        cells = line.split("\t")
+        label = clean(cells[0])
+        if cells[0].startswith("<b>"):
+            group = label
+        rows[(group, label)] = [0.0 if cell.strip() == "-" else float(clean(cell).replace(",", "."))
+                                for cell in cells[1:]]
+    return rows
+
+
+def test_the_funding_facts_are_tabel_1s_numbers() -> None:
+    """Every [[funding]] entry that names a Tabel 1 line has that line's money, year by year and "Varigt": the
+    years the dashboard shows are the agreement's, not a transcription's."""
+    _require_seeds()
+    table = _tabel_1((SEEDS / "001_ef795b8afb91781f.txt").read_text(encoding="utf-8"))
+    register = load_register()
+    compared = 0
+    for entry in register.funding:
+        if not entry.table_row:
+            assert entry.reading, f"{entry.initiative}: funding outside Tabel 1 needs a reading that says why"
+            continue
+        amounts = table[(entry.table_group, entry.table_row)]
+        expected = {year: amount for year, amount in zip(range(2026, 2031), amounts[:5]) if amount}
+        assert dict(entry.amounts) == expected, (entry.initiative, entry.table_row)
+        assert entry.ongoing == amounts[5], (entry.initiative, entry.table_row)
+        compared += 1
+    assert compared >= 25
+    # The money of Kræftplan V's own lines adds up to Tabel 1's total, less what was already allocated.
+    total = [sum(dict(entry.amounts).get(year, 0) for entry in register.funding if entry.table_row)
+             for year in range(2026, 2031)]
+    allocated = table[("Allerede udmøntede midler", "Allerede udmøntede midler")][:5]
+    skipped = [sum(table[key][index] for key in table if key[0] in ("Videreudvikling af kræftpakkerne",
+                                                                    "Mindre brug af tobaks- og nikotinprodukter")
+                   and key[0] != key[1]) for index in range(5)]
+    assert [round(t + a + s, 1) for t, a, s in zip(total, allocated, skipped)] == \
+        table[("I alt", "I alt")][:5]
+
+
+def test_a_deliverable_shows_the_years_its_initiative_is_funded() -> None:
+    register = load_register()
+    cooling = register.deliverables["koelehaetter-evaluering"]
+    assert [entry.table_row for entry in cooling.funding] == ["Heraf regioner"]
+    assert Funded.of(entry.as_json() for entry in cooling.funding).text() == "funded 2026–2028"
+    capacity = next(d for d in register.deliverables.values() if d.initiative == "Udrednings- og behandlingsskapacitet")
+    assert Funded.of(entry.as_json() for entry in capacity.funding).text() == "funded from 2026, for good"
+    assert Funded.of([{"amounts": {"2026": 10, "2028": 10}, "ongoing": 0}]).text() == "funded 2026 and 2028"
+    assert Funded.of([{"amounts": {"2026": 1, "2027": 1, "2029": 2}, "ongoing": 0}]).text() == \
+        "funded 2026–2027 and 2029"
+    assert Funded.of([{"amounts": {}, "ongoing": 0}]) is None
 
 
 def test_the_shipped_register_marks_done_only_what_the_text_states_as_done() -> None:
@@ -232,7 +295,8 @@ def test_every_dated_sentence_of_the_agreement_is_tracked_or_skipped_with_a_reas
             "*", "")), skip.quote[:80]
         assert skip.reason.strip(), skip.quote[:80]
     dated_quotes = {d.id for d in register.deliverables.values()
-                    if d.source.file == agreement and re.search(r"(19|20)\d\d", d.source.quote + (d.funding or ""))}
+                    if d.source.file == agreement and re.search(r"(19|20)\d\d", " ".join(
+                        [d.source.quote, *(entry.source.quote for entry in d.funding)]))}
     assert dated_quotes <= found, dated_quotes - found
 
 

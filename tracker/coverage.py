@@ -107,8 +107,9 @@ def coverage(register: Register, source_file: str, text: str) -> list[Covered]:
     for deliverable in register.deliverables.values():
         if deliverable.source.file == source_file:
             quotes.append((comparable(deliverable.source.quote), deliverable.id))
-            if deliverable.funding:
-                quotes.append((comparable(deliverable.funding), deliverable.id))
+            # A funding sentence is tracked as a fact on the initiative, by the deliverables it pays for.
+            quotes += [(comparable(entry.source.quote), deliverable.id) for entry in deliverable.funding
+                       if entry.source.file == source_file]
     skips = [(comparable(skip.quote), skip.reason) for skip in register.skipped if skip.file == source_file]
     result = []
     for sentence in sentences(text):

@@ -36,6 +36,7 @@ class Precision(StrEnum):
     HALF = "half"
     YEAR = "year"
     PERIOD = "period"
+    UNDATED = "undated"  # no due day at all ("uden frist"): stored on an occurrence that has none
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,24 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class Undated:
+    """A commitment the source gives no date ("uden frist"): one occurrence with no due day, never overdue and
+    never reminded by date, until a re-plan dates it."""
+
+    text: str
+
+    @property
+    def precision(self) -> Precision:
+        return Precision.UNDATED
+
+
+@dataclass(frozen=True)
 class Occurrence:
-    """One due instance of a deliverable: ``key`` is None for a one-off, else its year."""
+    """One due instance of a deliverable: ``key`` is None for a one-off, else its year. ``deadline`` is None for
+    an undated commitment."""
 
     key: int | None
-    deadline: Deadline
+    deadline: Deadline | None
 
 
 @dataclass(frozen=True)
@@ -153,13 +167,19 @@ class Recurrence:
             years += 1
 
 
-Schedule = Deadline | Recurrence
+Schedule = Deadline | Recurrence | Undated
+DatedSchedule = Deadline | Recurrence
+
+# The words for "no date": the register's form for an undated commitment (docs/register.md, "Undated").
+UNDATED_FORMS = ("uden frist", "ingen frist", "udateret", "no deadline", "undated")
 
 
 def occurrences_of(schedule: Schedule) -> list[Occurrence]:
-    """Every occurrence of a schedule: one keyless one for a plain deadline."""
+    """Every occurrence of a schedule: one keyless one for a plain deadline or an undated commitment."""
     if isinstance(schedule, Recurrence):
         return schedule.occurrences()
+    if isinstance(schedule, Undated):
+        return [Occurrence(key=None, deadline=None)]
     return [Occurrence(key=None, deadline=schedule)]
 
 
@@ -259,7 +279,7 @@ def _normalise(text: str) -> str:
 
 
 def parse_deadline(text: str) -> Schedule:
-    """Read a deadline or a yearly recurrence from the way a plan writes it.
+    """Read a deadline, a yearly recurrence or "uden frist" (``Undated``) from the way a plan writes it.
 
     Raises DeadlineError naming the text and the accepted forms.
     """
@@ -267,10 +287,27 @@ def parse_deadline(text: str) -> Schedule:
         raise DeadlineError(_("an empty deadline cannot be read. Accepted forms: {forms}").format(
             forms=accepted_forms()))
     normalised = _normalise(text)
+    if normalised in UNDATED_FORMS:
+        return Undated(text)
     recurrence = _RECURRENCE.match(normalised)
     if recurrence:
         return _read_recurrence(text, recurrence)
     return Deadline.from_period(text, _read_period(text, normalised))
+
+
+def is_undated(text: str) -> bool:
+    """Whether ``text`` is the register's form for "no date" ("uden frist")."""
+    return isinstance(text, str) and _normalise(text) in UNDATED_FORMS
+
+
+def parse_dated(text: str) -> DatedSchedule:
+    """A deadline that names a day: what a re-plan or an owner's request gives. "uden frist" is refused, since
+    the date an undated commitment gets is the point of re-planning it."""
+    schedule = parse_deadline(text)
+    if isinstance(schedule, Undated):
+        raise DeadlineError(_("{text!r} gives no date; a new deadline must name one. Accepted forms: {forms}").format(
+            text=text, forms=accepted_forms()))
+    return schedule
 
 
 def _read_recurrence(text: str, match: re.Match[str]) -> Recurrence:

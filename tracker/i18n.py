@@ -106,6 +106,11 @@ _MONTHS = {
 }
 
 
+def format_due(day: date | None) -> str:
+    """A due day as people write it, or "uden frist" ("no deadline") for an undated commitment."""
+    return format_day(day) if day is not None else _("no deadline")
+
+
 def format_day(day: date) -> str:
     """A day as people write it: "30. juni 2026" in Danish, "30 June 2026" in English."""
     language = current_language()

@@ -114,9 +114,10 @@ def check_transition(current: Status, new: Status) -> None:
         )
 
 
-def is_overdue(due: date, status: Status, today: date) -> bool:
-    """Overdue: the due day has passed (in the plan's time zone) and the work is not closed."""
-    return today > due and not status.is_closed
+def is_overdue(due: date | None, status: Status, today: date) -> bool:
+    """Overdue: the due day has passed (in the plan's time zone) and the work is not closed. An undated commitment
+    (no due day) never is."""
+    return due is not None and today > due and not status.is_closed
 
 
 # Where an occurrence stands, as the report and the dashboard count it: its
@@ -387,17 +388,81 @@ class Deliverable:
     recipient: str | None = None
     interpreted_as: str | None = None
     reading: str | None = None
-    initiative: str | None = None
-    funding: str | None = None
+    initiative: str | None = None  # the agreement's section it belongs to: its [[funding]] is found by this
     status: Status = Status.NOT_STARTED
     depends_on: tuple[str, ...] = ()
     renamed_from: str | None = None  # the id this deliverable had before: its state and history come along
     follows: Follows | None = None  # its deadline is set by another deliverable ("før ID", "2 år efter ID")
+    funding: tuple[Funding, ...] = ()  # its initiative's [[funding]], found by the register (never a deadline)
 
     def occurrences(self) -> list[Occurrence]:
         from tracker.deadlines import occurrences_of
 
         return occurrences_of(self.schedule)
+
+
+@dataclass(frozen=True)
+class Funding:
+    """When money flows to an initiative: one line of the agreement's Tabel 1 (a fact about the initiative, never
+    a deadline), with the sentence that grants it."""
+
+    initiative: str  # the agreement's section, as deliverables name it in ``initiative``
+    amounts: tuple[tuple[int, float], ...]  # (year, mio. kr.) for each year with money, in order
+    ongoing: float  # mio. kr. a year for good (Tabel 1's "Varigt"); 0 when the money stops
+    source: Source
+    table_row: str = ""  # the Tabel 1 line, e.g. "Heraf regioner"; "" where the money is not in Tabel 1
+    table_group: str = ""
+    recipient: str | None = None
+    reading: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """What a deliverable of the initiative keeps of it in the database (``deliverable.funded``)."""
+        return {"row": self.table_row, "group": self.table_group, "recipient": self.recipient,
+                "amounts": {str(year): amount for year, amount in self.amounts}, "ongoing": self.ongoing,
+                "quote": self.source.quote}
+
+
+@dataclass(frozen=True)
+class Funded:
+    """The years an initiative has money, read from its funding facts: "finansieret 2027–2029" beside the
+    deliverables it pays for."""
+
+    years: tuple[int, ...]
+    ongoing: bool  # money every year for good from the last year on
+
+    @classmethod
+    def of(cls, entries: Iterable[Mapping[str, Any]]) -> Funded | None:
+        """From a deliverable's ``funded`` JSON (``Funding.as_json``); None when its initiative has no funding."""
+        years: set[int] = set()
+        ongoing = False
+        for entry in entries:
+            years.update(int(year) for year, amount in entry.get("amounts", {}).items() if amount)
+            ongoing = ongoing or bool(entry.get("ongoing"))
+        return cls(tuple(sorted(years)), ongoing) if years else None
+
+    def text(self) -> str:
+        """"finansieret 2026–2028", "finansieret 2026 og 2028", "finansieret fra 2027, varigt"."""
+        from tracker.i18n import _
+
+        return _("funded {years}").format(years=self.span())
+
+    def span(self) -> str:
+        """The years alone: "2026–2028", "2026 og 2028", "fra 2027, varigt"."""
+        from tracker.i18n import _
+
+        if self.ongoing:
+            return _("from {year}, for good").format(year=self.years[0])
+        spans: list[str] = []
+        start = previous = self.years[0]
+        for year in (*self.years[1:], None):
+            if year is not None and year == previous + 1:
+                previous = year
+                continue
+            spans.append(str(start) if start == previous else f"{start}–{previous}")
+            if year is not None:
+                start = previous = year
+        return spans[0] if len(spans) == 1 else _("{first} and {last}").format(first=", ".join(spans[:-1]),
+                                                                               last=spans[-1])
 
 
 @dataclass(frozen=True)
@@ -425,6 +490,10 @@ class Register:
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
     policy: PolicySet = field(default_factory=_default_policy)
     skipped: tuple[Skipped, ...] = ()  # dated sentences of the sources that are not deliverables, with the reason
+    funding: tuple[Funding, ...] = ()  # when money flows to each initiative (Tabel 1), as facts, not deadlines
+
+    def funding_of(self, initiative: str | None) -> tuple[Funding, ...]:
+        return tuple(entry for entry in self.funding if initiative and entry.initiative == initiative)
 
 
 @dataclass(frozen=True)
@@ -471,10 +540,10 @@ class Basis:
     years: int = 0
     from_done: bool = False
 
-    def text(self, due: date, english: bool = False) -> str:
+    def text(self, due: date | None, english: bool = False) -> str:
         """The basis in words, with the days: "2 år efter “Forsøgsordningen startet”, 1. marts 2026 → 1. marts
         2028"."""
-        from tracker.i18n import _, format_day, ngettext
+        from tracker.i18n import _, format_day, format_due, ngettext
 
         title = self.target_title_en if english else self.target_title
         if self.relation == "before":
@@ -487,7 +556,7 @@ class Basis:
         else:
             said = ngettext("{count} year after “{title}”", "{count} years after “{title}”", self.years).format(
                 count=self.years, title=title)
-        return f"{said}, {format_day(self.counted_from)} → {format_day(due)}"
+        return f"{said}, {format_day(self.counted_from)} → {format_due(due)}"
 
 
 @dataclass(frozen=True)
@@ -506,9 +575,9 @@ class OccurrenceView:
     recipient: str | None
     theme: str
     deadline_text: str
-    window_start: date
-    due: date
-    baseline_due: date  # the due day the register first gave it, before any re-plan
+    window_start: date | None  # None, like due and baseline_due, for an undated commitment ("uden frist")
+    due: date | None
+    baseline_due: date | None  # the due day the register first gave it, before any re-plan
     precision: str
     status: Status
     overdue: bool  # as of the day it was read; withdrawn work is nobody's to deliver, so never overdue
@@ -529,6 +598,7 @@ class OccurrenceView:
     snooze_reason: str | None = None
     snoozed_by: str | None = None
     basis: Basis | None = None  # a deadline set by another deliverable: what it is counted from
+    funded: Funded | None = None  # the years its initiative has money, if the agreement funds it
 
     def paused_on(self, day: date) -> bool:
         """Whether the owner hears nothing about it on ``day``: snoozed until a later day, or a new deadline asked
@@ -550,7 +620,19 @@ class OccurrenceView:
         return self.withdrawn or self.status is Status.CANCELLED
 
     @property
+    def undated(self) -> bool:
+        """A commitment with no due day yet: never overdue, never reminded by date, asked about in every round."""
+        return self.due is None
+
+    @property
+    def due_order(self) -> date:
+        """The due day to sort by: undated commitments after every dated one."""
+        return self.due or date.max
+
+    @property
     def slippage_days(self) -> int:
+        if self.due is None or self.baseline_due is None:
+            return 0
         return (self.due - self.baseline_due).days
 
     def owner_label(self, english: bool = False) -> str:
@@ -560,9 +642,15 @@ class OccurrenceView:
         return {
             "id": self.deliverable_id, "title": self.title, "title_en": self.title_en, "kind": self.kind,
             "owner": self.owner, "co_owners": list(self.co_owners), "recipient": self.recipient,
-            "deadline_text": self.deadline_text, "window_start": self.window_start.isoformat(),
-            "due": self.due.isoformat(), "precision": self.precision, "occurrence": self.year,
-            "status": self.status.value, "overdue": self.overdue, "baseline_due": self.baseline_due.isoformat(),
-            "slippage_days": self.slippage_days, "theme": self.theme, "note": self.note, "archived": self.withdrawn,
+            "deadline_text": self.deadline_text, "window_start": _iso(self.window_start),
+            "due": _iso(self.due), "undated": self.undated, "precision": self.precision, "occurrence": self.year,
+            "status": self.status.value, "overdue": self.overdue, "baseline_due": _iso(self.baseline_due),
+            "slippage_days": self.slippage_days, "theme": self.theme,
+            "funded": {"years": list(self.funded.years), "ongoing": self.funded.ongoing} if self.funded else None,
+            "note": self.note, "archived": self.withdrawn,
             "source": {"file": self.source_file, "section": self.source_section, "quote": self.source_quote},
         }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

@@ -10,7 +10,7 @@ from typing import Any
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, format_day
-from tracker.model import change_text, history_note, kind_label
+from tracker.model import Funded, change_text, history_note, kind_label
 from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
 from tracker.text import write_csv
 
@@ -26,7 +26,7 @@ def _title(view: OccurrenceView) -> str:
 
 
 def _status_cell(view: OccurrenceView, today: date) -> str:
-    if view.overdue:
+    if view.overdue and view.due is not None:
         days = (today - view.due).days
         return _("OVERDUE {days} d").format(days=days) + f" ({view.status.label})"
     return view.status.label
@@ -44,7 +44,7 @@ def render_table(views: list[OccurrenceView], today: date, width: int = 120) -> 
     rows = []
     for view in views:
         ident = view.deliverable_id + (f" ({view.year})" if view.year else "")
-        due = view.due.isoformat()
+        due = view.due.isoformat() if view.due is not None else _("no deadline")
         if view.slippage_days:
             due += f" {view.slippage_days:+d}d"
         owner = view.owner_label(english=current_language() == "en")
@@ -82,7 +82,8 @@ def detail_as_json(detail: DeliverableDetail) -> dict[str, Any]:
     return {
         "id": row.id, "title": row.title, "title_en": row.title_en, "kind": row.kind, "owner": row.owner,
         "co_owners": list(row.co_owners), "recipient": row.recipient, "theme": row.theme,
-        "initiative": row.initiative, "funding": row.funding, "deadline_text": row.deadline_text,
+        "initiative": row.initiative, "funding": row.funding, "funded": list(row.funded),
+        "deadline_text": row.deadline_text,
         "interpreted_as": row.interpreted_as, "reading": row.reading, "depends_on": list(row.depends_on),
         "archived": row.archived_at is not None,
         "source": {"file": row.source_file, "section": row.source_section, "quote": row.source_quote},
@@ -123,15 +124,18 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
         field(_("Counted from"), basis.text(due, english))
     field(_("Reading"), row.reading)
     field(_("Depends on"), ", ".join(row.depends_on))
+    funded = Funded.of(row.funded)
+    field(_("Funded"), funded.span() if funded else None)
     field(_("Funding"), row.funding)
     lines.append("")
     lines.append(_("Occurrences:"))
     for view in detail.occurrences:
         label = str(view.year) if view.year else "–"
-        slip = f", {_('baseline')} {view.baseline_due.isoformat()} ({view.slippage_days:+d}d)" if view.slippage_days \
-            else ""
-        lines.append(f"  {label:<6} {view.window_start.isoformat()} → {view.due.isoformat()} "
-                     f"({format_day(view.due)}{slip})  {_status_cell(view, today)}"
+        slip = f", {_('baseline')} {view.baseline_due.isoformat()} ({view.slippage_days:+d}d)" \
+            if view.slippage_days and view.baseline_due is not None else ""
+        days = f"{view.window_start.isoformat()} → {view.due.isoformat()} ({format_day(view.due)}{slip})" \
+            if view.window_start is not None and view.due is not None else _("no deadline")
+        lines.append(f"  {label:<6} {days}  {_status_cell(view, today)}"
                      + ("  [" + _("archived") + "]" if view.withdrawn else ""))
         if view.note:
             lines.append(f"         {_('Note')}: {view.note}")

@@ -17,11 +17,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable
 
-from tracker.deadlines import (Deadline, Period, Precision, Recurrence, Schedule, parse_deadline, parse_follows,
-                              resolve_follows)
+from tracker.deadlines import (Deadline, Period, Precision, Recurrence, Schedule, Undated, is_undated,
+                               parse_deadline, parse_follows, resolve_follows)
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.i18n import N_, _, ngettext
-from tracker.model import Deliverable, Initiative, Party, Register, Skipped, Source, Status, Theme
+from tracker.model import Deliverable, Funding, Initiative, Party, Register, Skipped, Source, Status, Theme
 from tracker.policy import parse_policy
 from tracker.text import siblings, suggestions
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
@@ -75,14 +75,20 @@ _DELIVERABLE_FIELDS = _fields(
     kind=_Field(str, required=True, choices=DELIVERABLE_KINDS), owner=_TEXT,
     co_owners=_Field(list, list_of=str), recipient=_OPTIONAL_TEXT, deadline=_TEXT,
     interpreted_as=_OPTIONAL_TEXT, reading=_OPTIONAL_TEXT, window_start=_Field(date), due=_Field(date),
-    theme=_TEXT, initiative=_OPTIONAL_TEXT, funding=_OPTIONAL_TEXT,
+    theme=_TEXT, initiative=_OPTIONAL_TEXT,
     status=_Field(str, choices=tuple(s.value for s in Status)), depends_on=_Field(list, list_of=str),
     renamed_from=_Field(str, slug=True), source=_Field(dict, required=True),
 )
 _SKIPPED_FIELDS = _fields(source=_Field(dict, required=True), reason=_TEXT)
+_FUNDING_FIELDS = _fields(
+    initiative=_TEXT, table_row=_OPTIONAL_TEXT, table_group=_OPTIONAL_TEXT, recipient=_OPTIONAL_TEXT,
+    amounts=_Field(dict, required=True), ongoing=_Field((int, float)), source=_Field(dict, required=True),
+    reading=_OPTIONAL_TEXT,
+)
 _TOP_LEVEL = _fields(
     register=_Field(dict, required=True), party=_Field(list, list_of=dict), theme=_Field(list, list_of=dict),
     deliverable=_Field(list, list_of=dict), policy=_Field(dict), skipped=_Field(list, list_of=dict),
+    funding=_Field(list, list_of=dict),
 )
 
 _BOM = "\ufeff"
@@ -275,6 +281,13 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     if meta_ok:
         _check_timezone(meta["timezone"], collector)
 
+    for index, table in enumerate(_tables(data, "deliverable")):
+        if isinstance(table, dict) and "funding" in table:
+            # The format before funding became facts on the initiative: say where it goes now.
+            collector.add(("deliverable", index, "funding"), _(
+                "funding is a fact about the initiative, not the deliverable: remove it here and give the "
+                "initiative a [[funding]] entry with its years, amounts and sentence (docs/register.md, \"Funding\")."))
+            del table["funding"]
     parties = _collect_unique(data, "party", "key", _PARTY_FIELDS, collector, _build_party)
     themes = _collect_unique(data, "theme", "key", _THEME_FIELDS, collector,
                              lambda table, path: _build_theme(table, path, collector))
@@ -295,14 +308,18 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     deliverables = _resolve_follows(deliverables, tables, collector)
     policy = parse_policy(data.get("policy"), declared_parties, known_ids, collector.add)
     skipped = _build_skipped(data, collector)
+    funding = _build_funding(data, declared_parties, tables, collector)
 
     if not meta_ok or collector.problems:
         return None
+    deliverables = {identifier: replace(deliverable, funding=tuple(
+        entry for entry in funding if entry.initiative == deliverable.initiative))
+        for identifier, deliverable in deliverables.items()}
     return Register(
         title=meta["title"], title_en=meta["title_en"], timezone=meta["timezone"],
         parties=parties, themes=themes, deliverables=deliverables,
         sources={key: dict(value) for key, value in meta.get("sources", {}).items()},
-        policy=policy, skipped=skipped,
+        policy=policy, skipped=skipped, funding=funding,
     )
 
 
@@ -384,6 +401,69 @@ def _duplicate(array: str, identifier: str, line: int | None) -> str:
     return message.format(identifier=identifier, line=line)
 
 
+def _build_funding(data: dict[str, Any], parties: set[str], deliverables: list[Any],
+                   collector: _Collector) -> tuple[Funding, ...]:
+    """The [[funding]] entries: when money flows to an initiative, as facts. An initiative no deliverable names
+    is refused (a misspelt name would show no funding anywhere), and so is a deadline read from a funding
+    sentence without a reading that says why."""
+    initiatives = sorted({table["initiative"] for table in deliverables
+                          if isinstance(table, dict) and isinstance(table.get("initiative"), str)})
+    funding = []
+    for index, table in enumerate(_tables(data, "funding")):
+        path = ("funding", index)
+        if not _check_table(table, _FUNDING_FIELDS, path, collector):
+            continue
+        source = _build_source(table["source"], path + ("source",), collector)
+        amounts = _funding_amounts(table["amounts"], path + ("amounts",), collector)
+        ongoing = table.get("ongoing", 0)
+        if ongoing < 0:
+            collector.add(path + ("ongoing",), _("an amount cannot be negative."))
+        if table["initiative"] not in initiatives:
+            close = _closest(table["initiative"], initiatives)
+            hint = " " + _did_you_mean(close) if close else ""
+            collector.add(path + ("initiative",), _(
+                "no deliverable names the initiative {name!r}: write it as the deliverables' initiative does.").format(
+                name=table["initiative"]) + hint)
+        recipient = table.get("recipient")
+        if recipient is not None and recipient not in parties:
+            close = _closest(recipient, sorted(parties))
+            collector.add(path + ("recipient",), _("unknown party {key!r}.").format(key=recipient)
+                          + (" " + _did_you_mean(close) if close else ""))
+        if source is None or amounts is None or (not amounts and not ongoing):
+            if amounts == ():
+                collector.add(path + ("amounts",), _("no year has money: give at least one, e.g. amounts = "
+                                                     "{{ 2026 = 9 }}."))
+            continue
+        funding.append(Funding(initiative=table["initiative"], amounts=amounts, ongoing=float(ongoing),
+                               source=source, table_row=table.get("table_row", ""),
+                               table_group=table.get("table_group", ""), recipient=recipient,
+                               reading=table.get("reading")))
+    quotes = {_folded(entry.source.quote) for entry in funding}
+    for index, table in enumerate(deliverables):
+        quote = table.get("source", {}).get("quote") if isinstance(table, dict) and \
+            isinstance(table.get("source"), dict) else None
+        if isinstance(quote, str) and _folded(quote) in quotes and not table.get("reading"):
+            collector.add(("deliverable", index, "source", "quote"), _(
+                "the deadline is read from a funding sentence, which says when money flows, not when something "
+                "is due: add a reading that says why this year is a deadline."))
+    return tuple(funding)
+
+
+def _funding_amounts(table: dict[str, Any], path: tuple, collector: _Collector) -> tuple[tuple[int, float], ...] | None:
+    """``{ 2026 = 9, 2027 = 1.5 }`` as ((2026, 9.0), (2027, 1.5)), or None after saying what is wrong."""
+    amounts = []
+    for key, value in table.items():
+        if not (isinstance(key, str) and key.isdigit() and len(key) == 4):
+            collector.add(path + (key,), _("{key!r} is not a year: write amounts = {{ 2026 = 9 }}.").format(key=key))
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            collector.add(path + (key,), _("expected an amount in mio. kr. (a number, 0 or more), found "
+                                           "{found}.").format(found=_describe(value)))
+            return None
+        amounts.append((int(key), float(value)))
+    return tuple(sorted(amounts))
+
+
 def _build_party(table: dict[str, Any], path: tuple) -> Party:
     return Party(key=table["key"], name=table["name"], name_en=table["name_en"], kind=table["kind"])
 
@@ -417,7 +497,12 @@ def _build_theme(table: dict[str, Any], path: tuple, collector: _Collector) -> T
 
 def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector) -> Deliverable | None:
     source = _build_source(table["source"], path + ("source",), collector)
-    if source is not None and _folded(table["deadline"]) not in _folded(source.quote):
+    if is_undated(table["deadline"]):
+        # The source has no words for a date it does not give: the reading says why it is undated instead.
+        if "reading" not in table:
+            collector.add(path + ("deadline",), _("an undated commitment needs a reading that says why the text "
+                                                  "gives it no date, and what would date it."))
+    elif source is not None and _folded(table["deadline"]) not in _folded(source.quote):
         collector.add(path + ("deadline",), _(
             "the deadline {deadline!r} does not occur in source.quote. Copy the deadline's words "
             "verbatim from the quoted sentence; put any other reading in interpreted_as, with a reading.").format(
@@ -439,7 +524,7 @@ def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector
         owner=table["owner"], deadline_text=table["deadline"], schedule=schedule, theme=table["theme"],
         source=source, co_owners=tuple(table.get("co_owners", ())), recipient=table.get("recipient"),
         interpreted_as=table.get("interpreted_as"), reading=table.get("reading"),
-        initiative=table.get("initiative"), funding=table.get("funding"),
+        initiative=table.get("initiative"),
         status=Status(table.get("status", Status.NOT_STARTED.value)),
         depends_on=tuple(table.get("depends_on", ())), renamed_from=table.get("renamed_from"), follows=follows,
     )
@@ -467,6 +552,10 @@ def _read_schedule(table: dict[str, Any], path: tuple, collector: _Collector) ->
         return schedule
     if isinstance(schedule, Recurrence):
         collector.add(path + ("due",), _("window_start and due cannot override a recurring deadline."))
+        return None
+    if isinstance(schedule, Undated):
+        collector.add(path + ("due",), _("an undated commitment has no days: remove window_start and due, or give "
+                                         "the deadline a date."))
         return None
     window_start = table.get("window_start", schedule.window_start)
     due = table.get("due", schedule.due)
@@ -590,6 +679,10 @@ def _resolve_follows(deliverables: dict[str, Deliverable], tables: list[dict[str
         if target is None:
             return None
         first = target.occurrences()[0].deadline
+        if first is None:
+            collector.add(path, _("the deadline follows {key!r}, which is undated: there is no day to count from. "
+                                  "Make this one undated too, or date {key!r} first.").format(key=target_id))
+            return None
         resolved[identifier] = replace(deliverable, schedule=resolve_follows(deliverable.follows, first))
         return resolved[identifier]
 

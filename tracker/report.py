@@ -88,9 +88,11 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
             continue  # not in the plan yet
         # The first change of a field after ``moment`` holds, as its old value, what the field was then.
         first_status = next((row for row in rows if row.field == "status" and row.old_value), None)
-        first_due = next((row for row in rows if row.field == "due" and row.old_value), None)
+        # A re-plan's old due day is empty where it dated an undated commitment: then it was undated.
+        first_due = next((row for row in rows if row.field == "due" and row.action == HistoryAction.REPLAN), None)
         status = Status(first_status.old_value) if first_status and first_status.old_value else view.status
-        due = date.fromisoformat(first_due.old_value) if first_due and first_due.old_value else view.due
+        due = view.due if first_due is None else \
+            date.fromisoformat(first_due.old_value) if first_due.old_value else None
         then = replace(view, status=status, due=due)
         entries.append(Entry(view=then, overdue=is_overdue(due, status, day)))
     return entries
@@ -139,8 +141,13 @@ def _status(entry: Entry) -> str:
 
 
 def _slippage(entry: Entry) -> str:
-    days = (entry.view.due - entry.view.baseline_due).days
+    days = entry.view.slippage_days
     return "" if days == 0 else signed_days(days)
+
+
+def _due(entry: Entry) -> str:
+    """The due day as the tables show it: the ISO day, or "uden frist" for an undated commitment."""
+    return entry.view.due.isoformat() if entry.view.due is not None else _("no deadline")
 
 
 def _title(entry: Entry, english: bool) -> str:
@@ -207,7 +214,7 @@ def _change_text(change: Change) -> str:
 
 def _ordered(report: Report) -> tuple[list[Entry], list[tuple[str, list[Entry]]], list[tuple[str, list[Entry]]]]:
     """Overdue first; then every entry by theme (in the plan's order) and by party."""
-    key = (lambda e: (e.view.due, e.view.deliverable_id, e.view.year or 0))
+    key = (lambda e: (e.view.due_order, e.view.deliverable_id, e.view.year or 0))
     overdue = sorted((e for e in report.entries if e.overdue), key=key)
     by_theme: dict[str, list[Entry]] = {}
     by_party: dict[str, list[Entry]] = {}
@@ -217,6 +224,17 @@ def _ordered(report: Report) -> tuple[list[Entry], list[tuple[str, list[Entry]]]
     themes = sorted(by_theme.items(), key=lambda item: report.names.theme_order(item[0]))
     parties = sorted(by_party.items())
     return overdue, themes, parties
+
+
+def _undated(report: Report) -> list[Entry]:
+    """The commitments with no deadline yet, by id: listed apart, as they are never overdue."""
+    return sorted((entry for entry in report.entries if entry.view.undated and not entry.view.withdrawn),
+                  key=lambda entry: entry.view.deliverable_id)
+
+
+def _undated_note() -> str:
+    return _("Commitments the agreement gives no date: never overdue, asked about in every status round, and dated "
+             "with tracker replan when a date is agreed.")
 
 
 def _theme_name(report: Report, key: str, english: bool) -> str:
@@ -261,7 +279,7 @@ def render_markdown(report: Report, english: bool) -> str:
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for entry in entries:
             cells = [f"{_md(_title(entry, english))} ({_md(entry.label)})", _md(_party_name(report, entry.view.owner,
-                     english)), _md(_deadline(entry, english)), entry.view.due.isoformat(), _md(_status(entry)),
+                     english)), _md(_deadline(entry, english)), _md(_due(entry)), _md(_status(entry)),
                      _slippage(entry), _md(_latest(report, entry))]
             lines.append("| " + " | ".join(cells) + " |")
         return lines
@@ -270,6 +288,9 @@ def render_markdown(report: Report, english: bool) -> str:
              " · ".join(f"{label}: {count}" for label, count in _counts(report.entries)), ""]
     lines += [f"## {_('Overdue')} ({len(overdue)})", ""]
     lines += table(overdue) if overdue else [_("Nothing is overdue.")]
+    undated = _undated(report)
+    if undated:
+        lines += ["", f"## {_('No deadline')} ({len(undated)})", "", _undated_note(), "", *table(undated)]
     lines += ["", f"## {_('By theme')}", ""]
     for key, entries in themes:
         lines += [f"### {_md(_theme_name(report, key, english))}", "", *table(entries), ""]
@@ -300,8 +321,9 @@ def render_csv(report: Report, english: bool) -> str:
         latest = report.latest.get((view.deliverable_id, view.year))
         rows.append((
             report.as_of.isoformat(), view.deliverable_id, view.year, _title(entry, english), view.owner, view.theme,
-            view.deadline_text, view.due.isoformat(), view.baseline_due.isoformat(),
-            (view.due - view.baseline_due).days, view.status.value, "yes" if entry.overdue else "no",
+            view.deadline_text, view.due.isoformat() if view.due else "",
+            view.baseline_due.isoformat() if view.baseline_due else "", view.slippage_days, view.status.value,
+            "yes" if entry.overdue else "no",
             _local_day(latest.at) if latest else "", latest.actor if latest else "",
             view.basis.text(view.due, english) if view.basis else ""))
     return write_csv(("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
@@ -342,7 +364,7 @@ def render_html(report: Report, english: bool) -> str:
             css = ' class="overdue"' if entry.overdue else ""
             rows.append(f"<tr{css}><td>{_h(_title(entry, english))} <small>({_h(entry.label)})</small></td>"
                         f"<td>{_h(_party_name(report, entry.view.owner, english))}</td>"
-                        f"<td>{_h(_deadline(entry, english))}</td><td>{entry.view.due.isoformat()}</td>"
+                        f"<td>{_h(_deadline(entry, english))}</td><td>{_h(_due(entry))}</td>"
                         f"<td>{_h(_status(entry))}</td><td>{_h(_slippage(entry))}</td>"
                         f"<td>{_h(_latest(report, entry))}</td></tr>")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -353,6 +375,10 @@ def render_html(report: Report, english: bool) -> str:
              + " · ".join(f"{_h(label)}: {count}" for label, count in _counts(report.entries)) + "</p>\n"]
     parts.append(f"<h2>{_h(_('Overdue'))} ({len(overdue)})</h2>\n")
     parts.append(table(overdue) if overdue else f"<p>{_h(_('Nothing is overdue.'))}</p>")
+    undated = _undated(report)
+    if undated:
+        parts.append(f"\n<h2>{_h(_('No deadline'))} ({len(undated)})</h2>\n<p>{_h(_undated_note())}</p>\n"
+                     f"{table(undated)}\n")
     parts.append(f"\n<h2>{_h(_('By theme'))}</h2>\n")
     for key, entries in themes:
         parts.append(f"<h3>{_h(_theme_name(report, key, english))}</h3>\n{table(entries)}\n")

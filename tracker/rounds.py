@@ -17,8 +17,10 @@ every deliverable a named party owns or co-owns (the report itself and the
 cut-off's deliverable aside), each open occurrence due on or before the
 cut-off, and the next one after it: the work that is late or due by the
 report, and the work under way. A yearly deliverable is asked about its
-current year, not about 2030's in 2026. An occurrence answered in the round
-stays in it, even when the answer closed it.
+current year, not about 2030's in 2026. An undated commitment ("uden frist")
+counts as due after every cut-off, so it is the next one of its deliverable
+and every round asks about it. An occurrence answered in the round stays in
+it, even when the answer closed it.
 
 An item counts as answered in a round when anyone gave its status, a note, a
 new deadline or a request for one, or confirmed it unchanged, from the day
@@ -108,8 +110,8 @@ def scheduled(policy_set: PolicySet, subjects: Iterable[OccurrenceView]) -> list
         if report is None:
             continue  # the report left the register: its rounds with it
         for cutoff in subjects:
-            if cutoff.deliverable_id != rule.cutoff or cutoff.withdrawn:
-                continue
+            if cutoff.deliverable_id != rule.cutoff or cutoff.withdrawn or cutoff.due is None:
+                continue  # an undated cut-off sets no day for a round
             rounds.append(Round(rule=rule, opens=working_days_before(cutoff.due, rule.opens_working_days_before),
                                 closes=cutoff.due, year=cutoff.year, report_title=report.title,
                                 report_title_en=report.title_en, report_done=cutoff.status.is_closed))
@@ -153,10 +155,10 @@ def scope(round_: Round, subjects: Iterable[OccurrenceView],
             by_deliverable[subject.deliverable_id].append(Asked(subject, parties))
     asked = []
     for items in by_deliverable.values():
-        items.sort(key=lambda item: (item.subject.due, item.subject.year or 0))
-        asked += [item for item in items if item.subject.due <= round_.closes]
-        asked += [item for item in items if item.subject.due > round_.closes][:1]
-    return sorted(asked, key=lambda item: (item.subject.due, item.subject.deliverable_id, item.subject.year or 0))
+        items.sort(key=lambda item: (item.subject.due_order, item.subject.year or 0))
+        asked += [item for item in items if item.subject.due_order <= round_.closes]
+        asked += [item for item in items if item.subject.due_order > round_.closes][:1]
+    return sorted(asked, key=lambda item: (item.subject.due_order, item.subject.deliverable_id, item.subject.year or 0))
 
 
 def answered_since_opening(subject: OccurrenceView, round_: Round, zone: tzinfo) -> bool:

@@ -18,7 +18,7 @@ import ics
 
 from tracker.calendar import rfc5545
 from tracker.feed_rules import Alarm
-from tracker.i18n import _, format_day, using_language
+from tracker.i18n import _, format_day, format_due, using_language
 from tracker.model import OccurrenceView, Status
 from tracker.urls import deliverable_url
 
@@ -100,8 +100,8 @@ def description(content: OccurrenceView, language: str, base_url: str, notes: bo
         lines = [_("Responsible: {party}").format(party=owner)]
         if co_owners:
             lines.append(_("Also responsible: {parties}").format(parties=", ".join(co_owners)))
-        due = format_day(content.due)
-        if content.window_start != content.due:
+        due = format_due(content.due)
+        if content.window_start is not None and content.window_start != content.due:
             due = _("{due} (window from {start})").format(due=due, start=format_day(content.window_start))
         lines.append(_("Deadline: “{text}”, read as {due}").format(text=content.deadline_text, due=due))
         if content.basis is not None:
@@ -133,6 +133,8 @@ def render_event(content: OccurrenceView, state: EventState, *, language: str, b
         last_modified=state.changed_at,
     )
     event.status = "CANCELLED" if content.cancelled else "CONFIRMED"
+    if content.due is None:
+        raise ValueError(f"{content.deliverable_id} is undated: the feeds leave undated commitments out")
     own = [
         # ics converts all-day dates through UTC; the due day is written from
         # the calendar day itself, with the exclusive end the day after.

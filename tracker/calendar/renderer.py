@@ -78,7 +78,7 @@ class FeedRenderer:
         self._states = {uid: states[uid] for uid in incoming}
         if names is not None:
             self._names = names
-        self._order = sorted(incoming, key=lambda uid: (incoming[uid].due, uid))
+        self._order = sorted(incoming, key=lambda uid: (incoming[uid].due_order, uid))
         self._last_change = max((state.changed_at for state in self._states.values()), default=None)
         self._feeds.clear()
         return changed

@@ -7,6 +7,7 @@ follow content changes, once, whichever process notices first.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
@@ -23,8 +24,10 @@ from tracker.store.tables import CalendarEventRow, FeedRow
 
 
 def load_plan(session: Session, today: date) -> Plan:
-    """Every occurrence as of ``today``, withdrawn ones included (they publish as cancelled)."""
-    return queries.load_plan(session, today, include_archived=True)
+    """Every dated occurrence as of ``today``, withdrawn ones included (they publish as cancelled). An undated
+    commitment has no day to put an event on: it joins the feeds when a re-plan dates it."""
+    plan = queries.load_plan(session, today, include_archived=True)
+    return replace(plan, views=[view for view in plan.views if not view.undated])
 
 
 def reconcile(engine: Engine, events: list[OccurrenceView], fingerprints: dict[str, str],

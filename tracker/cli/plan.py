@@ -119,21 +119,26 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None,
               help="Only open occurrences due within DAYS days from today.")
 @click.option("--due-before", type=DATE, metavar="DATE", help="Only due before this day.")
 @click.option("--due-after", type=DATE, metavar="DATE", help="Only due after this day.")
+@click.option("--undated", is_flag=True, help="Only commitments with no deadline yet (\"uden frist\").")
 @click.option("--all", "include_archived", is_flag=True, help="Include archived deliverables.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list with one object per occurrence.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with the same fields as --json.")
 def list_command(database_url: str | None, today: date | None, owner: str | None, statuses: tuple[Any, ...],
                  theme: str | None, overdue: bool, upcoming: int | None, due_before: date | None,
-                 due_after: date | None, include_archived: bool, as_json: bool, as_csv: bool) -> None:
-    """List occurrences of deliverables, ordered by due day."""
+                 due_after: date | None, undated: bool, include_archived: bool, as_json: bool,
+                 as_csv: bool) -> None:
+    """List occurrences of deliverables, ordered by due day; those with no deadline yet come last."""
     from tracker.store.db import read_session
     from tracker.store.queries import ListFilter, check_filter, list_occurrences
 
     if as_json and as_csv:
         raise click.UsageError(_("Choose one of --json and --csv."))
+    if undated and (overdue or upcoming is not None or due_before or due_after):
+        raise click.UsageError(_("--undated lists what has no due day; it cannot be combined with --overdue, "
+                                 "--upcoming, --due-before or --due-after."))
     today = today or plan_today()
     where = ListFilter(owner=owner, statuses=tuple(statuses), theme=theme, overdue=overdue,
-                       upcoming_days=upcoming, due_before=due_before, due_after=due_after,
+                       upcoming_days=upcoming, due_before=due_before, due_after=due_after, undated=undated,
                        include_archived=include_archived)
     with read_session(open_existing(database_url)) as session:
         check_filter(session, where)
@@ -211,12 +216,12 @@ def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, ac
     DEADLINE takes every form the register does: "2026-09-30", "Q3 2026",
     "andet halvår 2026", "medio 2027", "årligt fra 2027 til og med 2030", …
     """
-    from tracker.deadlines import parse_deadline
+    from tracker.deadlines import parse_dated
     from tracker.store.db import read_session
     from tracker.store.operations import replan as replan_deliverable
     from tracker.store.operations import replan_concerns
 
-    parse_deadline(deadline)  # a bad deadline is reported before the database is opened
+    parse_dated(deadline)  # a bad deadline is reported before the database is opened
     with read_session(open_existing(database_url)) as session:
         concerns = replan_concerns(session, deliverable_id, deadline, plan_today(), year)
     if concerns and not yes:

@@ -117,8 +117,8 @@ def status_command(name: str, cutoff: date | None, as_json: bool, register_path:
 
 def _answer_json(standing: Any) -> dict[str, Any]:
     subject, answer = standing.asked.subject, standing.answer
-    item: dict[str, Any] = {"id": subject.deliverable_id, "occurrence": subject.year, "due": subject.due.isoformat(),
-                            "status": subject.status.value}
+    item: dict[str, Any] = {"id": subject.deliverable_id, "occurrence": subject.year,
+                            "due": subject.due.isoformat() if subject.due else None, "status": subject.status.value}
     if answer is not None:
         item["answer"] = {"at": answer.at.astimezone(plan_zone()).isoformat(), "by": answer.actor,
                           "action": answer.action, "old": answer.old, "new": answer.new, "note": answer.note}

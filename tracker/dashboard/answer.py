@@ -34,8 +34,8 @@ from starlette.routing import BaseRoute, Route
 
 from tracker.clock import plan_zone
 from tracker.errors import AnswerError, TrackerError
-from tracker.i18n import LANGUAGES, _, format_day, using_language
-from tracker.model import VIA_EMAIL, Status
+from tracker.i18n import LANGUAGES, _, format_day, format_due, using_language
+from tracker.model import VIA_EMAIL, Status, is_overdue
 from tracker.store import answers
 from tracker.store.db import read_session, write_session
 from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow
@@ -246,7 +246,7 @@ class AnswerPage:
             shown.append({"index": index, "deliverable": deliverable, "occurrence": occurrence, "year": item.year,
                           "status": Status(occurrence.status), "closed": Status(occurrence.status).is_closed,
                           "changed": occurrence.due != item.due or occurrence.archived_at is not None,
-                          "overdue": occurrence.due < today and not Status(occurrence.status).is_closed,
+                          "overdue": is_overdue(occurrence.due, Status(occurrence.status), today),
                           "in_round": (item.deliverable_id, item.year) in in_round})
         return shown
 
@@ -258,6 +258,6 @@ class AnswerPage:
     def _render(self, template: str, language: str, *, status: int, **context: Any) -> HTMLResponse:
         with using_language(language):
             text = self.templates.get_template(template).render(
-                language=language, choices=CHOICES, format_day=format_day, now=self.clock().astimezone(plan_zone()),
-                **context)
+                language=language, choices=CHOICES, format_day=format_day, format_due=format_due,
+                now=self.clock().astimezone(plan_zone()), **context)
         return HTMLResponse(text, status_code=status, headers=HEADERS)

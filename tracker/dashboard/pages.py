@@ -28,7 +28,7 @@ from tracker.clock import plan_today, plan_zone
 from tracker.dashboard.access import REALM, Access
 from tracker.dashboard.views import FilterError, Filters, parse_filters, tally, tally_by, timeline
 from tracker.errors import TrackerError, UnknownIdError
-from tracker.i18n import LANGUAGES, _, format_day, ngettext, signed_days, using_language
+from tracker.i18n import LANGUAGES, _, format_day, format_due, ngettext, signed_days, using_language
 from tracker.model import STANDINGS, Status, change_text, history_note, kind_label, standing, standing_label
 from tracker.store.db import read_session
 from tracker.model import OccurrenceView, PlanNames
@@ -96,8 +96,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, signed_days=signed_days,
-                               history_note=history_note,
+    environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, format_due=format_due,
+                               signed_days=signed_days, history_note=history_note,
                                standing_label=standing_label, kind_label=kind_label,
                                STANDINGS=STANDINGS, Status=Status)
     return environment
@@ -187,6 +187,7 @@ class Dashboard:
                                   lambda key: names.party(key, english).lower()),
                 by_theme=tally_by(snapshot.views, lambda view: (view.theme,), names.theme_order),
                 timeline=timeline(shown, today, english),
+                undated=[view for view in shown if view.undated],
                 shown=shown, all_count=len(snapshot.views),
                 deliverable_count=len({view.deliverable_id for view in snapshot.views}),
                 party_name=lambda key: names.party(key, english),
@@ -247,7 +248,7 @@ def _web_url(url: str | None) -> bool:
 
 def _status_cell(view: OccurrenceView, today: date) -> str:
     """The status as `tracker list` shows it: overdue says by how many days."""
-    if view.overdue:
+    if view.overdue and view.due is not None:
         days = (today - view.due).days
         return ngettext("overdue by {days} day", "overdue by {days} days", days).format(days=days) + \
             f" ({view.status.label})"

@@ -160,24 +160,27 @@ def timeline(views: Iterable[OccurrenceView], today: date, english: bool,
     """One row per deliverable, ordered by its first due day; a mark per occurrence."""
     by_id: dict[str, list[OccurrenceView]] = {}
     for view in views:
-        by_id.setdefault(view.deliverable_id, []).append(view)
+        if view.due is not None:  # an undated commitment has no place on a line of days: the page lists it apart
+            by_id.setdefault(view.deliverable_id, []).append(view)
     rows = []
     for ident, occurrences in by_id.items():
-        occurrences.sort(key=lambda v: (v.due, v.year or 0))
+        occurrences.sort(key=lambda v: (v.due_order, v.year or 0))
         marks = []
         for view in occurrences:
+            due, window_start = view.due_order, view.window_start or view.due_order
             # The window ends with the due day, so a quarter's bar covers the whole quarter.
             marks.append(Mark(
                 view=view,
-                window_start=_position(view.window_start, start, end),
-                due=_position(view.due, start, end),
-                baseline=_position(view.baseline_due, start, end) if view.baseline_due != view.due else None,
+                window_start=_position(window_start, start, end),
+                due=_position(due, start, end),
+                baseline=_position(view.baseline_due, start, end)
+                if view.baseline_due is not None and view.baseline_due != due else None,
                 standing=standing(view.status, view.overdue),
-                past_end=view.due >= end,
+                past_end=due >= end,
             ))
         first = occurrences[0]
         rows.append(Row(id=ident, title=first.title_en if english else first.title, marks=tuple(marks)))
-    rows.sort(key=lambda row: (row.marks[0].view.due, row.id))
+    rows.sort(key=lambda row: (row.marks[0].view.due_order, row.id))
     years = tuple((year, _position(date(year, 1, 1), start, end)) for year in range(start.year, end.year))
     today_at = _position(today, start, end) if start <= today < end else None
     return Timeline(rows=tuple(rows), years=years, today=today_at, start=start, end=end)

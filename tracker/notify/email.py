@@ -156,7 +156,8 @@ def _html_item(item: Item) -> str:
     title = header_text(item.title)  # the planner's title, the occurrence's year included
     details = [
         _("Responsible: {party}").format(party=item.owner),
-        _("Deadline: “{text}”, read as {due}").format(text=item.deadline_text, due=format_day(item.due)),
+        _("Deadline: “{text}”, read as {due}").format(text=item.deadline_text, due=format_day(item.due))
+        if item.due is not None else _("Deadline: none agreed yet"),
         _("Status: {status}").format(status=item.status),
     ]
     if item.note:

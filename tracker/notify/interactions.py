@@ -57,7 +57,7 @@ from sqlmodel import Session
 
 from tracker.clock import plan_zone
 from tracker.errors import AnswerError, TrackerError
-from tracker.i18n import _, current_language, format_day, using_language
+from tracker.i18n import _, current_language, format_day, format_due, using_language
 from tracker.model import VIA_SLACK, Status
 from tracker.notify.contacts import COORDINATORS, Contacts
 from tracker.notify.message import SendError
@@ -317,7 +317,7 @@ class SlackInteractions:
                         title = _title(session, item.deliverable_id, item.year)
                         if action_id == REPLAN_ACTION:
                             deliverable = session.get(DeliverableRow, item.deliverable_id)
-                            view = replan_view(metadata, title, format_day(occurrence.due),
+                            view = replan_view(metadata, title, format_due(occurrence.due),
                                                deliverable.deadline_text if deliverable is not None else "")
                         else:
                             view = note_view(metadata, title, Status(occurrence.status).label,

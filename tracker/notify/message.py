@@ -34,7 +34,7 @@ class Item:
     occurrence: int | None  # the year of a recurring deliverable's occurrence
     title: str  # in the message's language, with the occurrence's year already in it: "Titel (2027)"
     owner: str  # the responsible party's name, in the message's language
-    due: date
+    due: date | None  # None: an undated commitment (a status round asks about it)
     deadline_text: str  # the deadline in the source's words
     status: str  # the status label, in the message's language
     note: str | None

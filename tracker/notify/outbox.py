@@ -156,7 +156,7 @@ def triage(rows: Iterable[OutboxRow], plan: dict[str, Notice], today: date) -> T
         if notice is None:
             skip.append((row, NOT_CALLED_FOR))
             continue
-        if row.kind == "reminder" and notice.subject is not None and today >= notice.subject.due:
+        if row.kind == "reminder" and notice.subject is not None and today >= notice.subject.due_order:
             skip.append((row, EXPIRED))
             continue
         if row.kind == "digest" and today >= row.day + timedelta(days=7):

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from tracker.clock import plan_zone
-from tracker.i18n import _, format_day, ngettext, using_language
+from tracker.i18n import _, format_day, format_due, ngettext, using_language
 from tracker.model import Change, HistoryAction, OccurrenceView, history_note
 from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
@@ -95,8 +95,8 @@ def notice_key(subject: OccurrenceView | None, kind: str, step: str, channel: st
     """
     if subject is None:
         return f"-/-/{kind}/{step}/{channel}/{recipient}"
-    return f"{subject.deliverable_id}/{subject.year or '-'}/{kind}/{step}@{subject.due.isoformat()}/{channel}/" \
-           f"{recipient}"
+    due = subject.due.isoformat() if subject.due is not None else "undated"
+    return f"{subject.deliverable_id}/{subject.year or '-'}/{kind}/{step}@{due}/{channel}/{recipient}"
 
 
 def _days(start: date, end: date) -> Iterator[date]:
@@ -132,10 +132,10 @@ def occurrence_steps(subject: OccurrenceView, policy_set: PolicySet, end: date,
     out (some may still be yielded): a sweep's cost must not grow with how
     long ago an occurrence fell due.
     """
-    if not subject.open:
-        return
-    policy = policy_set.for_deliverable(subject.deliverable_id, subject.owner)
     due = subject.due
+    if not subject.open or due is None:
+        return  # closed work needs nothing; an undated commitment is only asked about in status rounds
+    policy = policy_set.for_deliverable(subject.deliverable_id, subject.owner)
     for days_before in policy.reminder_days:
         yield "reminder", f"{days_before}d", on_or_before(due - timedelta(days=days_before))
     # The first alert on the first working day after the due day; the repeats
@@ -216,7 +216,7 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
                         # day if that would be too late. Never earlier: a day already planned would lose it. The
                         # day-before reminder comes on its day.
                         party_day = weekly_day(day, policy_set)
-                        if kind == "reminder" and party_day >= subject.due:
+                        if kind == "reminder" and subject.due is not None and party_day >= subject.due:
                             party_day = day
                     if not start <= party_day <= end or subject.paused_on(party_day):
                         continue  # another sweep's day; or snoozed, or a new deadline asked for
@@ -327,9 +327,20 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
     if subject.year is not None:
         title = f"{title} ({subject.year})"
     owner = subject.owner_label(english)
-    days = (subject.due - notice.day).days
-    due = format_day(subject.due)
-    if notice.kind == "reminder":
+    days = (subject.due - notice.day).days if subject.due is not None else 0
+    due = format_due(subject.due)
+    if notice.kind == "round" and notice.round is not None and subject.due is None:
+        # An undated commitment is only ever asked about in a round: what it needs is a status, and a date.
+        report = notice.round.report_title_en if english else notice.round.report_title
+        opening = notice.step.endswith(":open")
+        line = (_("for “{report}” (cut-off {cutoff}): is “{status}” still right? Confirm it or update it; it has no "
+                  "deadline yet, so say if one has been agreed") if opening else
+                _("for “{report}” (cut-off {cutoff}): not answered yet. Is “{status}” still right? Confirm it or "
+                  "update it; it has no deadline yet, so say if one has been agreed")).format(
+            report=report, cutoff=format_day(notice.round.closes), status=subject.status.label)
+    elif subject.due is None:
+        line = _("no deadline yet; now {status}").format(status=subject.status.label)
+    elif notice.kind == "reminder":
         # "Tomorrow" and "today" are words of their own, not a plural form: ngettext only counts days.
         if days == 0:
             line = _("due today ({due})").format(due=due)
@@ -388,11 +399,11 @@ def _digest_items(notice: Notice, subjects: list[OccurrenceView], changes: list[
             if change.by_owner and change.actor not in answered[(change.deliverable_id, change.year)]:
                 answered[(change.deliverable_id, change.year)].append(change.actor)
     items = []
-    for subject in sorted(subjects, key=lambda s: (s.due, s.deliverable_id, s.year or 0)):
+    for subject in sorted(subjects, key=lambda s: (s.due_order, s.deliverable_id, s.year or 0)):
         key = (subject.deliverable_id, subject.year)
-        if subject.open and subject.due < notice.day:
+        if subject.open and subject.due is not None and subject.due < notice.day:
             kind = "overdue"
-        elif subject.open and subject.due <= horizon:
+        elif subject.open and subject.due is not None and subject.due <= horizon:
             kind = "reminder"
         elif changed.get(key):
             kind = "changed"
@@ -401,7 +412,7 @@ def _digest_items(notice: Notice, subjects: list[OccurrenceView], changes: list[
         item = _item(replace(notice, kind=kind if kind != "changed" else "reminder"), subject, base_url)
         if kind == "changed" and HistoryAction.REPLAN in changed[key]:
             item = replace(item, line=_("re-planned in the last week: now due {due}, {status}").format(
-                due=format_day(subject.due), status=item.status))
+                due=format_due(subject.due), status=item.status))
         elif kind == "changed":
             item = replace(item, line=_("changed in the last week; now {status}").format(status=item.status))
         if answered.get(key):
@@ -470,7 +481,7 @@ def bundle(notices: Iterable[Notice], subjects: list[OccurrenceView], changes: l
     messages = []
     for (channel, recipient, day, _alone), group in sorted(groups.items(), key=lambda g: (g[0][2], g[0][0],
                                                                                             g[0][1], not g[0][3])):
-        group.sort(key=lambda n: (KINDS.index(n.kind), n.subject.due if n.subject else day, n.key))
+        group.sort(key=lambda n: (KINDS.index(n.kind), n.subject.due_order if n.subject else day, n.key))
         language = group[0].language
         with using_language(language):
             items: list[Item] = []

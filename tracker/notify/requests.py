@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
-from tracker.i18n import _, format_day, using_language
+from tracker.i18n import _, format_due, using_language
 from tracker.model import Status
 from tracker.notify import outbox
 from tracker.notify.contacts import COORDINATORS, Contacts
@@ -117,7 +117,7 @@ def _text(session: Session, request: ReplanRequestRow, kind: str, language: str,
     occurrence = session.exec(select(OccurrenceRow).where(
         col(OccurrenceRow.deliverable_id) == request.deliverable_id,
         col(OccurrenceRow.key) == ("" if request.year is None else str(request.year)))).first()
-    due = format_day(occurrence.due) if occurrence is not None else "?"
+    due = format_due(occurrence.due) if occurrence is not None else "?"
     if kind == "request":
         return "\n".join([
             _("{who} asks for a new deadline for “{title}”: “{deadline}” instead of {due}.").format(

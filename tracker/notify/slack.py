@@ -232,7 +232,8 @@ def _item_section(item: Item) -> dict[str, Any]:
     lines = [
         clean_text(item.line),
         _("Responsible: {party}").format(party=clean_text(item.owner)),
-        _("Deadline: “{text}”, read as {due}").format(text=clean_text(item.deadline_text), due=format_day(item.due)),
+        _("Deadline: “{text}”, read as {due}").format(text=clean_text(item.deadline_text), due=format_day(item.due))
+        if item.due is not None else _("Deadline: none agreed yet"),
         _("Status: {status}").format(status=clean_text(item.status)),
     ]
     if item.note:

@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from tracker.deadlines import Recurrence, parse_deadline
+from tracker.deadlines import Recurrence, parse_dated
 from tracker.errors import AnswerError, DeadlineError
 from tracker.feed_rules import hash_token
-from tracker.i18n import _
+from tracker.i18n import _, format_due
 from tracker.model import SNOOZED_NOTE, UNDONE_NOTE, HistoryAction, Status, answered_from_message
 from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
@@ -41,18 +41,19 @@ class AnsweredItem:
 
     deliverable_id: str
     year: int | None
-    due: date
+    due: date | None  # None: an undated commitment, as a status round asked about it
     status: Status
     request: int | None = None  # on a coordinators' message: the request for a new deadline it is about
 
     def as_json(self) -> dict[str, Any]:
-        told = {"id": self.deliverable_id, "year": self.year, "due": self.due.isoformat(), "status": self.status.value}
+        told = {"id": self.deliverable_id, "year": self.year, "due": self.due.isoformat() if self.due else None,
+                "status": self.status.value}
         return told if self.request is None else {**told, "request": self.request}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnsweredItem:
-        return cls(data["id"], data["year"], date.fromisoformat(data["due"]), Status(data["status"]),
-                   data.get("request"))
+        due = date.fromisoformat(data["due"]) if data.get("due") else None
+        return cls(data["id"], data["year"], due, Status(data["status"]), data.get("request"))
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _as_told(session: Session, item: AnsweredItem, *, status: bool = True) -> tu
     if occurrence.due != item.due or (status and current != item.status and current.is_closed):
         raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
                             "was changed; answer from a newer message or write to the coordinators.").format(
-            status=current.label, due=occurrence.due.isoformat()))
+            status=current.label, due=occurrence.due.isoformat() if occurrence.due else format_due(None)))
     return deliverable, occurrence
 
 
@@ -153,7 +154,7 @@ def check_deadline(answer: AnswerRow, index: int, deadline_text: str) -> None:
     if not 0 <= index < len(items):
         raise AnswerError(_("This answer link is not valid."))
     try:
-        schedule = parse_deadline(deadline_text)
+        schedule = parse_dated(deadline_text)
     except DeadlineError as error:
         raise AnswerError(error.message) from None
     if items[index].year is not None and isinstance(schedule, Recurrence):

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from tracker.deadlines import Occurrence, Recurrence, occurrences_of, parse_deadline
+from tracker.deadlines import Occurrence, Recurrence, occurrences_of, parse_dated
 from tracker.errors import OccurrenceError, TrackerError
 from tracker.i18n import _
 from tracker.model import HistoryAction, Status, check_transition
@@ -24,7 +24,7 @@ def _open_occurrences(session: Session, deliverable_id: str) -> list[OccurrenceR
     return list(session.exec(
         select(OccurrenceRow)
         .where(col(OccurrenceRow.deliverable_id) == deliverable_id, col(OccurrenceRow.archived_at).is_(None))
-        .order_by(col(OccurrenceRow.due))
+        .order_by(col(OccurrenceRow.due).asc().nulls_last())
     ))
 
 
@@ -98,7 +98,7 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
     The baseline stays where it was, so the slippage shows. A new recurrence
     may add occurrences (not started) and archive ones it no longer has.
     """
-    schedule = parse_deadline(deadline_text)
+    schedule = parse_dated(deadline_text)
     deliverable = get_deliverable(session, deliverable_id)
     history = HistoryWriter(session, now, actor)
     if year is not None:
@@ -127,7 +127,7 @@ def replan_concerns(session: Session, deliverable_id: str, deadline_text: str, t
     """What looks like a slip of the keyboard in a re-plan: a due day more than a year in the past, or one year's
     occurrence of a recurring deliverable moved before the window it had (the 2027 status due in 2026). A one-off
     deadline may well move earlier. Empty when the re-plan looks meant; the command asks before going on."""
-    schedule = parse_deadline(deadline_text)
+    schedule = parse_dated(deadline_text)
     deliverable = get_deliverable(session, deliverable_id)
     planned = [Occurrence(key=year, deadline=schedule)] if year is not None and not isinstance(schedule, Recurrence) \
         else occurrences_of(schedule)
@@ -140,13 +140,15 @@ def replan_concerns(session: Session, deliverable_id: str, deadline_text: str, t
                           "{deadline!r}, and archives them. To move one year, give --occurrence YEAR.").format(
             id=deliverable.id, count=len(current), deadline=deadline_text))
     for occurrence in planned:
+        if occurrence.deadline is None:
+            continue  # parse_dated gives no undated occurrence; the type allows one
         due = occurrence.deadline.due
         label = f"{deliverable.id} ({occurrence.key})" if occurrence.key else deliverable.id
         if due < today - timedelta(days=365):
             concerns.append(_("{label} would be due {due}, more than a year ago.").format(
                 label=label, due=due.isoformat()))
         row = current.get(occurrence.key) if occurrence.key is not None else None
-        if row is not None and due < row.window_start:
+        if row is not None and row.window_start is not None and due < row.window_start:
             concerns.append(_("{label} would be due {due}, before its window opens ({start}).").format(
                 label=label, due=due.isoformat(), start=row.window_start.isoformat()))
     return concerns

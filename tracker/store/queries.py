@@ -18,7 +18,7 @@ from tracker.clock import plan_zone
 from tracker.deadlines import BEFORE, Follows, parse_follows
 from tracker.errors import DeadlineError, UnknownIdError
 from tracker.i18n import _
-from tracker.model import Basis, OccurrenceView, PlanNames, Status, is_overdue
+from tracker.model import Basis, Funded, OccurrenceView, PlanNames, Status, is_overdue
 from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ReplanRequestRow, ThemeRow
 
 __all__ = ["OccurrenceView", "PlanNames", "Plan", "ListFilter", "load_plan", "list_occurrences", "plan_names"]
@@ -36,6 +36,7 @@ class ListFilter:
     upcoming_days: int | None = None
     due_before: date | None = None
     due_after: date | None = None
+    undated: bool = False  # only the commitments with no deadline yet ("uden frist")
     include_archived: bool = False
 
     def admits(self, view: OccurrenceView, today: date) -> bool:
@@ -49,13 +50,17 @@ class ListFilter:
             return False
         if self.overdue and not view.overdue:
             return False
-        if self.upcoming_days is not None:
+        if self.undated and not view.undated:
+            return False
+        if (self.upcoming_days is not None or self.due_before or self.due_after) and view.due is None:
+            return False  # a filter by day says nothing about what has no day
+        if self.upcoming_days is not None and view.due is not None:
             # Upcoming: open work due from today up to and including today + N days.
             if view.status.is_closed or not 0 <= (view.due - today).days <= self.upcoming_days:
                 return False
-        if self.due_before and not view.due < self.due_before:
+        if self.due_before and view.due is not None and not view.due < self.due_before:
             return False
-        if self.due_after and not view.due > self.due_after:
+        if self.due_after and view.due is not None and not view.due > self.due_after:
             return False
         return self.include_archived or not view.withdrawn
 
@@ -89,7 +94,7 @@ def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, toda
         co_owner_names_en=tuple(names.party(key, english=True) for key in co_owners),
         calendar_id=deliverable.calendar_id, requested_deadline=requested_deadline,
         snoozed_until=occurrence.snoozed_until, snooze_reason=occurrence.snooze_reason,
-        snoozed_by=occurrence.snoozed_by,
+        snoozed_by=occurrence.snoozed_by, funded=Funded.of(deliverable.funded),
     )
 
 
@@ -134,7 +139,7 @@ def load_plan(session: Session, today: date, *, include_archived: bool = True, o
         follows = follows_of_row(deliverable)
         if follows is not None:
             follows_of[deliverable.id] = follows
-    views.sort(key=lambda v: (v.due, v.deliverable_id, v.year or 0))
+    views.sort(key=lambda v: (v.due_order, v.deliverable_id, v.year or 0))
     return Plan(views=_with_bases(session, views, follows_of), names=names)
 
 
@@ -157,7 +162,7 @@ def _with_bases(session: Session, views: list[OccurrenceView], follows_of: dict[
             select(DeliverableRow, OccurrenceRow)
             .join(OccurrenceRow, col(OccurrenceRow.deliverable_id) == DeliverableRow.id)
             .where(col(DeliverableRow.id).in_(targets), col(OccurrenceRow.archived_at).is_(None))
-            .order_by(col(OccurrenceRow.due))):
+            .order_by(col(OccurrenceRow.due).asc().nulls_last())):
         first.setdefault(deliverable.id, (deliverable, occurrence))
     result = []
     for view in views:
@@ -174,6 +179,9 @@ def _with_bases(session: Session, views: list[OccurrenceView], follows_of: dict[
             counted_from = occurrence.status_changed_at.astimezone(plan_zone()).date()
         else:
             counted_from = occurrence.due
+        if counted_from is None:
+            result.append(view)  # the register refuses to follow an undated deliverable; an older database may not
+            continue
         result.append(replace(view, basis=Basis(
             relation=follows.relation, target=deliverable.id, target_title=deliverable.title,
             target_title_en=deliverable.title_en, counted_from=counted_from, years=follows.years,
@@ -271,7 +279,7 @@ def show_deliverable(session: Session, deliverable_id: str, today: date) -> Deli
     deliverable = get_deliverable(session, deliverable_id)
     occurrences = session.exec(
         select(OccurrenceRow).where(col(OccurrenceRow.deliverable_id) == deliverable.id)
-        .order_by(col(OccurrenceRow.due))
+        .order_by(col(OccurrenceRow.due).asc().nulls_last())
     )
     history = session.exec(
         select(HistoryRow).where(col(HistoryRow.deliverable_id) == deliverable.id)

@@ -359,7 +359,9 @@ def _descriptive_fields(deliverable: Deliverable) -> dict[str, Any]:
     return {
         "title": deliverable.title, "title_en": deliverable.title_en, "kind": deliverable.kind,
         "owner": deliverable.owner, "co_owners": list(deliverable.co_owners), "recipient": deliverable.recipient,
-        "theme": deliverable.theme, "initiative": deliverable.initiative, "funding": deliverable.funding,
+        "theme": deliverable.theme, "initiative": deliverable.initiative,
+        "funding": "\n".join(dict.fromkeys(entry.source.quote for entry in deliverable.funding)) or None,
+        "funded": [entry.as_json() for entry in deliverable.funding],
         "reading": deliverable.reading, "source_file": deliverable.source.file,
         "source_section": deliverable.source.section, "source_quote": deliverable.source.quote,
         "depends_on": list(deliverable.depends_on),
@@ -381,20 +383,28 @@ def _add_deliverable(session: Session, deliverable: Deliverable, changes: Histor
 
 def _add_occurrence(session: Session, deliverable_id: str, occurrence: Occurrence, status: Status,
                     changes: HistoryWriter) -> OccurrenceRow:
-    deadline = occurrence.deadline
+    window_start, due, precision = _days_of(occurrence)
     row = OccurrenceRow(
         deliverable_id=deliverable_id, key=occurrence_key(occurrence), year=occurrence.key,
-        window_start=deadline.window_start, due=deadline.due, precision=deadline.precision.value,
-        baseline_window_start=deadline.window_start, baseline_due=deadline.due, status=status.value,
+        window_start=window_start, due=due, precision=precision,
+        baseline_window_start=window_start, baseline_due=due, status=status.value,
         status_changed_at=changes.now if status is not Status.NOT_STARTED else None, updated_at=changes.now,
     )
     session.add(row)
     changes.record(HistoryAction.OCCURRENCE_ADDED, deliverable_id, key=row.key, field="due",
-                   new=deadline.due.isoformat())
+                   new=due.isoformat() if due else None)
     if status is not Status.NOT_STARTED:
         changes.record(HistoryAction.STATUS, deliverable_id, key=row.key, field="status", old=Status.NOT_STARTED.value,
                        new=status.value, note=N_("as stated in the source"))
     return row
+
+
+def _days_of(occurrence: Occurrence) -> tuple[date | None, date | None, str]:
+    """An occurrence's window, due day and precision as the occurrence table keeps them: none for an undated one."""
+    deadline = occurrence.deadline
+    if deadline is None:
+        return None, None, Precision.UNDATED.value
+    return deadline.window_start, deadline.due, deadline.precision.value
 
 
 def _occurrences(session: Session, deliverable_id: str) -> list[OccurrenceRow]:
@@ -409,7 +419,12 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
         outcome = "restored"
     for name, value in _descriptive_fields(deliverable).items():
         if getattr(row, name) != value:
-            changes.record(HistoryAction.REGISTER_UPDATE, deliverable.id, field=name, old=getattr(row, name), new=value)
+            old = getattr(row, name)
+            if name == "funded":  # facts kept as JSON: the history keeps them as JSON text too
+                old, value_text = json.dumps(old, ensure_ascii=False), json.dumps(value, ensure_ascii=False)
+            else:
+                value_text = value
+            changes.record(HistoryAction.REGISTER_UPDATE, deliverable.id, field=name, old=old, new=value_text)
             setattr(row, name, value)
             outcome = "updated" if outcome == "unchanged" else outcome
 
@@ -463,7 +478,6 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
     for occurrence in planned:
         key = occurrence_key(occurrence)
         planned_keys.add(key)
-        deadline = occurrence.deadline
         row = rows.get(key)
         if row is None:
             _add_occurrence(session, deliverable_id, occurrence, Status.NOT_STARTED, changes)
@@ -473,13 +487,15 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
             row.archived_at = None
             changes.record(HistoryAction.OCCURRENCE_RESTORED, deliverable_id, key=key)
             changed = True
-        if (row.due, row.window_start, row.precision) != (deadline.due, deadline.window_start,
-                                                           deadline.precision.value):
-            changes.record(HistoryAction.REPLAN, deliverable_id, key=key, field="due", old=row.due.isoformat(),
-                           new=deadline.due.isoformat(), note=note)
-            row.due = deadline.due
-            row.window_start = deadline.window_start
-            row.precision = deadline.precision.value
+        window_start, due, precision = _days_of(occurrence)
+        if (row.due, row.window_start, row.precision) != (due, window_start, precision):
+            changes.record(HistoryAction.REPLAN, deliverable_id, key=key, field="due",
+                           old=row.due.isoformat() if row.due else None, new=due.isoformat() if due else None,
+                           note=note)
+            if row.baseline_due is None:
+                # An undated commitment dated for the first time: slippage counts from the first date it got.
+                row.baseline_window_start, row.baseline_due = window_start, due
+            row.due, row.window_start, row.precision = due, window_start, precision
             row.updated_at = changes.now
             changed = True
     if not archive_missing:
@@ -530,9 +546,9 @@ def followed_deadline(session: Session, row: DeliverableRow, zone: tzinfo) -> De
         return None
     target = session.exec(select(OccurrenceRow).where(
         col(OccurrenceRow.deliverable_id) == follows.target, col(OccurrenceRow.archived_at).is_(None))
-        .order_by(col(OccurrenceRow.due))).first()
-    if target is None:
-        return None
+        .order_by(col(OccurrenceRow.due).asc().nulls_last())).first()
+    if target is None or target.due is None or target.window_start is None:
+        return None  # the register refuses a deadline that follows an undated one; this guards older databases
     done_on = target.status_changed_at.astimezone(zone).date() \
         if target.status == Status.DONE.value and target.status_changed_at is not None else None
     deadline = Deadline(text=follows.target, window_start=target.window_start, due=target.due,

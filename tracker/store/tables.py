@@ -95,7 +95,11 @@ class DeliverableRow(SQLModel, table=True):
     recipient: str | None = Field(default=None, foreign_key="party.key", max_length=64)
     theme: str = Field(foreign_key="theme.key", index=True, max_length=64)
     initiative: str | None = None
-    funding: str | None = None
+    funding: str | None = None  # the funding sentences of its initiative, verbatim
+    # Its initiative's funding facts from the register ([[funding]]): [{"row", "amounts": {year: mio. kr.},
+    # "ongoing", "quote"}], the years the dashboard's "finansieret 2027–2029" is read from.
+    funded: list[dict[str, Any]] = Field(default_factory=list,
+                                         sa_column=Column(JSON, nullable=False, server_default="[]"))
     # The deadline in force: the register's, or a coordinator's re-plan.
     deadline_text: str
     interpreted_as: str | None = None
@@ -133,12 +137,14 @@ class OccurrenceRow(SQLModel, table=True):
     deliverable_id: str = Field(foreign_key="deliverable.id", index=True, max_length=128)
     key: str = Field(max_length=8)
     year: int | None = None
-    window_start: date
-    due: date = Field(index=True)
+    # None for an undated commitment ("uden frist", precision "undated") until a re-plan dates it.
+    window_start: date | None = None
+    due: date | None = Field(default=None, index=True)
     precision: str = Field(max_length=16)
-    # The first due day ever planned: slippage is due - baseline_due.
-    baseline_window_start: date
-    baseline_due: date
+    # The first due day ever planned: slippage is due - baseline_due. An undated occurrence's baseline is the
+    # first date it is given.
+    baseline_window_start: date | None = None
+    baseline_due: date | None = None
     status: str = Field(default="not_started", max_length=16, index=True)
     status_changed_at: datetime | None = _at(nullable=True)
     note: str | None = None
