@@ -109,9 +109,8 @@ def test_the_funding_facts_are_tabel_1s_numbers() -> None:
     total = [sum(dict(entry.amounts).get(year, 0) for entry in register.funding if entry.table_row)
              for year in range(2026, 2031)]
     allocated = table[("Allerede udmøntede midler", "Allerede udmøntede midler")][:5]
-    skipped = [sum(table[key][index] for key in table if key[0] in ("Videreudvikling af kræftpakkerne",
-                                                                    "Mindre brug af tobaks- og nikotinprodukter")
-                   and key[0] != key[1]) for index in range(5)]
+    skipped = [sum(table[key][index] for key in table if key[0] == "Mindre brug af tobaks- og nikotinprodukter"
+                   and key[0] != key[1]) for index in range(5)]  # two rows no deliverable names
     assert [round(t + a + s, 1) for t, a, s in zip(total, allocated, skipped)] == \
         table[("I alt", "I alt")][:5]
 

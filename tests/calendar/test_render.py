@@ -842,8 +842,9 @@ def shipped_plan(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 def test_the_whole_shipped_register_renders_and_parses(shipped_plan: Engine) -> None:
     register = load_register()
     expected = {event_uid(deliverable.id, occurrence.key): occurrence.deadline.due
-                for deliverable in register.deliverables.values() for occurrence in deliverable.occurrences()}
-    assert len(expected) == sum(len(d.occurrences()) for d in register.deliverables.values()) > 60
+                for deliverable in register.deliverables.values() for occurrence in deliverable.occurrences()
+                if occurrence.deadline is not None}  # an undated commitment has no day to be an event on
+    assert sum(len(d.occurrences()) for d in register.deliverables.values()) > len(expected) > 60
     token = make_feed(shipped_plan, "hele-planen")
     calendar = feed(FeedService(shipped_plan, BASE_URL), token, T1)
     found = events(calendar)
@@ -859,7 +860,8 @@ def test_a_personal_feed_is_the_union_of_its_parties_and_themes(shipped_plan: En
     register = load_register()
 
     def uids(admit) -> set[str]:  # type: ignore[no-untyped-def]
-        return {event_uid(d.id, o.key) for d in register.deliverables.values() if admit(d) for o in d.occurrences()}
+        return {event_uid(d.id, o.key) for d in register.deliverables.values() if admit(d) for o in d.occurrences()
+                if o.deadline is not None}
 
     by_party = uids(lambda d: "kl" in (d.owner, *d.co_owners))
     co_owned_only = uids(lambda d: "kl" in d.co_owners and d.owner != "kl")

@@ -117,8 +117,14 @@ def test_the_board_shows_the_shipped_plan_with_one_timeline_row_per_deliverable(
     assert driver.find_element("tag name", "h1").text == "Kræftplan V: status pr. 23. november 2026"
     assert driver.find_element("tag name", "html").get_attribute("lang") == "da"
     rows = css(driver, "svg.timeline g.row")
-    assert len(rows) == len(register.deliverables)
-    assert {row.get_attribute("data-id") for row in rows} == set(register.deliverables)
+    dated = {identifier for identifier, deliverable in register.deliverables.items()
+             if deliverable.occurrences()[0].deadline is not None}
+    assert len(rows) == len(dated) < len(register.deliverables)
+    assert {row.get_attribute("data-id") for row in rows} == dated
+    # The undated commitments are listed apart, under "Uden frist", each once.
+    undated = css(driver, "ul.undated li")
+    assert driver.find_element("id", "undated").text == "Uden frist"
+    assert sorted(item.get_attribute("data-id") for item in undated) == sorted(set(register.deliverables) - dated)
     # Every row is drawn: a label and at least one due-day mark with a real size on the page.
     for row in rows[:5] + rows[-5:]:
         marks = row.find_elements("css selector", ".due")
