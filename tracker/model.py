@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -112,6 +112,24 @@ def check_transition(current: Status, new: Status) -> None:
             _("Cannot change the status from {current} to {new}: {reason}. From {current} it can become: {allowed}.")
             .format(current=current.label, new=new.label, reason=reason, allowed=allowed)
         )
+
+
+def rolled_up(statuses: Iterable[Status]) -> Status:
+    """An occurrence's status from its members' (a per-member deliverable, "i alle regioner"): done when every member
+    is done or cancelled for it (cancelled when all are), at risk when any is, in progress once any has begun, and
+    not started until then. A member's own transitions are checked; the roll-up follows from them."""
+    statuses = list(statuses)
+    if not statuses:
+        return Status.NOT_STARTED
+    if all(status is Status.CANCELLED for status in statuses):
+        return Status.CANCELLED
+    if all(status.is_closed for status in statuses):
+        return Status.DONE
+    if any(status is Status.AT_RISK for status in statuses):
+        return Status.AT_RISK
+    if any(status in (Status.IN_PROGRESS, Status.DONE) for status in statuses):
+        return Status.IN_PROGRESS
+    return Status.NOT_STARTED
 
 
 def is_overdue(due: date | None, status: Status, today: date) -> bool:
@@ -223,6 +241,7 @@ class Change:
     new: str | None = None
     note: str | None = None
     actor: str = ""
+    member: str | None = None  # a member's own part of a per-member deliverable (its party key)
 
     @property
     def by_owner(self) -> bool:
@@ -231,15 +250,16 @@ class Change:
 
     @property
     def label(self) -> str:
-        """The occurrence it is about: "screening-plan" or "aarsrapport 2027"."""
-        return self.deliverable_id if self.year is None else f"{self.deliverable_id} {self.year}"
+        """The occurrence it is about: "screening-plan", "aarsrapport 2027", "senfoelgeklinikker (region-sjaelland)"."""
+        label = self.deliverable_id if self.year is None else f"{self.deliverable_id} {self.year}"
+        return f"{label} ({self.member})" if self.member else label
 
 
 def as_change(row: Any) -> Change:
     """A history row (``tracker.store.tables.HistoryRow`` or alike) about a deliverable, as a change."""
     return Change(at=row.at, deliverable_id=row.deliverable_id or "", action=row.action, old=row.old_value,
                   new=row.new_value, note=history_note(row.note, row.actor), actor=row.actor,
-                  year=int(row.occurrence_key) if row.occurrence_key else None)
+                  year=int(row.occurrence_key) if row.occurrence_key else None, member=getattr(row, "member", None))
 
 
 def news(rows: Iterable[Any]) -> list[Change]:
@@ -343,6 +363,9 @@ class Party:
     name: str
     name_en: str
     kind: str
+    # A collective party's members ("regionerne": the five regions), each a party of its own: a per-member
+    # deliverable has a status for each.
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -394,6 +417,11 @@ class Deliverable:
     renamed_from: str | None = None  # the id this deliverable had before: its state and history come along
     follows: Follows | None = None  # its deadline is set by another deliverable ("før ID", "2 år efter ID")
     funding: tuple[Funding, ...] = ()  # its initiative's [[funding]], found by the register (never a deadline)
+    # Every member of its owner (a collective party) delivers its own part ("i alle regioner"): the sentence that
+    # says so, verbatim, and how it is read where the words are not "alle".
+    per_member: bool = False
+    per_member_quote: str | None = None
+    per_member_reading: str | None = None
 
     def occurrences(self) -> list[Occurrence]:
         from tracker.deadlines import occurrences_of
@@ -503,6 +531,7 @@ class PlanNames:
 
     parties: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     themes: Mapping[str, tuple[int, str, str]] = field(default_factory=dict)
+    members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # a collective party's members, in order
 
     def party(self, key: str, english: bool = False) -> str:
         return self.parties.get(key, (key, key))[1 if english else 0]
@@ -560,6 +589,47 @@ class Basis:
 
 
 @dataclass(frozen=True)
+class MemberPart:
+    """One member's own part of a per-member occurrence: its status, as the member reported it."""
+
+    key: str  # the member's party key ("region-nordjylland")
+    name: str
+    name_en: str
+    status: Status
+    overdue: bool
+    updated_at: datetime | None  # its last status change, confirmation or note
+    note: str | None = None
+    evidence_url: str | None = None
+    # The member's reminders and alerts paused until this day ("Udsæt" in its message), why, and by whom.
+    snoozed_until: date | None = None
+    snooze_reason: str | None = None
+    snoozed_by: str | None = None
+
+    def label(self, english: bool = False) -> str:
+        return (self.name_en if english else self.name) or self.key
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "name": self.name, "status": self.status.value, "overdue": self.overdue,
+                "updated_at": self.updated_at.isoformat() if self.updated_at else None, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the members have come: "3 af 5". A member that cancelled its part is not counted."""
+
+    done: int
+    total: int
+
+    def text(self) -> str:
+        from tracker.i18n import _
+
+        return _("{done} of {total}").format(done=self.done, total=self.total)
+
+    def short(self) -> str:
+        return f"{self.done}/{self.total}"
+
+
+@dataclass(frozen=True)
 class OccurrenceView:
     """One occurrence with its deliverable and the names of its parties, as of one day: the one read model of
     the plan. ``tracker list`` and ``show``, the report, the dashboard, the calendar feeds and the notification
@@ -599,6 +669,50 @@ class OccurrenceView:
     snoozed_by: str | None = None
     basis: Basis | None = None  # a deadline set by another deliverable: what it is counted from
     funded: Funded | None = None  # the years its initiative has money, if the agreement funds it
+    # A per-member occurrence ("i alle regioner"): each member's part, in the collective party's order. Its status
+    # is the roll-up of theirs (``rolled_up``).
+    members: tuple[MemberPart, ...] = ()
+    # One member's part of such an occurrence (``part``): the member, and the collective party it is a part for.
+    member: str | None = None
+    collective: str | None = None
+
+    @property
+    def per_member(self) -> bool:
+        """The whole of a per-member occurrence (not one member's part of it)."""
+        return bool(self.members) and self.member is None
+
+    @property
+    def progress(self) -> Progress | None:
+        """"3 af 5": the members done, of those that have not cancelled their part; None unless per member."""
+        if not self.members:
+            return None
+        counted = [part for part in self.members if part.status is not Status.CANCELLED]
+        return Progress(sum(1 for part in counted if part.status is Status.DONE), len(counted))
+
+    @property
+    def late_members(self) -> tuple[MemberPart, ...]:
+        return tuple(part for part in self.members if part.overdue)
+
+    def part(self, member: MemberPart) -> OccurrenceView:
+        """The member's own part: the occurrence as that member's work, with its status, note, updates and pause.
+        What the member is reminded of, answers for and sees in its calendar. It keeps the members, so it can say
+        how far they have come in all."""
+        return replace(self, owner=member.key, owner_name=member.name, owner_name_en=member.name_en, co_owners=(),
+                       co_owner_names=(), co_owner_names_en=(), status=member.status,
+                       overdue=not self.withdrawn and member.overdue, note=member.note, updated_at=member.updated_at,
+                       snoozed_until=member.snoozed_until or self.snoozed_until,
+                       snooze_reason=member.snooze_reason if member.snoozed_until else self.snooze_reason,
+                       snoozed_by=member.snoozed_by if member.snoozed_until else self.snoozed_by,
+                       member=member.key, collective=self.owner)
+
+    def parts(self) -> tuple[OccurrenceView, ...]:
+        """Each member's part of the whole; none for anything else (a part has no parts)."""
+        return tuple(self.part(member) for member in self.members) if self.per_member else ()
+
+    @property
+    def responsible(self) -> str:
+        """The party the register makes responsible: the collective one for a member's part."""
+        return self.collective or self.owner
 
     def paused_on(self, day: date) -> bool:
         """Whether the owner hears nothing about it on ``day``: snoozed until a later day, or a new deadline asked
@@ -649,6 +763,9 @@ class OccurrenceView:
             "funded": {"years": list(self.funded.years), "ongoing": self.funded.ongoing} if self.funded else None,
             "note": self.note, "archived": self.withdrawn,
             "source": {"file": self.source_file, "section": self.source_section, "quote": self.source_quote},
+            # Every occurrence has both: no members and no progress unless it is per member.
+            "members": [part.as_json() for part in self.members],
+            "progress": {"done": progress.done, "total": progress.total} if (progress := self.progress) else None,
         }
 
 

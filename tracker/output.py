@@ -26,10 +26,11 @@ def _title(view: OccurrenceView) -> str:
 
 
 def _status_cell(view: OccurrenceView, today: date) -> str:
+    progress = f" {view.progress.short()}" if view.progress is not None else ""
     if view.overdue and view.due is not None:
         days = (today - view.due).days
-        return _("OVERDUE {days} d").format(days=days) + f" ({view.status.label})"
-    return view.status.label
+        return _("OVERDUE {days} d").format(days=days) + f" ({view.status.label}{progress})"
+    return view.status.label + progress
 
 
 def _clip(text: str, width: int) -> str:
@@ -66,6 +67,20 @@ def render_grid(headers: list[str], rows: list[list[str]]) -> str:
                      for cells in [headers, *rows])
 
 
+def render_members(view: OccurrenceView, today: date, english: bool = False) -> str:
+    """A per-member occurrence's members as a table: member, status (overdue marked), last update, latest note."""
+    rows = []
+    for member in view.members:
+        status = member.status.label
+        if member.overdue and view.due is not None:
+            status = _("OVERDUE {days} d").format(days=(today - view.due).days) + f" ({status})"
+        updated = member.updated_at.astimezone(plan_zone()).date().isoformat() if member.updated_at else "–"
+        rows.append([f"{member.label(english)} ({member.key})", status, updated, _clip(member.note or "", 60)])
+    progress = view.progress
+    said = _("Members: {progress} done").format(progress=progress.text()) if progress is not None else ""
+    return said + "\n" + render_grid([_("Member"), _("Status"), _("Updated"), _("Note")], rows)
+
+
 def render_csv(views: list[OccurrenceView]) -> str:
     rows = []
     for view in views:
@@ -85,6 +100,7 @@ def detail_as_json(detail: DeliverableDetail) -> dict[str, Any]:
         "initiative": row.initiative, "funding": row.funding, "funded": list(row.funded),
         "deadline_text": row.deadline_text,
         "interpreted_as": row.interpreted_as, "reading": row.reading, "depends_on": list(row.depends_on),
+        "per_member": row.per_member, "per_member_quote": row.per_member_quote,
         "archived": row.archived_at is not None,
         "source": {"file": row.source_file, "section": row.source_section, "quote": row.source_quote},
         "occurrences": [view.as_json() for view in detail.occurrences],
@@ -127,6 +143,8 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
     funded = Funded.of(row.funded)
     field(_("Funded"), funded.span() if funded else None)
     field(_("Funding"), row.funding)
+    if row.per_member:
+        field(_("Every member"), f"“{row.per_member_quote}”" if row.per_member_quote else _("yes"))
     lines.append("")
     lines.append(_("Occurrences:"))
     for view in detail.occurrences:
@@ -139,6 +157,10 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
                      + ("  [" + _("archived") + "]" if view.withdrawn else ""))
         if view.note:
             lines.append(f"         {_('Note')}: {view.note}")
+        if view.members:
+            lines.append("")
+            lines.extend("         " + line for line in render_members(view, today, english).splitlines())
+            lines.append("")
     lines.append("")
     lines.append(_("Source: {file}, section {section!r}:").format(file=row.source_file, section=row.source_section))
     lines.append(f"  “{row.source_quote}”")
@@ -147,6 +169,8 @@ def render_detail(detail: DeliverableDetail, today: date) -> str:
     for entry in detail.history:
         what = change_text(entry.action, entry.old_value, entry.new_value, entry.field, values=True)
         occurrence = f" [{entry.occurrence_key}]" if entry.occurrence_key else ""
+        if entry.member:
+            occurrence += f" [{detail.names.party(entry.member, english)}]"
         note = f" — {history_note(entry.note, entry.actor)}" if entry.note else ""
         evidence = f" <{entry.evidence_url}>" if entry.evidence_url else ""
         local_at = entry.at.astimezone(plan_zone()).isoformat(timespec="seconds")

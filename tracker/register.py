@@ -60,7 +60,7 @@ _SOURCE_FIELDS = _fields(file=_TEXT, section=_TEXT, quote=_TEXT)
 _REGISTER_FIELDS = _fields(title=_TEXT, title_en=_TEXT, timezone=_TEXT, sources=_Field(dict))
 _PARTY_FIELDS = _fields(
     key=_Field(str, required=True, slug=True), name=_TEXT, name_en=_TEXT,
-    kind=_Field(str, required=True, choices=PARTY_KINDS),
+    kind=_Field(str, required=True, choices=PARTY_KINDS), members=_Field(list, list_of=str),
 )
 _THEME_FIELDS = _fields(
     key=_Field(str, required=True, slug=True), number=_Field(int, required=True), title=_TEXT,
@@ -78,6 +78,7 @@ _DELIVERABLE_FIELDS = _fields(
     theme=_TEXT, initiative=_OPTIONAL_TEXT,
     status=_Field(str, choices=tuple(s.value for s in Status)), depends_on=_Field(list, list_of=str),
     renamed_from=_Field(str, slug=True), source=_Field(dict, required=True),
+    per_member=_Field(bool), per_member_quote=_OPTIONAL_TEXT, per_member_reading=_OPTIONAL_TEXT,
 )
 _SKIPPED_FIELDS = _fields(source=_Field(dict, required=True), reason=_TEXT)
 _FUNDING_FIELDS = _fields(
@@ -304,6 +305,7 @@ def _build(data: dict[str, Any], collector: _Collector) -> Register | None:
     for index, table in enumerate(tables):
         _check_references(table, ("deliverable", index), declared_parties, declared_themes, known_ids, collector)
     _check_renames(tables, known_ids, collector)
+    _check_members(_tables(data, "party"), tables, declared_parties, collector)
     _check_cycles(tables, collector)
     deliverables = _resolve_follows(deliverables, tables, collector)
     policy = parse_policy(data.get("policy"), declared_parties, known_ids, collector.add)
@@ -465,7 +467,8 @@ def _funding_amounts(table: dict[str, Any], path: tuple, collector: _Collector) 
 
 
 def _build_party(table: dict[str, Any], path: tuple) -> Party:
-    return Party(key=table["key"], name=table["name"], name_en=table["name_en"], kind=table["kind"])
+    return Party(key=table["key"], name=table["name"], name_en=table["name_en"], kind=table["kind"],
+                 members=tuple(dict.fromkeys(table.get("members", ()))))
 
 
 def _build_source(table: Any, path: tuple, collector: _Collector) -> Source | None:
@@ -527,6 +530,8 @@ def _build_deliverable(table: dict[str, Any], path: tuple, collector: _Collector
         initiative=table.get("initiative"),
         status=Status(table.get("status", Status.NOT_STARTED.value)),
         depends_on=tuple(table.get("depends_on", ())), renamed_from=table.get("renamed_from"), follows=follows,
+        per_member=bool(table.get("per_member", False)), per_member_quote=table.get("per_member_quote"),
+        per_member_reading=table.get("per_member_reading"),
     )
 
 
@@ -610,6 +615,58 @@ def _check_references(table: dict[str, Any], path: tuple, parties: set[str], the
             close = _closest(key, sorted(known_ids))
             hint = " " + _did_you_mean(close) if close else ""
             collector.add(path + ("depends_on",), _("depends on unknown deliverable {key!r}.").format(key=key) + hint)
+
+
+def _check_members(party_tables: list[dict[str, Any]], tables: list[dict[str, Any]], parties: set[str],
+                   collector: _Collector) -> None:
+    """A collective party's members, and the deliverables every member of one delivers its own part of."""
+    members_of: dict[str, list[str]] = {}
+    for index, table in enumerate(party_tables):
+        members = table.get("members") if isinstance(table, dict) else None
+        if not isinstance(members, list) or not isinstance(table.get("key"), str):
+            continue
+        members_of[table["key"]] = [key for key in members if isinstance(key, str)]
+        seen: set[str] = set()
+        for position, key in enumerate(members):
+            where = ("party", index, "members", position)
+            if not isinstance(key, str):
+                continue  # the list's type is reported with the table
+            if key == table["key"]:
+                collector.add(where, _("a party cannot be a member of itself."))
+            elif key not in parties:
+                close = _closest(key, sorted(parties))
+                hint = _did_you_mean(close) if close else _("Add it as a [[party]] of its own first.")
+                collector.add(where, _("unknown party {key!r}.").format(key=key) + " " + hint)
+            elif key in seen:
+                collector.add(where, _("{key!r} is listed twice.").format(key=key))
+            seen.add(key)
+    for key, members in members_of.items():
+        for member in members:
+            if members_of.get(member):
+                collector.add(("party", [t.get("key") for t in party_tables].index(key), "members"), _(
+                    "{member!r} has members of its own: a member is one party that delivers its part, not another "
+                    "collective.").format(member=member))
+    for index, table in enumerate(tables):
+        path = ("deliverable", index)
+        if table.get("per_member") is True:
+            owner = table.get("owner")
+            if isinstance(owner, str) and owner in parties and not members_of.get(owner):
+                collector.add(path + ("per_member",), _(
+                    "per_member needs an owner with members, and {owner!r} has none: list them in its [[party]] "
+                    "as members = [...], or remove per_member.").format(owner=owner))
+            if "per_member_quote" not in table:
+                collector.add(path + ("per_member",), _(
+                    "per_member needs per_member_quote: the sentence, verbatim, that commits every member "
+                    "(\"i alle regioner\")."))
+        elif "per_member_quote" in table or "per_member_reading" in table:
+            collector.add(path + ("per_member_quote",), _(
+                "per_member_quote and per_member_reading say why every member delivers its own part: add "
+                "per_member = true, or remove them."))
+        quote = table.get("per_member_quote")
+        says_every = isinstance(quote, str) and re.search(r"\balle\b", quote.casefold())
+        if isinstance(quote, str) and not says_every and "per_member_reading" not in table:
+            collector.add(path + ("per_member_quote",), _(
+                "the quote does not say \"alle\": add per_member_reading saying why it commits every member."))
 
 
 def _check_renames(tables: list[dict[str, Any]], known_ids: set[str], collector: _Collector) -> None:

@@ -21,8 +21,9 @@ from sqlmodel import Session
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, signed_days
-from tracker.model import (Change, HistoryAction, OccurrenceView, PlanNames, Status, change_text, count_by_status,
-                           as_change, is_overdue, news, standing_label)
+from tracker.model import (REGISTER_ACTOR, UNDONE_NOTE, Change, HistoryAction, MemberPart, OccurrenceView, PlanNames,
+                           Status, as_change, change_text, count_by_status, history_note, is_overdue, news,
+                           rolled_up, standing_label)
 from tracker.policy import PolicySet
 from tracker.rounds import RoundStatus, is_answer
 from tracker.store.tables import HistoryRow
@@ -33,8 +34,11 @@ from tracker.text import write_csv
 class Entry:
     """One occurrence as it stood at the end of the report's day."""
 
-    view: OccurrenceView  # status and due as they were then
+    view: OccurrenceView  # status and due as they were then (a per-member one's members' parts too)
     overdue: bool
+    # Each member's latest update of its own part as of then (a per-member occurrence, or a member's part): when,
+    # and by whom.
+    member_latest: Mapping[str, tuple[datetime, str]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -79,6 +83,11 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
     by_occurrence: dict[tuple[str, str], list[HistoryRow]] = defaultdict(list)
     for row in later:
         by_occurrence[(row.deliverable_id or "", row.occurrence_key or "")].append(row)
+    # A per-member occurrence's parts are replayed from their whole history (a few occurrences of the plan).
+    per_member = {view.deliverable_id for view in views if view.per_member}
+    every_row: dict[tuple[str, str], list[HistoryRow]] = defaultdict(list)
+    for row in sorted((row for row in history if row.deliverable_id in per_member), key=lambda r: (r.at, r.id or 0)):
+        every_row[(row.deliverable_id or "", row.occurrence_key or "")].append(row)
     entries = []
     for view in views:
         occurrence_key = "" if view.year is None else str(view.year)
@@ -86,16 +95,80 @@ def as_of(views: Iterable[OccurrenceView], history: Iterable[HistoryRow], moment
         if first_added.get((view.deliverable_id, None), cutoff) > cutoff or \
                 first_added.get((view.deliverable_id, occurrence_key), cutoff) > cutoff:
             continue  # not in the plan yet
-        # The first change of a field after ``moment`` holds, as its old value, what the field was then.
-        first_status = next((row for row in rows if row.field == "status" and row.old_value), None)
+        # The first change of a field after ``moment`` holds, as its old value, what the field was then. (A
+        # member's own change is its part's, not the whole's.)
+        first_status = next((row for row in rows if row.field == "status" and row.old_value and not row.member),
+                            None)
         # A re-plan's old due day is empty where it dated an undated commitment: then it was undated.
         first_due = next((row for row in rows if row.field == "due" and row.action == HistoryAction.REPLAN), None)
         status = Status(first_status.old_value) if first_status and first_status.old_value else view.status
         due = view.due if first_due is None else \
             date.fromisoformat(first_due.old_value) if first_due.old_value else None
-        then = replace(view, status=status, due=due)
-        entries.append(Entry(view=then, overdue=is_overdue(due, status, day)))
+        member_latest: dict[str, tuple[datetime, str]] = {}
+        if view.per_member:
+            parts = []
+            for part in view.members:
+                then_part, latest = _part_then(part, every_row.get((view.deliverable_id, occurrence_key), []),
+                                               cutoff, due, day)
+                parts.append(then_part)
+                if latest is not None:
+                    member_latest[part.key] = latest
+            # The whole's status is its members' rolled up, then as now (a member's change writes no row of it).
+            then = replace(view, status=rolled_up(part.status for part in parts), due=due, members=tuple(parts))
+        else:
+            then = replace(view, status=status, due=due)
+        entries.append(Entry(view=then, overdue=is_overdue(due, then.status, day), member_latest=member_latest))
     return entries
+
+
+def _part_then(part: MemberPart, rows: list[HistoryRow], cutoff: datetime, due: date | None,
+               day: date) -> tuple[MemberPart, tuple[datetime, str] | None]:
+    """A member's part as it stood at ``cutoff``, replayed from its occurrence's history (``rows``, oldest first),
+    and its latest update then (when, by whom).
+
+    Its own rows name it; a coordinator's status for the whole occurrence (no member named) set every member not
+    already at that status. Until the occurrence's first change of status every member had its status (the parts
+    are made from it), so that row's old value, whoever's it is, is where every member started.
+    """
+    mine = [row for row in rows if row.member == part.key or (
+        row.member is None and row.action == HistoryAction.STATUS and row.field == "status")]
+    if not mine:
+        return replace(part, overdue=is_overdue(due, part.status, day)), None
+    started = next((row.old_value for row in rows if row.field == "status" and row.old_value), None)
+    status = Status(started) if started else part.status
+    updated_at: datetime | None = None
+    note: str | None = None
+    latest: tuple[datetime, str] | None = None
+    for row in mine:
+        if row.at > cutoff:
+            break
+        own = row.member == part.key
+        if not own and row.new_value == status.value:
+            continue  # the whole set to a status this member already had: its part did not change
+        if row.field == "status" and row.new_value:
+            status = Status(row.new_value)
+        if row.note and row.note != UNDONE_NOTE and row.action in (HistoryAction.STATUS, HistoryAction.NOTE):
+            note = history_note(row.note, row.actor)
+        if row.action in (HistoryAction.STATUS, HistoryAction.CONFIRMED, HistoryAction.NOTE):
+            updated_at = row.at
+            if row.actor != REGISTER_ACTOR:
+                latest = (row.at, row.actor)
+    return replace(part, status=status, overdue=is_overdue(due, status, day), updated_at=updated_at,
+                   note=note), latest
+
+
+def _as_parts(entries: list[Entry], member: str | None) -> list[Entry]:
+    """In a member's report, each per-member occurrence as the member's own part: its status, its updates."""
+    if member is None:
+        return entries
+    result = []
+    for entry in entries:
+        part = next((part for part in entry.view.members if part.key == member), None)
+        if part is None or not entry.view.per_member:
+            result.append(entry)
+        else:
+            result.append(replace(entry, view=entry.view.part(part), overdue=part.overdue))
+    return result
 
 
 def _answers(history: Iterable[HistoryRow]) -> list[Change]:
@@ -137,7 +210,10 @@ def _local_day(moment: datetime) -> str:
 
 def _status(entry: Entry) -> str:
     label = entry.view.status.label
-    return _("{status}, overdue").format(status=label) if entry.overdue else label
+    label = _("{status}, overdue").format(status=label) if entry.overdue else label
+    # A per-member occurrence's status is its members' rolled up: how far they have come belongs beside it.
+    progress = entry.view.progress if entry.view.per_member else None
+    return f"{label} ({progress.short()})" if progress is not None else label
 
 
 def _slippage(entry: Entry) -> str:
@@ -156,7 +232,9 @@ def _title(entry: Entry, english: bool) -> str:
 
 def _latest(report: Report, entry: Entry) -> str:
     """The item's latest update as of the report's day, and who made it: "2027-03-12, Mette <mette@rm.dk> via
-    Slack"; "–" when nobody has updated it."""
+    Slack"; "–" when nobody has updated it. A member's part: the member's own latest."""
+    if entry.view.member is not None:
+        return _latest_of_member(entry, entry.view.member)
     change = report.latest.get((entry.view.deliverable_id, entry.view.year))
     return f"{_local_day(change.at)}, {change.actor}" if change is not None else "–"
 
@@ -190,8 +268,12 @@ def _round_lines(report: Report, english: bool) -> list[tuple[str, str, list[str
 def _counts(entries: list[Entry]) -> list[tuple[str, str]]:
     """(label, count) for each status and "overdue" in all, by the one rule (``count_by_status``): a status counts
     its overdue occurrences too, and says how many ("i gang: 2, heraf 1 forsinket")."""
+    return _counted((item.view.status, item.overdue) for item in entries)
+
+
+def _counted(items: Iterable[tuple[Status, bool]]) -> list[tuple[str, str]]:
     result = []
-    for entry in count_by_status((item.view.status, item.overdue) for item in entries):
+    for entry in count_by_status(items):
         count = str(entry.count)
         if entry.key != "overdue" and entry.overdue:
             count += " (" + _("of them {count} overdue").format(count=entry.overdue) + ")"
@@ -224,6 +306,51 @@ def _ordered(report: Report) -> tuple[list[Entry], list[tuple[str, list[Entry]]]
     themes = sorted(by_theme.items(), key=lambda item: report.names.theme_order(item[0]))
     parties = sorted(by_party.items())
     return overdue, themes, parties
+
+
+def _latest_of_member(entry: Entry, member: str) -> str:
+    latest = entry.member_latest.get(member)
+    return f"{_local_day(latest[0])}, {latest[1]}" if latest is not None else "–"
+
+
+def _per_member(report: Report) -> list[Entry]:
+    """The per-member occurrences ("i alle regioner"), by due day: each gets a table of its members' parts."""
+    return sorted((entry for entry in report.entries if entry.view.per_member),
+                  key=lambda e: (e.view.due_order, e.view.deliverable_id, e.view.year or 0))
+
+
+def _member_rows(entry: Entry, english: bool) -> list[tuple[MemberPart, list[str]]]:
+    """Each member's part as its table shows it: member, status, overdue, latest update (and by whom), latest note."""
+    return [(part, [part.label(english), part.status.label, _("yes") if part.overdue else _("no"),
+                    _latest_of_member(entry, part.key), part.note or "–"]) for part in entry.view.members]
+
+
+def _member_columns() -> list[str]:
+    return [_("Member"), _("Status"), _("Overdue"), _("Latest update"), _("Latest note")]
+
+
+def _per_member_heading(entry: Entry, english: bool) -> str:
+    """"Senfølgeklinikker etableret (senfoelgeklinikker): 3 af 5 done"."""
+    progress = entry.view.progress
+    title = f"{_title(entry, english)} ({entry.label})"
+    return _("{title}: {progress} done").format(title=title, progress=progress.text()) if progress else title
+
+
+def _by_member(report: Report) -> list[tuple[str, list[tuple[str, list[tuple[str, str]]]]]]:
+    """For each collective party with per-member occurrences in the report ("by region"): (its key, and for each
+    member, (its key, the counts of its own parts by standing, by the one rule)). A member's own report counts only
+    that member."""
+    result = []
+    for collective, members in report.names.members.items():
+        entries = {(entry.view.deliverable_id, entry.view.year): entry for entry in report.entries
+                   if entry.view.members and entry.view.responsible == collective}
+        if not entries:
+            continue
+        shown = [member for member in members if report.party_key in (None, collective, member)] or list(members)
+        result.append((collective, [(member, _counted(
+            (part.status, part.overdue) for entry in entries.values() for part in entry.view.members
+            if part.key == member)) for member in shown]))
+    return result
 
 
 def _undated(report: Report) -> list[Entry]:
@@ -299,6 +426,21 @@ def render_markdown(report: Report, english: bool) -> str:
     for key, entries in parties:
         lines.append(f"| {_md(_party_name(report, key, english))} | " + " | ".join(
             str(count) for _label, count in _counts(entries)) + " |")
+    per_member = _per_member(report)
+    if per_member:
+        member_columns = _member_columns()
+        lines += ["", f"## {_('Per member')} ({len(per_member)})"]
+        for entry in per_member:
+            lines += ["", f"### {_md(_per_member_heading(entry, english))}", "",
+                      "| " + " | ".join(member_columns) + " |", "|" + "---|" * len(member_columns)]
+            lines += ["| " + " | ".join(_md(cell) for cell in cells) + " |" for _part, cells in
+                      _member_rows(entry, english)]
+    for collective, rows in _by_member(report):
+        lines += ["", f"## {_md(_('By member of {party}').format(party=_party_name(report, collective, english)))}",
+                  "", "| " + _("Member") + " | " + " | ".join(label for label, _count in _counts([])) + " |",
+                  "|" + "---|" * 7]
+        lines += [f"| {_md(_party_name(report, member, english))} | " + " | ".join(
+            count for _label, count in counts) + " |" for member, counts in rows]
     for heading, summary, party_lines in _round_lines(report, english):
         lines += ["", f"## {_md(heading)}", "", summary, "", *(f"- {_md(line)}" for line in party_lines)]
     lines += ["", f"## {_('Changed since {day}').format(day=format_day(report.since))} ({len(report.changes)})", ""]
@@ -314,20 +456,33 @@ def render_markdown(report: Report, english: bool) -> str:
 
 
 def render_csv(report: Report, english: bool) -> str:
+    """One row per occurrence; where the report has per-member occurrences, each one's row is followed by a row
+    for each member's own part, and two columns say whose part a row is and the member's latest note (a row with
+    no member is a whole occurrence: count those, or the parts, never both)."""
     overdue, themes, _parties = _ordered(report)
+    with_members = any(entry.view.members for entry in report.entries)
     rows = []
     for entry in overdue + [entry for _key, entries in themes for entry in entries if not entry.overdue]:
         view = entry.view
         latest = report.latest.get((view.deliverable_id, view.year))
-        rows.append((
-            report.as_of.isoformat(), view.deliverable_id, view.year, _title(entry, english), view.owner, view.theme,
-            view.deadline_text, view.due.isoformat() if view.due else "",
-            view.baseline_due.isoformat() if view.baseline_due else "", view.slippage_days, view.status.value,
-            "yes" if entry.overdue else "no",
-            _local_day(latest.at) if latest else "", latest.actor if latest else "",
-            view.basis.text(view.due, english) if view.basis else ""))
-    return write_csv(("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
-                      "slippage_days", "status", "overdue", "latest_update", "latest_update_by", "counted_from"), rows)
+        updated = (latest.at, latest.actor) if latest is not None and view.member is None else \
+            entry.member_latest.get(view.member or "")
+        lines = [(view.status, entry.overdue, updated, view.member, view.note if view.member else None)]
+        if view.per_member:
+            lines += [(part.status, part.overdue, entry.member_latest.get(part.key), part.key, part.note)
+                      for part in view.members]
+        for status, is_late, update, member, note in lines:
+            row: tuple[object, ...] = (
+                report.as_of.isoformat(), view.deliverable_id, view.year, _title(entry, english), view.responsible,
+                view.theme, view.deadline_text, view.due.isoformat() if view.due else "",
+                view.baseline_due.isoformat() if view.baseline_due else "", view.slippage_days, status.value,
+                "yes" if is_late else "no", _local_day(update[0]) if update else "", update[1] if update else "",
+                view.basis.text(view.due, english) if view.basis else "")
+            rows.append(row + ((member or "", note or "") if with_members else ()))
+    header = ("as_of", "id", "occurrence", "title", "owner", "theme", "deadline_text", "due", "baseline_due",
+              "slippage_days", "status", "overdue", "latest_update", "latest_update_by", "counted_from")
+    # Only a report with per-member occurrences has the two columns: every other report reads as it always has.
+    return write_csv(header + (("member", "member_note") if with_members else ()), rows)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -388,6 +543,26 @@ def render_html(report: Report, english: bool) -> str:
                    for key, entries in parties)
     parts.append(f"<h2>{_h(_('By responsible party'))}</h2>\n<table><thead><tr><th scope=\"col\">{_h(_('Party'))}"
                  f"</th>{heads}</tr></thead><tbody>{rows}</tbody></table>\n")
+    per_member = _per_member(report)
+    if per_member:
+        member_heads = "".join(f"<th scope=\"col\">{_h(column)}</th>" for column in _member_columns())
+        parts.append(f"<h2>{_h(_('Per member'))} ({len(per_member)})</h2>\n")
+        for entry in per_member:
+            # An overdue member's "yes" stands out in strong type (the main tables' row style marks their fifth cell).
+            member_rows = "".join(
+                f"<tr><th scope=\"row\">{_h(cells[0])}</th><td>{_h(cells[1])}</td>"
+                + (f"<td><strong>{_h(cells[2])}</strong></td>" if part.overdue else f"<td>{_h(cells[2])}</td>")
+                + "".join(f"<td>{_h(cell)}</td>" for cell in cells[3:]) + "</tr>"
+                for part, cells in _member_rows(entry, english))
+            parts.append(f"<h3>{_h(_per_member_heading(entry, english))}</h3>\n<table class=\"members\"><thead><tr>"
+                         f"{member_heads}</tr></thead><tbody>{member_rows}</tbody></table>\n")
+    for collective, member_counts in _by_member(report):
+        member_rows = "".join(f"<tr><th scope=\"row\">{_h(_party_name(report, member, english))}</th>"
+                              + "".join(f"<td>{_h(count)}</td>" for _label, count in counts) + "</tr>"
+                              for member, counts in member_counts)
+        parts.append(f"<h2>{_h(_('By member of {party}').format(party=_party_name(report, collective, english)))}"
+                     f"</h2>\n<table><thead><tr><th scope=\"col\">{_h(_('Member'))}</th>{heads}</tr></thead>"
+                     f"<tbody>{member_rows}</tbody></table>\n")
     for heading, summary, party_lines in _round_lines(report, english):
         parts.append(f"<h2>{_h(heading)}</h2>\n<p>{_h(summary)}</p>\n<ul>"
                      + "".join(f"<li>{_h(line)}</li>" for line in party_lines) + "</ul>\n")
@@ -443,10 +618,14 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
         else:
             since = day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
     where = ListFilter(party=party)
-    views = [view for view in plan.views if where.admits(view, day)]
+    # A member's report has its own parts of the per-member occurrences too (as its calendar and its messages do).
+    views = [view for view in plan.views if where.admits(view, day) or
+             (party and any(part.key == party for part in view.members))]
     history = list(session.exec(select(HistoryRow)))
     begins = history_begins(history)
     shown = {view.deliverable_id for view in views}
+    # A member's report leaves out the other members' changes to their own parts.
+    is_member = {member for members in plan.names.members.values() for member in members}
     answers = [change for change in _answers(history) if change.at < end]
     latest = {(change.deliverable_id, change.year): change for change in answers}
     rounds = []
@@ -462,8 +641,10 @@ def assemble(session: Session, day: date, since: date | None, party: str | None,
     report = Report(
         latest=latest, rounds=rounds, party_key=party,
         as_of=day, since=since, party=plan.names.party(party) if party else None,
-        history_begins=begins.astimezone(zone).date() if begins else None, entries=as_of(views, history, end, day),
+        history_begins=begins.astimezone(zone).date() if begins else None,
+        entries=_as_parts(as_of(views, history, end, day), party),
         changes=[change for change in changes_between(history, datetime.combine(since, time(0), zone), end)
-                 if not party or change.deliverable_id in shown],
+                 if not party or (change.deliverable_id in shown and not (
+                     party in is_member and change.member not in (None, party)))],
         names=plan.names)
     return Assembled(report=report, since_from=since_from)

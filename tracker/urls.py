@@ -24,6 +24,12 @@ def deliverable_url(base_url: str, deliverable_id: str) -> str:
     return f"{base_url.rstrip('/')}/deliverables/{deliverable_id}"
 
 
+def members_url(base_url: str, collective: str) -> str:
+    """A collective party's page per member on the dashboard: its per-member deliverables against its members.
+    With ``base_url`` "" it is the path the dashboard links by."""
+    return f"{base_url.rstrip('/')}/members/{collective}"
+
+
 def answer_url(base_url: str, token: str) -> str:
     """The answer page of one message (its token is the secret: the logs redact everything after /answer/)."""
     return f"{base_url.rstrip('/')}/answer/{token}"

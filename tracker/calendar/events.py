@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,11 +20,13 @@ import ics
 from tracker.calendar import rfc5545
 from tracker.feed_rules import Alarm
 from tracker.i18n import _, format_day, format_due, using_language
-from tracker.model import OccurrenceView, Status
+from tracker.model import MemberPart, OccurrenceView, Status
 from tracker.urls import deliverable_url
 
-# UIDs are "<deliverable id>[/<year>]@" this domain: stable for as long as the
-# register keeps the id, and unique among every calendar a subscriber has.
+# UIDs are "<deliverable id>[/<year>][/<member>]@" this domain: stable for as long as the
+# register keeps the id, and unique among every calendar a subscriber has. A member's own part of a per-member
+# occurrence is an event of its own (its UID names the member), so a subscriber to both the collective's feed and
+# the member's never has one UID with two contents.
 UID_DOMAIN = "kraeftplan-v.tracker"
 
 # All-day events with no alarm are reminders of a day, not appointments: they
@@ -31,13 +34,21 @@ UID_DOMAIN = "kraeftplan-v.tracker"
 _FREE = ("TRANSP:TRANSPARENT", "X-MICROSOFT-CDO-BUSYSTATUS:FREE")
 
 
-def event_uid(deliverable_id: str, year: int | None) -> str:
-    return f"{deliverable_id}{'' if year is None else f'/{year}'}@{UID_DOMAIN}"
+def event_uid(deliverable_id: str, year: int | None, member: str | None = None) -> str:
+    # Party keys are never bare years, so "/2026" and "/region-nordjylland" cannot be mistaken for each other.
+    return f"{deliverable_id}{'' if year is None else f'/{year}'}{'' if member is None else f'/{member}'}@{UID_DOMAIN}"
 
 
 def uid_of(view: OccurrenceView) -> str:
-    """The occurrence's event UID: by the first id its deliverable had, so a renamed one updates in place."""
-    return event_uid(view.calendar_id or view.deliverable_id, view.year)
+    """The occurrence's event UID (a member's part's: with the member's key): by the first id its deliverable had,
+    so a renamed one updates in place."""
+    return event_uid(view.calendar_id or view.deliverable_id, view.year, view.member)
+
+
+def feed_events(views: Iterable[OccurrenceView]) -> list[OccurrenceView]:
+    """What the feeds publish: every occurrence, each per-member one followed by each member's own part (which only
+    that member's calendars show, ``FeedSelection.admits``)."""
+    return [event for view in views for event in (view, *view.parts())]
 
 
 # What an event shows, and which feeds it is in, of the plan's read model: the fingerprint covers these and
@@ -57,6 +68,8 @@ def fingerprint(view: OccurrenceView) -> str:
     values["parties"] = sorted(view.parties)
     if view.basis is not None:  # only where there is one: the other events' fingerprints stay as they were
         values["basis"] = view.basis
+    if view.per_member:  # the whole shows each member's status (a member's part shows only its own)
+        values["members"] = [(part.key, part.status, part.overdue, part.name, part.name_en) for part in view.members]
     encoded = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
@@ -73,8 +86,15 @@ def summary(content: OccurrenceView, language: str) -> str:
     """A title that reads at a glance in a month view, with its status marked."""
     with using_language(language):
         title = content.title if language == "da" else content.title_en
-        if content.year is not None:
-            title = f"{title} ({content.year})"
+        # Which occurrence, whose part, how far the members have come: "Senfølgeklinikker etableret (3/5)", "…
+        # (Region Nordjylland)" (the status mark that follows is the member's own).
+        said = [str(content.year)] if content.year is not None else []
+        if content.member is not None:
+            said.append(content.owner_label(language == "en"))
+        elif (progress := content.progress) is not None:
+            said.append(progress.short())
+        if said:
+            title = f"{title} ({', '.join(said)})"
         if content.withdrawn:
             return _("Withdrawn: {title}").format(title=title)
         if content.status is Status.CANCELLED:
@@ -98,6 +118,9 @@ def description(content: OccurrenceView, language: str, base_url: str, notes: bo
         owner = content.owner_name_en if english else content.owner_name
         co_owners = content.co_owner_names_en if english else content.co_owner_names
         lines = [_("Responsible: {party}").format(party=owner)]
+        if content.member is not None:
+            lines.append(_("Its own part: every member delivers its own, and the deliverable is done when all "
+                           "have."))
         if co_owners:
             lines.append(_("Also responsible: {parties}").format(parties=", ".join(co_owners)))
         due = format_due(content.due)
@@ -112,6 +135,9 @@ def description(content: OccurrenceView, language: str, base_url: str, notes: bo
         if content.withdrawn:
             status = _("{status}, no longer in the register").format(status=status)
         lines.append(_("Status: {status}").format(status=status))
+        if content.per_member and (progress := content.progress) is not None:
+            lines.append(_("Members done: {progress}").format(progress=progress.text()))
+            lines.extend(f"– {part.label(english)}: {_member_status(part)}" for part in content.members)
         if content.note and notes:
             lines.append(_("Latest note: {note}").format(note=content.note))
         lines.append("")
@@ -120,6 +146,10 @@ def description(content: OccurrenceView, language: str, base_url: str, notes: bo
         lines.append("")
         lines.append(deliverable_url(base_url, content.deliverable_id))
         return "\n".join(lines)
+
+
+def _member_status(part: MemberPart) -> str:
+    return _("{status}, overdue").format(status=part.status.label) if part.overdue else part.status.label
 
 
 def render_event(content: OccurrenceView, state: EventState, *, language: str, base_url: str,

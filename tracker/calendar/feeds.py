@@ -2,7 +2,9 @@
 
 Pure. A feed is whole-plan (no parties, no themes), per party, per theme,
 personal (several parties and themes: an event belongs when any of them
-matches), and any of these may be narrowed to overdue occurrences.
+matches), and any of these may be narrowed to overdue occurrences. A member of
+a collective party ("region-nordjylland" of "regionerne") finds in its own
+calendars its own part of each per-member occurrence, titled with its own status.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class FeedSelection:
     def admits(self, event: OccurrenceView) -> bool:
         if self.overdue_only and not event.overdue:
             return False
+        if event.member is not None:
+            # A member's own part is in that member's calendars only: the collective's, the themes' and the whole
+            # plan's show the whole occurrence once, with how far the members have come.
+            return event.member in self.parties
         if not self.parties and not self.themes:
             return True
         return not self.parties.isdisjoint(event.parties) or event.theme in self.themes

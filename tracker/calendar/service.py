@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from tracker.calendar.events import fingerprint, uid_of
+from tracker.calendar.events import feed_events, fingerprint, uid_of
 from tracker.calendar.export import ExportReport, export
 from tracker.calendar.feeds import FeedDefinition, FeedSelection
 from tracker.calendar.renderer import FeedRenderer, RenderedFeed
@@ -52,9 +52,10 @@ class FeedService:
             if self._plan_seen != (markers.plan, today):
                 with read_session(self.engine) as session:
                     plan = load_plan(session, today)
-                fingerprints = {uid_of(view): fingerprint(view) for view in plan.views}
-                states = reconcile(self.engine, plan.views, fingerprints, now)
-                self.renderer.update(plan.views, {uid: state for uid, (_, state) in states.items()},
+                events = feed_events(plan.views)
+                fingerprints = {uid_of(event): fingerprint(event) for event in events}
+                states = reconcile(self.engine, events, fingerprints, now)
+                self.renderer.update(events, {uid: state for uid, (_, state) in states.items()},
                                      plan.names, fingerprints)
                 self._plan_seen = (markers.plan, today)
                 refreshed = True

@@ -130,6 +130,13 @@ def occurrence_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def member_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--member", metavar="PARTY", shell_complete=complete_keys("party"),
+        help="One member's own part of a deliverable every member delivers (e.g. region-nordjylland).",
+    )(function)
+
+
 contacts_option = click.option("--contacts", "contacts_path", envvar="TRACKER_CONTACTS", metavar="PATH",
                                type=click.Path(dir_okay=False), help="The contacts file (env TRACKER_CONTACTS).")
 

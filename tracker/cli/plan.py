@@ -20,6 +20,7 @@ from tracker.cli.options import (
     check_url,
     database_option,
     echo_table,
+    member_option,
     occurrence_option,
     open_existing,
     register_option,
@@ -29,6 +30,7 @@ from tracker.cli.options import (
 )
 from tracker.clock import plan_today
 from tracker.i18n import _
+from tracker.model import Status
 
 
 @cli.command()
@@ -181,23 +183,39 @@ def show(deliverable_id: str, database_url: str | None, today: date | None, as_j
               help="Why the status changes.")
 @by_option
 @click.option("--evidence", metavar="URL", callback=check_url, help="A link to the evidence, e.g. the report.")
+@member_option
 @database_option
 def status(deliverable_id: str, status: Any, year: int | None, note: str, actor: str | None,
-           evidence: str | None, database_url: str | None) -> None:
+           evidence: str | None, member: str | None, database_url: str | None) -> None:
     """Set the status of a deliverable (or of one year's occurrence with --occurrence).
 
     STATUS in Danish or English: ikke påbegyndt (not_started), i gang
     (in_progress), i risiko (at_risk), færdig (done), aflyst (cancelled).
     Changes that make no sense (done back to not_started, say) are refused.
+
+    A deliverable every region delivers its own part of ("i alle regioner")
+    has a status per member: --member region-nordjylland sets that region's,
+    and the deliverable's follows from them ("3 af 5"). Without --member,
+    every member's status becomes STATUS.
     """
     from tracker.store.operations import change_status
 
     new_status = status
-    changed_year = write(database_url, lambda session: change_status(
+    changed = write(database_url, lambda session: _status_said(change_status(
         session, deliverable_id, new_status, note=note, actor=actor_name(actor), now=datetime.now(timezone.utc),
-        year=year, evidence_url=evidence).year)
+        year=year, evidence_url=evidence, member=member)))
+    changed_year, rolled = changed
     label = f"{deliverable_id} ({changed_year})" if changed_year else deliverable_id
-    click.echo(_("{label} is now {status}.").format(label=label, status=new_status.label))
+    if member is not None:
+        click.echo(_("{member}'s part of {label} is now {status}; {label} is {rolled}.").format(
+            member=member, label=label, status=new_status.label, rolled=Status(rolled).label))
+    else:
+        click.echo(_("{label} is now {status}.").format(label=label, status=new_status.label))
+
+
+def _status_said(occurrence: Any) -> tuple[int | None, str]:
+    """What the command says after a status change, read inside its transaction: the year and the status now."""
+    return occurrence.year, occurrence.status
 
 
 @cli.command()
@@ -241,15 +259,18 @@ def replan(deliverable_id: str, deadline: str, reason: str, year: int | None, ac
 @click.argument("text")
 @occurrence_option
 @by_option
+@member_option
 @database_option
-def note(deliverable_id: str, text: str, year: int | None, actor: str | None, database_url: str | None) -> None:
-    """Add a note to a deliverable (or to one year's occurrence)."""
+def note(deliverable_id: str, text: str, year: int | None, actor: str | None, member: str | None,
+         database_url: str | None) -> None:
+    """Add a note to a deliverable (or to one year's occurrence, or with --member to one member's part)."""
     from tracker.store.operations import add_note
 
     if not text.strip():
         raise click.BadParameter(_("the note is empty"), param_hint="TEXT")
     write(database_url, lambda session: add_note(
-        session, deliverable_id, text, actor=actor_name(actor), now=datetime.now(timezone.utc), year=year))
+        session, deliverable_id, text, actor=actor_name(actor), now=datetime.now(timezone.utc), year=year,
+        member=member))
     click.echo(_("Noted on {id}.").format(id=deliverable_id))
 
 
@@ -260,9 +281,10 @@ def note(deliverable_id: str, text: str, year: int | None, actor: str | None, da
 @click.option("--clear", is_flag=True, help="Resume the owner's reminders and alerts now.")
 @occurrence_option
 @by_option
+@member_option
 @database_option
 def snooze(deliverable_id: str, until: date | None, reason: str | None, clear: bool, year: int | None,
-           actor: str | None, database_url: str | None) -> None:
+           actor: str | None, member: str | None, database_url: str | None) -> None:
     """Pause the owner's reminders and alerts about a deliverable until a day, with a reason; or resume them.
 
     The coordinators' escalation and the weekly digest go on, and say it is
@@ -278,10 +300,12 @@ def snooze(deliverable_id: str, until: date | None, reason: str | None, clear: b
     if until is not None and until <= today:
         raise click.BadParameter(_("{day} is not after today ({today}): a pause ends on a later day.").format(
             day=until.isoformat(), today=today.isoformat()), param_hint="--until")
-    changed_year = write(database_url, lambda session: pause(
+    write(database_url, lambda session: pause(
         session, deliverable_id, until, reason=reason.strip() if reason and until else None,
-        actor=actor_name(actor), now=datetime.now(timezone.utc), year=year).year)
-    label = f"{deliverable_id} ({changed_year})" if changed_year else deliverable_id
+        actor=actor_name(actor), now=datetime.now(timezone.utc), year=year, member=member))
+    label = f"{deliverable_id} ({year})" if year else deliverable_id
+    if member is not None:
+        label = f"{label}, {member}"
     if until is None:
         click.echo(_("The owner hears about {label} again.").format(label=label))
     else:

@@ -38,7 +38,7 @@ from tracker.i18n import LANGUAGES, _, format_day, format_due, using_language
 from tracker.model import VIA_EMAIL, Status, is_overdue
 from tracker.store import answers
 from tracker.store.db import read_session, write_session
-from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow
+from tracker.store.tables import AnswerRow, DeliverableRow, MemberStatusRow, OccurrenceRow, PartyRow
 
 log = logging.getLogger(__name__)
 
@@ -243,10 +243,21 @@ class AnswerPage:
                 col(OccurrenceRow.key) == ("" if item.year is None else str(item.year)))).first()
             if deliverable is None or occurrence is None:
                 continue
+            try:
+                status = answers.current_status(session, item, occurrence)  # a member's part: the member's own
+            except TrackerError:
+                continue
+            member = session.get(PartyRow, item.member) if item.member else None
+            part = session.exec(select(MemberStatusRow).where(
+                col(MemberStatusRow.occurrence_id) == occurrence.id,
+                col(MemberStatusRow.member) == item.member)).first() if item.member else None
             shown.append({"index": index, "deliverable": deliverable, "occurrence": occurrence, "year": item.year,
-                          "status": Status(occurrence.status), "closed": Status(occurrence.status).is_closed,
+                          "status": status, "closed": status.is_closed,
+                          "member": (member.name_en if self.language_of(answer.party) == "en" else member.name)
+                          if member is not None else item.member,
+                          "snoozed_until": part.snoozed_until if part is not None else None,
                           "changed": occurrence.due != item.due or occurrence.archived_at is not None,
-                          "overdue": is_overdue(occurrence.due, Status(occurrence.status), today),
+                          "overdue": is_overdue(occurrence.due, status, today),
                           "in_round": (item.deliverable_id, item.year) in in_round})
         return shown
 

@@ -1,4 +1,5 @@
-"""What the dashboard shows, computed from the plan's occurrences: counts, filters and the timeline's geometry.
+"""What the dashboard shows, computed from the plan's occurrences: counts, filters, the timeline's geometry and
+the matrix of a collective party's members.
 
 Pure: occurrences, names and today come in; plain values the templates draw
 go out. Nothing here knows about HTTP or HTML (the templates escape).
@@ -7,13 +8,13 @@ go out. Nothing here knows about HTTP or HTML (the templates escape).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from tracker.i18n import _
 from tracker.model import Status, StatusCount, count_by_status, standing
-from tracker.model import OccurrenceView, PlanNames
+from tracker.model import MemberPart, OccurrenceView, PlanNames
 
 # The timeline spans the plan's years: the agreement's deliverables fall due from 2025 to 2030.
 TIMELINE_START = date(2025, 1, 1)
@@ -129,16 +130,33 @@ class Mark:
     def has_window(self) -> bool:
         return self.due - self.window_start > 0.0005
 
+    @property
+    def progress(self) -> str:
+        """"3/5" beside a per-member occurrence's mark; "" for any other."""
+        progress = self.view.progress
+        return progress.short() if progress is not None and self.view.per_member else ""
+
 
 @dataclass(frozen=True)
 class Row:
     id: str
     title: str
     marks: tuple[Mark, ...]
+    line: int = 0  # the row's first line on the timeline: the rows above may take more than one each
 
     @property
     def overdue(self) -> bool:
         return any(mark.standing == "overdue" for mark in self.marks)
+
+    @property
+    def late_marks(self) -> tuple[Mark, ...]:
+        """The marks of per-member occurrences with members late: each gets a line of its own under the row that
+        names them, since a name only on hover is lost on a wall screen and to a screen reader."""
+        return tuple(mark for mark in self.marks if mark.view.per_member and mark.view.late_members)
+
+    @property
+    def lines(self) -> int:
+        return 1 + len(self.late_marks)
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,10 @@ class Timeline:
     today: float | None  # None when today is outside the plotted years
     start: date = TIMELINE_START
     end: date = TIMELINE_END
+
+    @property
+    def lines(self) -> int:
+        return sum(row.lines for row in self.rows)
 
 
 def _position(day: date, start: date, end: date) -> float:
@@ -181,7 +203,77 @@ def timeline(views: Iterable[OccurrenceView], today: date, english: bool,
         first = occurrences[0]
         rows.append(Row(id=ident, title=first.title_en if english else first.title, marks=tuple(marks)))
     rows.sort(key=lambda row: (row.marks[0].view.due_order, row.id))
+    line = 0
+    for index, row in enumerate(rows):
+        rows[index] = replace(row, line=line)
+        line += row.lines
     years = tuple((year, _position(date(year, 1, 1), start, end)) for year in range(start.year, end.year))
     today_at = _position(today, start, end) if start <= today < end else None
     return Timeline(rows=tuple(rows), years=years, today=today_at, start=start, end=end)
 
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Per member ("i alle regioner")
+
+
+def members_said(view: OccurrenceView, english: bool) -> str:
+    """"3/5 færdige, forsinket: Region Sjælland, Region Syddanmark": how far a per-member occurrence's members have
+    come and who is late, in the words the reminders use; "" for an occurrence that is not per member."""
+    progress = view.progress
+    if progress is None or not view.per_member:
+        return ""
+    late = [part.label(english) for part in view.late_members]
+    if late:
+        return _("{progress} done, late: {members}").format(progress=progress.short(), members=", ".join(late))
+    return _("{progress} done").format(progress=progress.short())
+
+
+@dataclass(frozen=True)
+class MemberCell:
+    """One member's part of one occurrence, as its cell in the matrix shows it."""
+
+    part: MemberPart
+    standing: str  # its status, or "overdue": the rule the timeline marks by
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    view: OccurrenceView
+    cells: tuple[MemberCell | None, ...]  # one per member, in the columns' order; None where it has no part
+
+    @property
+    def overdue(self) -> bool:
+        return any(cell is not None and cell.standing == "overdue" for cell in self.cells)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A collective party's per-member deliverables against its members: a row per occurrence, a column per
+    member."""
+
+    collective: str
+    members: tuple[str, ...]
+    rows: tuple[MatrixRow, ...]
+
+
+def member_matrix(views: Iterable[OccurrenceView], collective: str, members: Iterable[str]) -> Matrix:
+    """The occurrences ``collective``'s members each deliver their own part of, open and closed, in the order
+    they come (the plan's: by due day); withdrawn ones are nobody's work and are left out."""
+    members = tuple(members)
+    rows = []
+    for view in views:
+        if not view.per_member or view.owner != collective or view.withdrawn:
+            continue
+        parts = {part.key: part for part in view.members}
+        rows.append(MatrixRow(view=view, cells=tuple(
+            MemberCell(part, standing(part.status, part.overdue)) if (part := parts.get(key)) else None
+            for key in members)))
+    return Matrix(collective=collective, members=members, rows=tuple(rows))
+
+
+def collectives_shown(views: Iterable[OccurrenceView], names: PlanNames) -> list[str]:
+    """The collective parties with per-member occurrences among ``views``, in the plan's order of parties: the
+    board links to their pages."""
+    owners = {view.owner for view in views if view.per_member and not view.withdrawn}
+    return [key for key in names.members if key in owners]

@@ -68,7 +68,7 @@ from tracker.notify.slack import (ANSWER_ACTIONS, APPROVE_ACTION, CONFIRM_ACTION
                                   reject_view, replan_view)
 from tracker.store import answers, requests
 from tracker.store.db import read_session, write_session
-from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow, ReplanRequestRow
+from tracker.store.tables import AnswerRow, DeliverableRow, OccurrenceRow, PartyRow, ReplanRequestRow
 
 log = logging.getLogger(__name__)
 
@@ -314,13 +314,14 @@ class SlackInteractions:
                     else:
                         item = _item_of(answer, press.number)
                         occurrence = _occurrence(session, item.deliverable_id, item.year)
-                        title = _title(session, item.deliverable_id, item.year)
+                        title = _title(session, item.deliverable_id, item.year, item.member)
                         if action_id == REPLAN_ACTION:
                             deliverable = session.get(DeliverableRow, item.deliverable_id)
                             view = replan_view(metadata, title, format_due(occurrence.due),
                                                deliverable.deadline_text if deliverable is not None else "")
                         else:
-                            view = note_view(metadata, title, Status(occurrence.status).label,
+                            view = note_view(metadata, title,
+                                             answers.current_status(session, item, occurrence).label,
                                              evidence=action_id == EVIDENCE_ACTION)
                     could_not = _("Slack did not open the form ({error}); press the button again.")
         except TrackerError as error:
@@ -728,12 +729,16 @@ def _decided_in(number: int, said: str) -> _Update:
     return lambda blocks: _replace_block(blocks, f"decide-{number}", [answered_context(said)])
 
 
-def _title(session: Session, deliverable_id: str, year: int | None) -> str:
+def _title(session: Session, deliverable_id: str, year: int | None, member: str | None = None) -> str:
     deliverable = session.get(DeliverableRow, deliverable_id)
     if deliverable is None:
         return deliverable_id
     title = deliverable.title_en if current_language() == "en" else deliverable.title
-    return f"{title} ({year})" if year is not None else title
+    title = f"{title} ({year})" if year is not None else title
+    party = session.get(PartyRow, member) if member else None
+    if party is not None:  # a member's own part: the form says whose
+        title = f"{title} – {party.name_en if current_language() == 'en' else party.name}"
+    return title
 
 
 def post_follow_up(url: str, body: dict[str, Any], timeout: float = 5) -> None:

@@ -44,6 +44,7 @@ class Item:
     line: str  # one sentence saying why this item is here, e.g. "due in 7 days (30. juni 2026)"
     status_value: str = ""  # the status's key (Status), as the message tells it: what an answer is checked against
     kind: str = ""  # why it is in the message: "reminder", "overdue", … (an overdue alert's item can be snoozed)
+    member: str | None = None  # a member's own part of a per-member occurrence: what an answer changes
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def triage(rows: Iterable[OutboxRow], plan: dict[str, Notice], today: date) -> T
         if row.kind in STANDALONE:
             send.append((row, notice))
             continue
-        series = (row.deliverable_id, row.occurrence_year, row.kind, row.channel, row.recipient)
+        series = (row.deliverable_id, row.occurrence_year, row.member, row.kind, row.channel, row.recipient)
         earlier = latest.get(series)
         if earlier is not None:
             skip.append((earlier[0], SUPERSEDED))
@@ -243,7 +243,7 @@ def row_values(notice: Notice, due_at: datetime, now: datetime, **extra: object)
     values: dict[str, object] = dict(
         key=notice.key, kind=notice.kind, step=notice.step,
         deliverable_id=subject.deliverable_id if subject else None,
-        occurrence_year=subject.year if subject else None,
+        occurrence_year=subject.year if subject else None, member=subject.member if subject else None,
         day=notice.day, due_at=due_at, channel=notice.channel, recipient=notice.recipient,
         language=notice.language, reason=notice.reason[:255], party=notice.party, replaces=None,
         detail=notice.detail, state=PENDING, attempts=0, next_attempt_at=None, claimed_at=None, claim_token=None,

@@ -96,7 +96,9 @@ def notice_key(subject: OccurrenceView | None, kind: str, step: str, channel: st
     if subject is None:
         return f"-/-/{kind}/{step}/{channel}/{recipient}"
     due = subject.due.isoformat() if subject.due is not None else "undated"
-    return f"{subject.deliverable_id}/{subject.year or '-'}/{kind}/{step}@{due}/{channel}/{recipient}"
+    # A member's own part of a per-member occurrence is a message of its own, to whomever it goes.
+    about = subject.deliverable_id if subject.member is None else f"{subject.deliverable_id}~{subject.member}"
+    return f"{about}/{subject.year or '-'}/{kind}/{step}@{due}/{channel}/{recipient}"
 
 
 def _days(start: date, end: date) -> Iterator[date]:
@@ -135,7 +137,7 @@ def occurrence_steps(subject: OccurrenceView, policy_set: PolicySet, end: date,
     due = subject.due
     if not subject.open or due is None:
         return  # closed work needs nothing; an undated commitment is only asked about in status rounds
-    policy = policy_set.for_deliverable(subject.deliverable_id, subject.owner)
+    policy = policy_set.for_deliverable(subject.deliverable_id, subject.responsible)
     for days_before in policy.reminder_days:
         yield "reminder", f"{days_before}d", on_or_before(due - timedelta(days=days_before))
     # The first alert on the first working day after the due day; the repeats
@@ -201,40 +203,44 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
 
     coordinators = routes(contacts.coordinators, "coordinators")
     taskforce = routes(contacts.taskforce, "taskforce")
-    for subject in subjects:
-        for kind, step, day in occurrence_steps(subject, policy_set, end, start):
-            targets: list[_Target] = []
-            if kind == "escalation":
-                targets = [(*route, "coordinators", COORDINATORS, day) for route in coordinators]
-                targets += [(*route, "coordinators", TASKFORCE, day) for route in taskforce]
-            else:
-                for party in (subject.owner, *subject.co_owners):
-                    reach = contacts.reach(party)
-                    party_day = day
-                    if reach.digest_only and (kind, step) != ("reminder", "1d"):
-                        # Everything in the week's one message, on the digest's day after; a reminder stays on its
-                        # day if that would be too late. Never earlier: a day already planned would lose it. The
-                        # day-before reminder comes on its day.
-                        party_day = weekly_day(day, policy_set)
-                        if kind == "reminder" and subject.due is not None and party_day >= subject.due:
-                            party_day = day
-                    if not start <= party_day <= end or subject.paused_on(party_day):
-                        continue  # another sweep's day; or snoozed, or a new deadline asked for
-                    targets += _party_targets(subject, party, reach, party_day, channels, contacts, coordinators,
-                                              unreachable)
-            _add(result, subject, kind, step, targets, start, end)
+    for whole in subjects:
+        # A per-member occurrence: each member hears about its own part (``part``), the co-owners about the whole,
+        # and the coordinators' escalation is the whole's, naming the late members.
+        for subject in (whole, *whole.parts()):
+            for kind, step, day in occurrence_steps(subject, policy_set, end, start):
+                targets: list[_Target] = []
+                if kind == "escalation":
+                    if subject.member is not None:
+                        continue
+                    targets = [(*route, "coordinators", COORDINATORS, day) for route in coordinators]
+                    targets += [(*route, "coordinators", TASKFORCE, day) for route in taskforce]
+                else:
+                    for party in subject.co_owners if subject.per_member else subject.parties:
+                        reach = contacts.reach(party)
+                        party_day = day
+                        if reach.digest_only and (kind, step) != ("reminder", "1d"):
+                            # Everything in the week's one message, on the digest's day after; a reminder stays on
+                            # its day if that would be too late. Never earlier: a day already planned would lose
+                            # it. The day-before reminder comes on its day.
+                            party_day = weekly_day(day, policy_set)
+                            if kind == "reminder" and subject.due is not None and party_day >= subject.due:
+                                party_day = day
+                        if not start <= party_day <= end or subject.paused_on(party_day):
+                            continue  # another sweep's day; or snoozed, or a new deadline asked for
+                        targets += _party_targets(subject, party, reach, party_day, channels, contacts,
+                                                  coordinators, unreachable)
+                _add(result, subject, kind, step, targets, start, end)
     for round_ in [*scheduled(policy_set, subjects), *extra_rounds]:
         steps = [(step, day) for step, day in round_.steps() if day <= end]
         if round_.report_done or not steps or round_.closes < start:
             continue  # the report is delivered; or the round is another sweep's
-        for asked in scope(round_, subjects):
-            subject = asked.subject
+        for subject, parties in _asked_parts(round_, subjects):
             answered = answered_since_opening(subject, round_, plan_zone())
             for step, day in steps:
                 if step != "open" and (answered or subject.paused_on(day)):
                     continue  # nobody is reminded of what they answered, or what is paused
                 targets = []
-                for party in asked.parties:
+                for party in parties:
                     reach = contacts.reach(party)
                     party_day = day
                     if reach.digest_only:  # the week's one message, if it comes before the cut-off
@@ -267,6 +273,23 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
     return result
 
 
+def _asked_parts(round_: Round, subjects: list[OccurrenceView]) -> Iterator[tuple[OccurrenceView, tuple[str, ...]]]:
+    """What a round asks, and whom: each item in its scope, of the parties it asks; a per-member occurrence's
+    members each about their own part (those still open, or answered since the round opened), its co-owners about
+    the whole."""
+    for asked in scope(round_, subjects):
+        subject = asked.subject
+        if not subject.per_member or subject.owner not in asked.parties:
+            yield subject, asked.parties
+            continue
+        others = tuple(party for party in asked.parties if party != subject.owner)
+        if others:
+            yield subject, others
+        for part in subject.parts():
+            if part.open or answered_since_opening(part, round_, plan_zone()):
+                yield part, (part.owner,)
+
+
 _Target = tuple[str, str, str, str, str, date]  # channel, recipient, language, reason, party, day
 
 
@@ -276,11 +299,19 @@ def _party_targets(subject: OccurrenceView, party: str, reach: Reach, day: date,
     """Where a message to ``party`` about ``subject`` goes: the party's routes, or the coordinators' for a party
     with no contact (counted in ``unreachable``)."""
     party_routes = routes_for(reach, channels, None)
+    if not party_routes and subject.member == party and subject.collective is not None:
+        # A member with no contact of its own hears through its collective party's (the regions' shared channel).
+        collective = contacts.reach(subject.collective)
+        member_routes = routes_for(collective, channels, None)
+        if member_routes:
+            return [(*route, f"{subject.collective}, for member {party}", subject.collective, day)
+                    for route in member_routes]
     if not party_routes and not channels and contacts.coordinators.empty:
         # No contacts at all (the embedded default): printed, addressed to the party.
         party_routes = [("console", party, reach.language)]
     if party_routes:
-        reason = f"responsible party {party}" if party == subject.owner else f"co-owner {party}"
+        reason = (f"member {party} of {subject.collective}" if subject.member == party else
+                  f"responsible party {party}" if party == subject.owner else f"co-owner {party}")
         return [(*route, reason, party, day) for route in party_routes]
     unreachable[party] += 1  # the console routes as Slack and e-mail would: to the coordinators
     return [(*route, f"coordinators, for {party} (no contact)", COORDINATORS, day) for route in coordinators]
@@ -371,6 +402,15 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
     else:
         line = _("the due day ({due}) has passed and nobody has updated the status since: is it done? Please tell "
                  "the coordinators how it stands.").format(due=due)
+    progress = subject.progress
+    if progress is not None and subject.member is not None:
+        collective = next((part for part in subject.members if part.key == subject.member), None)
+        line += "; " + _("for {member}, {progress} done in all").format(
+            member=collective.label(english) if collective else subject.member, progress=progress.text())
+    elif progress is not None:
+        late = [part.label(english) for part in subject.late_members]
+        line += "; " + (_("{progress} done, late: {members}").format(progress=progress.text(), members=", ".join(late))
+                        if late and subject.open else _("{progress} done").format(progress=progress.text()))
     if subject.requested_deadline and subject.open:
         line += "; " + _("a new deadline (“{deadline}”) is requested and awaits the coordinators").format(
             deadline=subject.requested_deadline)
@@ -383,7 +423,7 @@ def _item(notice: Notice, subject: OccurrenceView, base_url: str, reply_to: str 
         deadline_text=subject.deadline_text, status=subject.status.label, note=subject.note,
         source_section=subject.source_section, source_quote=subject.source_quote,
         url=deliverable_url(base_url, subject.deliverable_id), line=line, status_value=subject.status.value,
-        kind=notice.kind,
+        kind=notice.kind, member=subject.member,
     )
 
 

@@ -387,7 +387,8 @@ class Sweeper:
         token = answers.issue(session, message_key=message.key, channel=message.channel,
                               recipient=message.recipient, party=party, now=now, items=[
                                   answers.AnsweredItem(item.deliverable_id, item.occurrence, item.due,
-                                                       Status(item.status_value)) for item in message.items])
+                                                       Status(item.status_value), member=item.member)
+                                  for item in message.items])
         if message.channel == "email":
             return replace(message, answer_url=answer_url(self.base_url, token))
         return replace(message, answer=token)

@@ -37,6 +37,7 @@ from tracker.calendar.attachments import EventAttachments
 from tracker.service.lease import ClockLease
 from tracker.store.db import open_engine, write_session
 from tracker.store.migrate import upgrade
+from tracker.store.members import part
 from tracker.store.operations import change_status, pick_occurrence
 from tracker.store.queries import get_deliverable
 from tracker.store.sync import sync_register
@@ -88,6 +89,7 @@ class SimulatedAnswer:
     deliverable_id: str
     occurrence: int | None
     party: str
+    member: str | None = None  # a member's own part of a per-member occurrence: the member answered for it
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class RoundOwners:
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"share must be between 0 and 1, not {share}")
         self.share = share
-        self.asked: set[tuple[str, str, int | None]] = set()
+        self.asked: set[tuple[str, str, int | None, str | None]] = set()
         self.answers: list[SimulatedAnswer] = []
 
     def answer(self, session: Session, now: datetime, since: datetime) -> None:
@@ -133,21 +135,24 @@ class RoundOwners:
             col(OutboxRow.kind) == "round", col(OutboxRow.state) == "sent", col(OutboxRow.sent_at) >= since,
             col(OutboxRow.step).endswith(":open")).order_by(col(OutboxRow.id)))
         for row in rows:
-            question = (row.step, row.deliverable_id or "", row.occurrence_year)
+            question = (row.step, row.deliverable_id or "", row.occurrence_year, row.member)
             if not row.deliverable_id or question in self.asked:
                 continue
             before = int(len(self.asked) * self.share)
             self.asked.add(question)
             if int(len(self.asked) * self.share) == before:
                 continue  # not one of the share that answers
-            occurrence = pick_occurrence(session, get_deliverable(session, row.deliverable_id), row.occurrence_year)
-            if Status(occurrence.status).is_closed:
+            deliverable = get_deliverable(session, row.deliverable_id)
+            occurrence = pick_occurrence(session, deliverable, row.occurrence_year)
+            told = part(session, occurrence, row.member) if row.member else occurrence  # a member answers its part
+            if Status(told.status).is_closed:
                 continue
             at = now + ANSWER_DELAY
             party = row.party or row.recipient
             change_status(session, row.deliverable_id, Status.DONE, note=None, actor=f"{party} (simulated owner)",
-                          now=at, year=row.occurrence_year)
-            self.answers.append(SimulatedAnswer(at, row.step, row.deliverable_id, row.occurrence_year, party))
+                          now=at, year=row.occurrence_year, member=row.member)
+            self.answers.append(SimulatedAnswer(at, row.step, row.deliverable_id, row.occurrence_year, party,
+                                                row.member))
 
 
 def _ticks(day: date, send_at: time, zone: tzinfo) -> Iterator[datetime]:

@@ -27,8 +27,8 @@ from tracker.store.db import upsert_insert
 from tracker.store.history import HistoryWriter
 from tracker.store.operations import add_note, change_status, confirm_status
 from tracker.store.operations import snooze as pause
-from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, OccurrenceRow, OutboxRow,
-                                  ReplanRequestRow, table_of)
+from tracker.store.tables import (AnswerRow, DeliverableRow, HistoryRow, InteractionRow, MemberStatusRow,
+                                  OccurrenceRow, OutboxRow, ReplanRequestRow, table_of)
 
 LIFETIME = timedelta(days=60)  # how long a message can be answered
 UNDO_WINDOW = timedelta(minutes=10)  # how long a status set from a message can be taken back from it
@@ -44,16 +44,23 @@ class AnsweredItem:
     due: date | None  # None: an undated commitment, as a status round asked about it
     status: Status
     request: int | None = None  # on a coordinators' message: the request for a new deadline it is about
+    # A member's own part of a per-member occurrence ("i alle regioner"): what the member's answer changes, and the
+    # status it is checked against is the member's.
+    member: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        told = {"id": self.deliverable_id, "year": self.year, "due": self.due.isoformat() if self.due else None,
-                "status": self.status.value}
-        return told if self.request is None else {**told, "request": self.request}
+        told: dict[str, Any] = {"id": self.deliverable_id, "year": self.year,
+                                "due": self.due.isoformat() if self.due else None, "status": self.status.value}
+        if self.request is not None:
+            told["request"] = self.request
+        if self.member is not None:
+            told["member"] = self.member
+        return told
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnsweredItem:
         due = date.fromisoformat(data["due"]) if data.get("due") else None
-        return cls(data["id"], data["year"], due, Status(data["status"]), data.get("request"))
+        return cls(data["id"], data["year"], due, Status(data["status"]), data.get("request"), data.get("member"))
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,23 @@ def occurrence_in_plan(session: Session, deliverable_id: str, year: int | None) 
     return _in_plan(session, AnsweredItem(deliverable_id, year, date.min, Status.NOT_STARTED))[1]
 
 
+def current_status(session: Session, item: AnsweredItem, occurrence: OccurrenceRow) -> Status:
+    """The status the item has now: its member's own, for a member's part."""
+    if item.member is None:
+        return Status(occurrence.status)
+    row = session.exec(select(MemberStatusRow).where(col(MemberStatusRow.occurrence_id) == occurrence.id,
+                                                     col(MemberStatusRow.member) == item.member)).first()
+    if row is None:
+        raise AnswerError(_("This was removed from the plan after the message was sent; nothing was changed."))
+    return Status(row.status)
+
+
 def _as_told(session: Session, item: AnsweredItem, *, status: bool = True) -> tuple[DeliverableRow, OccurrenceRow]:
     """The item's deliverable and occurrence, or AnswerError when it changed since the message told it: removed,
     re-planned, or (for a ``status`` answer) closed by someone else. A note may still follow a close: the
     evidence for the "done" just pressed."""
     deliverable, occurrence = _in_plan(session, item)
-    current = Status(occurrence.status)
+    current = current_status(session, item, occurrence)
     if occurrence.due != item.due or (status and current != item.status and current.is_closed):
         raise AnswerError(_("This was changed after the message was sent: it is now {status}, due {due}. Nothing "
                             "was changed; answer from a newer message or write to the coordinators.").format(
@@ -215,14 +233,15 @@ def apply(session: Session, answer: AnswerRow, index: int, *, status: Status | N
     if not first_time(session, click, now):  # Slack delivered it again, or the form was sent twice
         return Applied(item, status or item.status, changed=False)
     deliverable, occurrence = _as_told(session, item, status=status is not None)
-    current = Status(occurrence.status)
+    current = current_status(session, item, occurrence)
     if status is not None and current != status:
         change_status(session, deliverable.id, status, note=note, actor=actor, now=now, year=item.year,
-                      evidence_url=evidence_url)
+                      evidence_url=evidence_url, member=item.member)
     elif note:
-        add_note(session, deliverable.id, note, actor=actor, now=now, year=item.year, evidence_url=evidence_url)
+        add_note(session, deliverable.id, note, actor=actor, now=now, year=item.year, evidence_url=evidence_url,
+                 member=item.member)
     elif status is not None:  # the status it has, chosen again: it stands as it is (a status round's answer)
-        confirm_status(session, deliverable.id, actor=actor, now=now, year=item.year)
+        confirm_status(session, deliverable.id, actor=actor, now=now, year=item.year, member=item.member)
         return Applied(item, current, changed=True, confirmed=True)
     else:
         return Applied(item, current, changed=False)
@@ -239,11 +258,11 @@ def confirm(session: Session, answer: AnswerRow, index: int, *, actor: str, clic
     if not first_time(session, click, now):
         return Applied(item, item.status, changed=False, confirmed=True)
     deliverable, occurrence = _as_told(session, item)
-    if Status(occurrence.status) != item.status:
+    current = current_status(session, item, occurrence)
+    if current != item.status:
         raise AnswerError(_("This was changed after the message was sent: it is now {status}. Nothing was "
-                            "confirmed; answer with the status as it stands.").format(
-            status=Status(occurrence.status).label))
-    confirm_status(session, deliverable.id, actor=actor, now=now, year=item.year)
+                            "confirmed; answer with the status as it stands.").format(status=current.label))
+    confirm_status(session, deliverable.id, actor=actor, now=now, year=item.year, member=item.member)
     return Applied(item, item.status, changed=True, confirmed=True)
 
 
@@ -259,15 +278,19 @@ def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones
     if not first_time(session, click, now):
         return Applied(item, item.status, changed=False)
     deliverable, occurrence = _in_plan(session, item)
+    current = current_status(session, item, occurrence)
+    # The member's own rows for a member's part; a coordinator's status for all members has none.
     last = session.exec(select(HistoryRow).where(
         col(HistoryRow.deliverable_id) == deliverable.id, col(HistoryRow.occurrence_key) == occurrence.key,
-        col(HistoryRow.action) == HistoryAction.STATUS.value).order_by(col(HistoryRow.id).desc())).first()
+        col(HistoryRow.action) == HistoryAction.STATUS.value,
+        col(HistoryRow.member) == item.member if item.member is not None else col(HistoryRow.member).is_(None))
+        .order_by(col(HistoryRow.id).desc())).first()
     # Only an answer from a message (never a coordinator's change on the command line, never an undo: it is not
     # undone again), still the latest, and the one who gave it (or a coordinator).
-    if last is None or last.new_value != occurrence.status or last.old_value is None or last.note == UNDONE_NOTE or \
-            not answered_from_message(last.actor) or occurrence.status == item.status.value:
+    if last is None or last.new_value != current.value or last.old_value is None or last.note == UNDONE_NOTE or \
+            not answered_from_message(last.actor) or current == item.status:
         raise AnswerError(_("There is nothing to undo here: the status has changed since the answer. It is now "
-                            "{status}.").format(status=Status(occurrence.status).label))
+                            "{status}.").format(status=current.label))
     if not (anyones or last.actor == actor):
         raise AnswerError(_("Only the one who answered ({actor}) or a coordinator can undo it.").format(
             actor=last.actor))
@@ -276,7 +299,8 @@ def undo(session: Session, answer: AnswerRow, index: int, *, actor: str, anyones
                             "instead, or write to the coordinators.").format(
             minutes=int(UNDO_WINDOW.total_seconds() // 60)))
     before = Status(last.old_value)
-    change_status(session, deliverable.id, before, note=UNDONE_NOTE, actor=actor, now=now, year=item.year, undo=True)
+    change_status(session, deliverable.id, before, note=UNDONE_NOTE, actor=actor, now=now, year=item.year, undo=True,
+                  member=item.member)
     return Applied(item, before, changed=True)
 
 
@@ -292,5 +316,6 @@ def snooze(session: Session, answer: AnswerRow, index: int, days: int, *, actor:
     item = items[index]
     deliverable, _occurrence = _as_told(session, item)
     until = today + timedelta(days=days)
-    pause(session, deliverable.id, until, reason=SNOOZED_NOTE, actor=actor, now=now, year=item.year)
+    pause(session, deliverable.id, until, reason=SNOOZED_NOTE, actor=actor, now=now, year=item.year,
+          member=item.member)
     return until

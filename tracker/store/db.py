@@ -26,7 +26,7 @@ from tracker.i18n import _
 
 # The newest migration in migrations/versions. A test checks that it is
 # Alembic's head, so commands can check the schema without importing Alembic.
-SCHEMA_REVISION = "0010_undated_and_funding"
+SCHEMA_REVISION = "0011_members"
 
 # How long a write waits for the service to release SQLite's lock before
 # giving up with a message. Long enough for any sweep, short enough for a person.

@@ -29,7 +29,7 @@ class HistoryWriter:
 
     def record(self, action: HistoryAction, deliverable_id: str | None, *, key: str | None = None,
                field: str | None = None, old: Any = None, new: Any = None, note: str | None = None,
-               evidence_url: str | None = None) -> None:
+               evidence_url: str | None = None, member: str | None = None) -> None:
         if not self._marked:
             revision.bump(self.session, revision.PLAN, self.now)
             self._marked = True
@@ -37,5 +37,5 @@ class HistoryWriter:
         self.session.add(HistoryRow(
             at=self.now, actor=self.actor, action=action.value, deliverable_id=deliverable_id, occurrence_key=key,
             field=field, old_value=None if old is None else str(old), new_value=None if new is None else str(new),
-            note=note, evidence_url=evidence_url,
+            note=note, evidence_url=evidence_url, member=member,
         ))

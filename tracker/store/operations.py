@@ -15,9 +15,10 @@ from tracker.errors import OccurrenceError, TrackerError
 from tracker.i18n import _
 from tracker.model import HistoryAction, Status, check_transition
 from tracker.store.history import HistoryWriter
+from tracker.store.members import check_everyone, ensure_parts, members_of, part, parts_of, require_member, roll_up
 from tracker.store.queries import get_deliverable
 from tracker.store.sync import apply_occurrences, follow_moves
-from tracker.store.tables import DeliverableRow, OccurrenceRow
+from tracker.store.tables import DeliverableRow, MemberStatusRow, OccurrenceRow
 
 
 def _open_occurrences(session: Session, deliverable_id: str) -> list[OccurrenceRow]:
@@ -48,42 +49,80 @@ def pick_occurrence(session: Session, deliverable: DeliverableRow, year: int | N
 
 
 def change_status(session: Session, deliverable_id: str, status: Status, *, note: str | None, actor: str, now: datetime,
-                  year: int | None = None, evidence_url: str | None = None, undo: bool = False) -> OccurrenceRow:
+                  year: int | None = None, evidence_url: str | None = None, undo: bool = False,
+                  member: str | None = None) -> OccurrenceRow:
     """Set an occurrence's status, refusing transitions that make no sense.
 
     ``undo`` puts back the status a mistaken answer replaced, whatever it was (a press of "done" by mistake
     undone to "not started"): a correction, not a step of the work, so the transition rules do not apply.
+
+    A per-member deliverable's ``member`` sets that member's own part, and the occurrence's status becomes the
+    roll-up; without ``member``, every member's part becomes ``status`` (a coordinator closing it for all).
     """
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
-    if not undo:
-        check_transition(Status(occurrence.status), status)
+    members = members_of(session, deliverable) if member is None else require_member(session, deliverable, member)
     history = HistoryWriter(session, now, actor)
-    history.record(
-        HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status", old=occurrence.status,
-        new=status.value,
-        note=note, evidence_url=evidence_url,
-    )
     was_done = occurrence.status == Status.DONE.value
-    occurrence.status = status.value
-    occurrence.status_changed_at = now
-    if note is not None and not undo:  # a press of a status button says nothing new: the latest note stays
+    if members:
+        if member is not None:
+            row = part(session, occurrence, member)
+            if not undo:
+                check_transition(Status(row.status), status)
+            changing = [row]
+            history.record(HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status", old=row.status,
+                           new=status.value, note=note, evidence_url=evidence_url, member=member)
+        else:
+            changing = check_everyone(parts_of(session, occurrence, members), status, _label(deliverable, occurrence))
+            history.record(HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status",
+                           old=occurrence.status, new=status.value, note=note, evidence_url=evidence_url)
+        for row in changing:
+            row.status, row.status_changed_at = status.value, now
+            if note is not None and not undo:
+                row.note, row.noted_at = note, now
+            if evidence_url:
+                row.evidence_url = evidence_url
+            session.add(row)
+        session.flush()
+        roll_up(session, occurrence, members, now)
+    else:
+        if not undo:
+            check_transition(Status(occurrence.status), status)
+        history.record(HistoryAction.STATUS, deliverable.id, key=occurrence.key, field="status",
+                       old=occurrence.status, new=status.value, note=note, evidence_url=evidence_url)
+        occurrence.status = status.value
+        occurrence.status_changed_at = now
+    if note is not None and not undo and member is None:  # a press of a status button says nothing new
         occurrence.note = note
-    if evidence_url:
+    if evidence_url and member is None:
         occurrence.evidence_url = evidence_url
     occurrence.updated_at = now
     deliverable.updated_at = now
-    if was_done or status is Status.DONE:  # "2 år efter ID er færdig" counts from the day it was done
+    # "2 år efter ID er færdig" counts from the day it was done.
+    if was_done != (occurrence.status == Status.DONE.value):
         follow_moves(session, deliverable.id, history)
     return occurrence
 
 
+def _label(deliverable: DeliverableRow, occurrence: OccurrenceRow) -> str:
+    return f"{deliverable.id} ({occurrence.year})" if occurrence.year else deliverable.id
+
+
 def confirm_status(session: Session, deliverable_id: str, *, actor: str, now: datetime,
-                   year: int | None = None) -> OccurrenceRow:
-    """Record that the occurrence's status is as it is (a status round's "Uændret", or the same status pressed
-    again): a sign of life that answers a round and the "is it done?" question, without a change."""
+                   year: int | None = None, member: str | None = None) -> OccurrenceRow:
+    """Record that the occurrence's status (or ``member``'s part of it) is as it is (a status round's "Uændret", or
+    the same status pressed again): a sign of life that answers a round and the "is it done?" question, without a
+    change."""
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
+    if member is not None:
+        require_member(session, deliverable, member)
+        row = part(session, occurrence, member)
+        HistoryWriter(session, now, actor).record(HistoryAction.CONFIRMED, deliverable.id, key=occurrence.key,
+                                                  field="status", old=row.status, new=row.status, member=member)
+        row.confirmed_at = now
+        session.add(row)
+        return occurrence
     HistoryWriter(session, now, actor).record(HistoryAction.CONFIRMED, deliverable.id, key=occurrence.key,
                                               field="status", old=occurrence.status, new=occurrence.status)
     occurrence.confirmed_at = now
@@ -117,6 +156,8 @@ def replan(session: Session, deliverable_id: str, deadline_text: str, *, reason:
         deliverable.deadline_text = deadline_text
         deliverable.interpreted_as = None
         apply_occurrences(session, deliverable.id, occurrences_of(schedule), history, note=reason)
+    session.flush()
+    ensure_parts(session, deliverable, _open_occurrences(session, deliverable.id))  # a new year: a part for each
     deliverable.updated_at = now
     follow_moves(session, deliverable.id, history)  # what is dated by this deliverable moves with it
     return deliverable
@@ -155,10 +196,20 @@ def replan_concerns(session: Session, deliverable_id: str, deadline_text: str, t
 
 
 def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, now: datetime,
-             year: int | None = None, evidence_url: str | None = None) -> OccurrenceRow:
-    """Attach a note to an occurrence (the latest note shows in lists and feeds)."""
+             year: int | None = None, evidence_url: str | None = None, member: str | None = None) -> OccurrenceRow:
+    """Attach a note to an occurrence, or to ``member``'s part of it (the latest note shows in lists and feeds)."""
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
+    if member is not None:
+        require_member(session, deliverable, member)
+        row = part(session, occurrence, member)
+        HistoryWriter(session, now, actor).record(HistoryAction.NOTE, deliverable.id, key=occurrence.key, note=note,
+                                                  evidence_url=evidence_url, member=member)
+        row.note, row.noted_at = note, now
+        if evidence_url:
+            row.evidence_url = evidence_url
+        session.add(row)
+        return occurrence
     HistoryWriter(session, now, actor).record(HistoryAction.NOTE, deliverable.id, key=occurrence.key, note=note,
                                               evidence_url=evidence_url)
     occurrence.note = note
@@ -169,23 +220,30 @@ def add_note(session: Session, deliverable_id: str, note: str, *, actor: str, no
 
 
 def snooze(session: Session, deliverable_id: str, until: date | None, *, reason: str | None, actor: str,
-           now: datetime, year: int | None = None) -> OccurrenceRow:
-    """Pause the owner's reminders and alerts about an occurrence until ``until`` (the first day they go again),
-    with the reason, or resume them (``until`` None). Escalations and the digest are not paused."""
+           now: datetime, year: int | None = None, member: str | None = None) -> OccurrenceRow | MemberStatusRow:
+    """Pause the owner's reminders and alerts about an occurrence (or ``member``'s about its own part) until
+    ``until`` (the first day they go again), with the reason, or resume them (``until`` None). Escalations and the
+    digest are not paused."""
     deliverable = get_deliverable(session, deliverable_id)
     occurrence = pick_occurrence(session, deliverable, year)
-    label = f"{deliverable.id} ({occurrence.year})" if occurrence.year else deliverable.id
-    if until is None and occurrence.snoozed_until is None:
+    label = _label(deliverable, occurrence)
+    paused: OccurrenceRow | MemberStatusRow = occurrence
+    if member is not None:
+        require_member(session, deliverable, member)
+        paused = part(session, occurrence, member)
+        label = f"{label}, {member}"
+    if until is None and paused.snoozed_until is None:
         raise TrackerError(_("{label} is not paused: there is nothing to resume.").format(label=label))
-    if until is not None and Status(occurrence.status).is_closed:
+    if until is not None and Status(paused.status).is_closed:
         raise TrackerError(_("{label} is {status}: nobody is reminded of it, so there is nothing to pause.").format(
-            label=label, status=Status(occurrence.status).label))
+            label=label, status=Status(paused.status).label))
     HistoryWriter(session, now, actor).record(
         HistoryAction.SNOOZED, deliverable.id, key=occurrence.key, field="snoozed_until",
-        old=occurrence.snoozed_until.isoformat() if occurrence.snoozed_until else None,
-        new=until.isoformat() if until else None, note=reason)
-    occurrence.snoozed_until = until
-    occurrence.snooze_reason = reason if until else None
-    occurrence.snoozed_by = actor if until else None
-    # Not occurrence.updated_at: a pause says nothing of how the work stands, so "is it done?" is still asked.
-    return occurrence
+        old=paused.snoozed_until.isoformat() if paused.snoozed_until else None,
+        new=until.isoformat() if until else None, note=reason, member=member)
+    paused.snoozed_until = until
+    paused.snooze_reason = reason if until else None
+    paused.snoozed_by = actor if until else None
+    session.add(paused)
+    # Not updated_at: a pause says nothing of how the work stands, so "is it done?" is still asked.
+    return paused

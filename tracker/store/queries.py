@@ -7,6 +7,7 @@ dashboard, the calendar feeds and the notification planner all start from it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -18,8 +19,9 @@ from tracker.clock import plan_zone
 from tracker.deadlines import BEFORE, Follows, parse_follows
 from tracker.errors import DeadlineError, UnknownIdError
 from tracker.i18n import _
-from tracker.model import Basis, Funded, OccurrenceView, PlanNames, Status, is_overdue
-from tracker.store.tables import DeliverableRow, HistoryRow, OccurrenceRow, PartyRow, ReplanRequestRow, ThemeRow
+from tracker.model import Basis, Funded, MemberPart, OccurrenceView, PlanNames, Status, is_overdue
+from tracker.store.tables import (DeliverableRow, HistoryRow, MemberStatusRow, OccurrenceRow, PartyRow,
+                                  ReplanRequestRow, ThemeRow)
 
 __all__ = ["OccurrenceView", "PlanNames", "Plan", "ListFilter", "load_plan", "list_occurrences", "plan_names"]
 from tracker.text import siblings, suggestions
@@ -67,18 +69,27 @@ class ListFilter:
 
 def plan_names(session: Session) -> PlanNames:
     """Every party's and theme's names, read once for a whole view of the plan."""
+    parties = list(session.exec(select(PartyRow.key, PartyRow.name, PartyRow.name_en, PartyRow.members)))
     return PlanNames(
-        parties={key: (name, name_en) for key, name, name_en in session.exec(
-            select(PartyRow.key, PartyRow.name, PartyRow.name_en))},
+        parties={key: (name, name_en) for key, name, name_en, _members in parties},
+        members={key: tuple(members) for key, _name, _name_en, members in parties if members},
         themes={key: (number, topic, topic_en) for key, number, topic, topic_en in session.exec(
             select(ThemeRow.key, ThemeRow.number, ThemeRow.topic, ThemeRow.topic_en))},
     )
 
 
 def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, today: date,
-                    names: PlanNames, requested_deadline: str | None = None) -> OccurrenceView:
+                    names: PlanNames, requested_deadline: str | None = None,
+                    parts: Iterable[MemberStatusRow] = ()) -> OccurrenceView:
     status = Status(occurrence.status)
     withdrawn = deliverable.archived_at is not None or occurrence.archived_at is not None
+    by_member = {row.member: row for row in parts}
+    members = tuple(
+        MemberPart(key=key, name=names.party(key), name_en=names.party(key, english=True), status=Status(row.status),
+                   overdue=not withdrawn and is_overdue(occurrence.due, Status(row.status), today),
+                   updated_at=_touched_at(row), note=row.note, evidence_url=row.evidence_url,
+                   snoozed_until=row.snoozed_until, snooze_reason=row.snooze_reason, snoozed_by=row.snoozed_by)
+        for key in names.members.get(deliverable.owner, ()) if deliverable.per_member and (row := by_member.get(key)))
     co_owners = tuple(deliverable.co_owners)
     owner_name, owner_name_en = names.party_pair(deliverable.owner)
     return OccurrenceView(
@@ -94,14 +105,17 @@ def occurrence_view(deliverable: DeliverableRow, occurrence: OccurrenceRow, toda
         co_owner_names_en=tuple(names.party(key, english=True) for key in co_owners),
         calendar_id=deliverable.calendar_id, requested_deadline=requested_deadline,
         snoozed_until=occurrence.snoozed_until, snooze_reason=occurrence.snooze_reason,
-        snoozed_by=occurrence.snoozed_by, funded=Funded.of(deliverable.funded),
+        snoozed_by=occurrence.snoozed_by, funded=Funded.of(deliverable.funded), members=members,
     )
 
 
-def _touched_at(occurrence: OccurrenceRow) -> datetime | None:
+def _touched_at(occurrence: OccurrenceRow | MemberStatusRow) -> datetime | None:
     # A note is a sign of life too: updated_at moves with notes, status changes and confirmations (and re-plans,
-    # which are a coordinator's update as well).
-    noted = occurrence.updated_at if occurrence.note else None
+    # which are a coordinator's update as well). A member's part has the day of its note.
+    if isinstance(occurrence, MemberStatusRow):
+        noted = occurrence.noted_at
+    else:
+        noted = occurrence.updated_at if occurrence.note else None
     touched = [moment for moment in (occurrence.status_changed_at, noted, occurrence.confirmed_at) if moment]
     return max(touched) if touched else None
 
@@ -132,10 +146,14 @@ def load_plan(session: Session, today: date, *, include_archived: bool = True, o
     names = plan_names(session)
     requested = {(row.deliverable_id, row.year): row.deadline_text for row in session.exec(
         select(ReplanRequestRow).where(col(ReplanRequestRow.state) == "pending").order_by(col(ReplanRequestRow.id)))}
+    parts: dict[int, list[MemberStatusRow]] = defaultdict(list)
+    for part in session.exec(select(MemberStatusRow)):  # only per-member occurrences have them: a few per plan
+        parts[part.occurrence_id].append(part)
     views, follows_of = [], {}
     for deliverable, occurrence in session.exec(statement):
         views.append(occurrence_view(deliverable, occurrence, today, names,
-                                     requested.get((deliverable.id, occurrence.year))))
+                                     requested.get((deliverable.id, occurrence.year)),
+                                     parts.get(occurrence.id or 0, ()) if deliverable.per_member else ()))
         follows = follows_of_row(deliverable)
         if follows is not None:
             follows_of[deliverable.id] = follows
@@ -288,11 +306,16 @@ def show_deliverable(session: Session, deliverable_id: str, today: date) -> Deli
     names = plan_names(session)
     return DeliverableDetail(
         deliverable=deliverable,
-        occurrences=_with_bases(session, [occurrence_view(deliverable, occurrence, today, names)
+        occurrences=_with_bases(session, [occurrence_view(deliverable, occurrence, today, names,
+                                                          parts=_parts(session, occurrence))
                                           for occurrence in occurrences],
                                 {deliverable.id: follows} if (follows := follows_of_row(deliverable)) else {}),
         history=list(history), names=names,
     )
+
+
+def _parts(session: Session, occurrence: OccurrenceRow) -> list[MemberStatusRow]:
+    return list(session.exec(select(MemberStatusRow).where(col(MemberStatusRow.occurrence_id) == occurrence.id)))
 
 
 def history_as_json(row: HistoryRow) -> dict[str, Any]:
@@ -300,5 +323,5 @@ def history_as_json(row: HistoryRow) -> dict[str, Any]:
     return {
         "at": at.isoformat(), "actor": row.actor, "action": row.action, "occurrence": row.occurrence_key or None,
         "field": row.field, "old": row.old_value, "new": row.new_value, "note": row.note,
-        "evidence": row.evidence_url,
+        "evidence": row.evidence_url, "member": row.member,
     }

@@ -41,6 +41,7 @@ from tracker.errors import SyncRefusedError
 from tracker.i18n import N_, _
 from tracker.model import FOLLOWED_NOTE, Deliverable, HistoryAction, Register, Status
 from tracker.store.history import HistoryWriter
+from tracker.store.members import ensure_parts, members_of, parts_of
 from tracker.store.queries import follows_of_row
 from tracker.store.tables import DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow
 
@@ -134,9 +135,17 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             changes.record(HistoryAction.ARCHIVED, deliverable_id, note=N_("no longer in the register"))
             report.archived.append(deliverable_id)
 
+    # Each member's part of a per-member deliverable, from its occurrence's status as it stands (a deliverable that
+    # just became per member, a member that joined, a database from before members).
+    session.flush()
+    for deliverable in register.deliverables.values():
+        row = (existing.get(deliverable.id) or session.get(DeliverableRow, deliverable.id)) \
+            if deliverable.per_member else None
+        if row is not None:
+            ensure_parts(session, row, [occurrence for occurrence in _occurrences(session, deliverable.id)
+                                        if occurrence.archived_at is None])
     # Deadlines that follow another deliverable come from the plan's days of the one they follow, which a
     # coordinator may have re-planned or marked done since the register was written.
-    session.flush()
     for target in sorted({d.follows.target for d in register.deliverables.values() if d.follows is not None}):
         for moved in follow_moves(session, target, changes):
             if moved in report.added or moved in report.replanned:
@@ -330,7 +339,8 @@ def _sync_simple(session: Session, table: Any, key_field: str, desired: dict[str
 
 
 def _sync_parties(session: Session, register: Register, changes: HistoryWriter) -> int:
-    desired = {key: {"name": p.name, "name_en": p.name_en, "kind": p.kind} for key, p in register.parties.items()}
+    desired = {key: {"name": p.name, "name_en": p.name_en, "kind": p.kind, "members": list(p.members)}
+               for key, p in register.parties.items()}
     return _sync_simple(session, PartyRow, "key", desired, changes, "party")
 
 
@@ -365,6 +375,7 @@ def _descriptive_fields(deliverable: Deliverable) -> dict[str, Any]:
         "reading": deliverable.reading, "source_file": deliverable.source.file,
         "source_section": deliverable.source.section, "source_quote": deliverable.source.quote,
         "depends_on": list(deliverable.depends_on),
+        "per_member": deliverable.per_member, "per_member_quote": deliverable.per_member_quote,
     }
 
 
@@ -455,6 +466,8 @@ def _update_deliverable(session: Session, row: DeliverableRow, deliverable: Deli
                 occurrence.status = deliverable.status.value
                 occurrence.status_changed_at = changes.now
                 occurrence.updated_at = changes.now
+                for part in parts_of(session, occurrence, members_of(session, row)).values():
+                    part.status, part.status_changed_at = occurrence.status, changes.now  # the source says it for all
         row.register_status = deliverable.status.value
         outcome = "updated" if outcome == "unchanged" else outcome
 

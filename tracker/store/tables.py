@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, JSON, Table, TypeDecorator, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, JSON, Table, TypeDecorator, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -61,6 +61,8 @@ class PartyRow(SQLModel, table=True):
     name: str
     name_en: str
     kind: str = Field(max_length=32)
+    # A collective party's members, in the register's order ("regionerne": the five regions).
+    members: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     archived_at: datetime | None = _at(nullable=True)
 
 
@@ -113,6 +115,10 @@ class DeliverableRow(SQLModel, table=True):
     source_section: str
     source_quote: str
     depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Every member of its owner delivers its own part ("i alle regioner"): a MemberStatusRow for each, per
+    # occurrence, and the occurrence's status rolled up from theirs.
+    per_member: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    per_member_quote: str | None = None
     # The ids it had before, oldest first (the register's renamed_from): its calendar events keep the UID of the
     # first, and the database lets history rows follow it only to here.
     former_ids: list[str] = Field(default_factory=list,
@@ -159,6 +165,28 @@ class OccurrenceRow(SQLModel, table=True):
     confirmed_at: datetime | None = _at(nullable=True)
 
 
+class MemberStatusRow(SQLModel, table=True):
+    """One member's own part of a per-member occurrence: its status, note and evidence. The occurrence's own
+    status is the roll-up of these (``tracker.model.rolled_up``), written with every change."""
+
+    __tablename__ = "member_status"
+    __table_args__ = (UniqueConstraint("occurrence_id", "member", name="uq_member_status_occurrence_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    member: str = Field(foreign_key="party.key", max_length=64)
+    status: str = Field(default="not_started", max_length=16)
+    status_changed_at: datetime | None = _at(nullable=True)
+    note: str | None = None
+    evidence_url: str | None = None
+    noted_at: datetime | None = _at(nullable=True)
+    confirmed_at: datetime | None = _at(nullable=True)
+    # The member's reminders and alerts paused ("Udsæt" in its own message), as OccurrenceRow's for the whole.
+    snoozed_until: date | None = None
+    snooze_reason: str | None = None
+    snoozed_by: str | None = Field(default=None, max_length=255)
+
+
 class HistoryRow(SQLModel, table=True):
     """One change, never deleted and never changed (database triggers refuse both).
 
@@ -180,6 +208,7 @@ class HistoryRow(SQLModel, table=True):
     new_value: str | None = None
     note: str | None = None
     evidence_url: str | None = None
+    member: str | None = Field(default=None, max_length=64)  # a member's own part of a per-member occurrence
 
 
 class MetaRow(SQLModel, table=True):
@@ -312,6 +341,7 @@ class OutboxRow(SQLModel, table=True):
     language: str = Field(max_length=2)
     reason: str = Field(max_length=255)
     party: str | None = Field(default=None, max_length=64)
+    member: str | None = Field(default=None, max_length=64)  # about this member's part of a per-member occurrence
     replaces: str | None = Field(default=None, max_length=1024)  # an e-mail fallback: the Slack notice's key
     detail: str | None = None  # a problem notice's text
     state: str = Field(max_length=16)
