@@ -19,6 +19,10 @@ both alike.
    of about 5,000 occurrences (2,000 with --quick) against the shipped
    register's ~66. Target: at most 1.5x (linear, or better: fixed costs are
    shared by more rows).
+4. ``GET /members/regionerne`` (the matrix of the regions' per-member
+   deliverables) for the shipped register, against the same data read: it
+   reads the whole plan to find the per-member occurrences and their parts.
+   Target: at most 2x (the matrix is a few rows; the read is the cost).
 
 It prints medians and PASS/FAIL against the targets and exits 0 when a
 target is missed (the machine is shared and noisy); non-zero only when the
@@ -110,16 +114,18 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.to_thread(load_snapshot, engine, today)
 
     async with client_for(shipped) as small_client, client_for(large) as large_client:
-        board, read, health = await interleaved(args.rounds, args.batch, [
-            lambda: page(small_client, "/"), lambda: snapshot(shipped), lambda: page(small_client, "/healthz")])
+        board, read, health, matrix = await interleaved(args.rounds, args.batch, [
+            lambda: page(small_client, "/"), lambda: snapshot(shipped), lambda: page(small_client, "/healthz"),
+            lambda: page(small_client, "/members/regionerne")])
         small, big = await interleaved(max(3, args.rounds // 3), 1, [
             lambda: page(small_client, "/"), lambda: page(large_client, "/")])
 
-    board_ms, read_ms, health_ms = (statistics.median(s) * 1000 for s in (board, read, health))
+    board_ms, read_ms, health_ms, matrix_ms = (statistics.median(s) * 1000 for s in (board, read, health, matrix))
     print(f"Shipped register ({shipped_count} occurrences), {args.rounds} rounds of {args.batch}:")
     print(f"  GET /           {board_ms:8.2f} ms")
     print(f"  load_snapshot   {read_ms:8.2f} ms")
     print(f"  GET /healthz    {health_ms:8.2f} ms")
+    print(f"  GET /members/regionerne {matrix_ms:8.2f} ms")
     ratio = board_ms / read_ms
     print(f"1. page / its data read: {ratio:.2f}x (target <= 4x): {verdict(ratio <= 4)}")
     print(f"2. page / health check: {board_ms / health_ms:.1f}x (reported)")
@@ -129,6 +135,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"3. GET / with {large_count} occurrences: {big_ms:.1f} ms; with {shipped_count}: {small_ms:.2f} ms; "
           f"per occurrence {per_big * 1000:.1f} µs vs {per_small * 1000:.1f} µs: {scaling:.2f}x "
           f"(target <= 1.5x): {verdict(scaling <= 1.5)}")
+    matrix_ratio = matrix_ms / read_ms
+    print(f"4. matrix page / its data read: {matrix_ratio:.2f}x (target <= 2x): {verdict(matrix_ratio <= 2)}")
 
 
 def main() -> None:

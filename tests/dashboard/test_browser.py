@@ -233,3 +233,96 @@ return failures;
 def test_every_text_passes_wcag_aa_contrast(driver, shipped: str, path: str) -> None:
     driver.get(shipped + path)
     assert driver.execute_script(CONTRAST) == []
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Per member ("i alle regioner")
+
+REGIONS = ("region-hovedstaden", "region-sjaelland", "region-syddanmark", "region-midtjylland", "region-nordjylland")
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The shipped register at the meeting, where three regions have opened their late-effects clinic (due by mid
+    2026), Region Sjælland's is at risk and Region Syddanmark has not begun."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('regions') / 'tracker.db'}"
+    plan = Tracker(url)
+    plan.ok("sync")
+    for region in ("region-hovedstaden", "region-midtjylland", "region-nordjylland"):
+        plan.ok("status", "senfoelgeklinikker-etableret", "done", "--member", region, "--note", "Klinikken er åbnet")
+    plan.ok("status", "senfoelgeklinikker-etableret", "at-risk", "--member", "region-sjaelland", "--note",
+            "Mangler speciallæger")
+    with serving(url, MEETING) as base:
+        yield base
+
+
+def test_the_timeline_says_3_of_5_names_the_late_regions_and_leads_to_the_matrix(driver, regions: str) -> None:
+    driver.get(regions + "/")
+    row = css(driver, 'svg.timeline g.row[data-id="senfoelgeklinikker-etableret"]')[0]
+    progress = row.find_element("css selector", "text.progress")
+    assert progress.text == "3/5" and progress.size["width"] > 0
+    late = row.find_element("css selector", "text.late-members")
+    assert late.text == "⚠ 3/5 færdige, forsinket: Region Sjælland, Region Syddanmark"
+    # The late line is drawn inside the row's stripe, below its label, and ends before the plot's right edge.
+    stripe = row.find_element("css selector", "rect.stripe").rect
+    label = row.find_element("css selector", "text.label").rect
+    assert stripe["y"] <= label["y"] < late.rect["y"] < late.rect["y"] + late.rect["height"] <= \
+        stripe["y"] + stripe["height"] + 1
+    svg = css(driver, "svg.timeline")[0].rect
+    assert late.rect["x"] + late.rect["width"] <= svg["x"] + svg["width"]
+    # On hover the mark's title says it too: the tooltip a browser shows is the title's text.
+    title = driver.execute_script("return arguments[0].closest('g.mark').querySelector('title').textContent",
+                                  progress)
+    assert title.endswith("· 3/5 færdige, forsinket: Region Sjælland, Region Syddanmark")
+    # The rows below are pushed down by the extra line, not drawn over it.
+    rows = css(driver, "svg.timeline g.row")
+    following = rows[[r.get_attribute("data-id") for r in rows].index("senfoelgeklinikker-etableret") + 1]
+    assert following.find_element("css selector", "text.label").rect["y"] >= late.rect["y"] + late.rect["height"]
+    follow(driver, progress)
+    assert driver.current_url == regions + "/members/regionerne"
+
+
+def test_the_matrix_has_a_column_per_region_and_marks_the_late_cells(driver, regions: str) -> None:
+    driver.get(regions + "/members/regionerne")
+    assert driver.find_element("tag name", "h1").text == "Fordelt på medlemmerne af Regionerne"
+    register = load_register()
+    per_member = {ident for ident, item in register.deliverables.items() if item.per_member}
+    rows = css(driver, "table.matrix tbody tr")
+    assert {row.get_attribute("data-id") for row in rows} == per_member
+    assert [cell.get_attribute("data-member") for cell in css(driver, "table.matrix thead th[data-member]")] == \
+        list(REGIONS)
+    clinics = next(row for row in rows if row.get_attribute("data-id") == "senfoelgeklinikker-etableret")
+    cells = {cell.get_attribute("data-member"): cell for cell in clinics.find_elements("css selector", "td.member")}
+    assert cells["region-sjaelland"].text == "i risiko, forsinket"
+    assert cells["region-syddanmark"].text == "ikke påbegyndt, forsinket"
+    assert cells["region-nordjylland"].text == "færdig"
+    assert clinics.find_element("css selector", "td.progress").text == "3/5"
+    # Marked as the timeline marks overdue: a triangle, drawn, on the overdue tint; a done part is a dot.
+    triangle = cells["region-syddanmark"].find_element("css selector", "svg.mark.overdue path.due")
+    assert triangle.size["width"] > 0
+    assert cells["region-nordjylland"].find_elements("css selector", "svg.mark.done circle.due")
+    tint = driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor", cells["region-syddanmark"])
+    assert tint == "rgb(251, 227, 227)"
+    assert driver.execute_script(CONTRAST) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(ARTIFACTS / "members.png"))
+    follow(driver, clinics.find_element("css selector", "th a"))
+    assert driver.current_url == regions + "/deliverables/senfoelgeklinikker-etableret"
+    members = css(driver, "table.members tbody tr")
+    assert [row.get_attribute("data-member") for row in members] == list(REGIONS)
+    assert "⚠ forsinket" in members[1].text and "i risiko" in members[1].text
+    assert driver.execute_script(CONTRAST) == []
+
+
+def test_the_matrix_in_english_and_at_phone_width(driver, regions: str) -> None:
+    driver.set_window_size(390, 844)
+    try:
+        driver.get(regions + "/members/regionerne?lang=en")
+        assert driver.find_element("tag name", "h1").text == "By member of The regions"
+        assert "Region Zealand" in [cell.text for cell in css(driver, "table.matrix thead th")]
+        width = driver.execute_script("return window.innerWidth")
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+        frame = css(driver, "table.matrix")[0].find_element("xpath", "..")
+        assert driver.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", frame)
+    finally:
+        driver.set_window_size(1280, 900)

@@ -1,4 +1,5 @@
-"""The dashboard's pages: the plan at a glance at ``/``, one page per deliverable at ``/deliverables/ID``.
+"""The dashboard's pages: the plan at a glance at ``/``, one page per deliverable at ``/deliverables/ID``, and one
+per collective party at ``/members/KEY``: its per-member deliverables against its members.
 
 Rendered on the server from Jinja templates (HTML autoescaping on, so
 register text is escaped wherever it lands, SVG included) with one local
@@ -26,15 +27,16 @@ from starlette.staticfiles import StaticFiles
 
 from tracker.clock import plan_today, plan_zone
 from tracker.dashboard.access import REALM, Access
-from tracker.dashboard.views import FilterError, Filters, parse_filters, tally, tally_by, timeline
+from tracker.dashboard.views import (FilterError, Filters, collectives_shown, member_matrix, members_said,
+                                     parse_filters, tally, tally_by, timeline)
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import LANGUAGES, _, format_day, format_due, ngettext, signed_days, using_language
 from tracker.model import STANDINGS, Status, change_text, history_note, kind_label, standing, standing_label
 from tracker.store.db import read_session
-from tracker.model import OccurrenceView, PlanNames
+from tracker.model import MemberPart, OccurrenceView, PlanNames
 from tracker.store.queries import load_plan, show_deliverable
 from tracker.store.tables import HistoryRow
-from tracker.urls import calendar_urls
+from tracker.urls import calendar_urls, members_url
 
 log = logging.getLogger("tracker.web")
 
@@ -99,6 +101,7 @@ def _environment() -> jinja2.Environment:
     environment.globals.update(_=_, ngettext=ngettext, format_day=format_day, format_due=format_due,
                                signed_days=signed_days, history_note=history_note,
                                standing_label=standing_label, kind_label=kind_label,
+                               standing=standing, members_said=members_said, members_path=_members_path,
                                STANDINGS=STANDINGS, Status=Status)
     return environment
 
@@ -116,6 +119,7 @@ class Dashboard:
         return [
             Route("/", self.board, methods=["GET", "HEAD"]),
             Route("/deliverables/{ident}", self.deliverable, methods=["GET", "HEAD"]),
+            Route("/members/{party}", self.members, methods=["GET", "HEAD"]),
             Mount("/static", app=StaticFiles(packages=[("tracker.dashboard", "static")]), name="static"),
         ]
 
@@ -140,7 +144,8 @@ class Dashboard:
                 viewer=viewer, link=link, now=now,
                 switch_url=request.url.path + ("?" + urlencode(switch) if switch else ""),
                 switch_label="English" if other == "en" else "Dansk", switch_language=other,
-                status_cell=_status_cell, change_text=_change_text, web_url=_web_url, zone=plan_zone(), **context)
+                status_cell=_status_cell, member_status=_member_status, overdue_by=_overdue_by,
+                change_text=_change_text, web_url=_web_url, zone=plan_zone(), **context)
 
     def calendar_urls(self, kind: str, key: str, viewer: Viewer) -> tuple[str, str]:
         """A party's or theme's calendar: its http(s) address and the webcal:// twin calendar apps subscribe to."""
@@ -188,6 +193,7 @@ class Dashboard:
                 by_theme=tally_by(snapshot.views, lambda view: (view.theme,), names.theme_order),
                 timeline=timeline(shown, today, english),
                 undated=[view for view in shown if view.undated],
+                collectives=collectives_shown(snapshot.views, names),
                 shown=shown, all_count=len(snapshot.views),
                 deliverable_count=len({view.deliverable_id for view in snapshot.views}),
                 party_name=lambda key: names.party(key, english),
@@ -231,7 +237,38 @@ class Dashboard:
             calendars.append((names.theme(row.theme, viewer.english), "theme", row.theme))
         feeds = [(label, *self.calendar_urls(kind, key, viewer)) for label, kind, key in calendars]
         body = await run_in_threadpool(self._render, "deliverable.html", viewer, request, detail=detail, row=row,
-                                       today=today, names=names, feeds=feeds, standing=standing)
+                                       today=today, names=names, feeds=feeds)
+        return self._page(body)
+
+    async def members(self, request: Request) -> Response:
+        """A collective party's per-member deliverables, a row per occurrence and a column per member; 404 for a
+        party that has no members."""
+        viewer = guard(request, self.access)
+        if isinstance(viewer, Response):
+            return viewer
+        key = request.path_params["party"]
+        today = plan_today(self.clock())
+        try:
+            snapshot = await run_in_threadpool(load_snapshot, self.engine, today)
+        except TrackerError as error:
+            return self._unavailable(error, viewer)
+        names = snapshot.names
+        members = names.members.get(key)
+        if not members:
+            with using_language(viewer.language):
+                message = (_("{party} has no members, so it has no page per member.")
+                           .format(party=names.party(key, viewer.english)) if key in names.parties
+                           else _("No party has the key {key!r}.").format(key=key))
+                if names.members:
+                    message += " " + _("Pages per member: {parties}.").format(parties=", ".join(
+                        f"{names.party(collective, viewer.english)} ({_members_path(collective)})"
+                        for collective in names.members))
+            body = await run_in_threadpool(self._render, "missing.html", viewer, request, message=message,
+                                           suggestions=())
+            return self._page(body, 404)
+        matrix = member_matrix(snapshot.views, key, members)
+        body = await run_in_threadpool(self._render, "members.html", viewer, request, matrix=matrix, today=today,
+                                       names=names, party=names.party(key, viewer.english))
         return self._page(body)
 
 
@@ -246,10 +283,29 @@ def _web_url(url: str | None) -> bool:
     return bool(url) and urlsplit(url).scheme in ("http", "https")
 
 
+def _members_path(collective: str) -> str:
+    return members_url("", collective)
+
+
+def _overdue_by(view: OccurrenceView, today: date) -> str:
+    """"overdue by 146 days", counted from the occurrence's due day; "" for one that is not overdue."""
+    if view.due is None or today <= view.due:
+        return ""
+    days = (today - view.due).days
+    return ngettext("overdue by {days} day", "overdue by {days} days", days).format(days=days)
+
+
+def _member_status(view: OccurrenceView, part: MemberPart, today: date) -> str:
+    """A member's part as its row in the members' table says it: overdue by how many days, as the occurrence."""
+    if part.overdue and (late := _overdue_by(view, today)):
+        return f"{late} ({part.status.label})"
+    return part.status.label
+
+
 def _status_cell(view: OccurrenceView, today: date) -> str:
-    """The status as `tracker list` shows it: overdue says by how many days."""
-    if view.overdue and view.due is not None:
-        days = (today - view.due).days
-        return ngettext("overdue by {days} day", "overdue by {days} days", days).format(days=days) + \
-            f" ({view.status.label})"
-    return view.status.label
+    """The status as `tracker list` shows it: overdue says by how many days, and per member how many are done
+    ("i gang 3/5")."""
+    progress = f" {view.progress.short()}" if view.per_member and view.progress is not None else ""
+    if view.overdue and (late := _overdue_by(view, today)):
+        return f"{late} ({view.status.label}{progress})"
+    return view.status.label + progress
