@@ -270,12 +270,13 @@ def news(rows: Iterable[Any]) -> list[Change]:
 # The actor of the rows tracker writes itself when it loads the register.
 REGISTER_ACTOR = "register"
 # How the actor of an answer from a message ends: "Mette Sørensen <mette@rm.dk> via Slack",
-# "kontakt@rm.dk via e-mail".
-VIA_SLACK, VIA_EMAIL = " via Slack", " via e-mail"
+# "kontakt@rm.dk via e-mail", "teams:3f2a9c1b0d via Teams" (the channel's webhook by its handle: the answer page
+# cannot know who in the channel opened it).
+VIA_SLACK, VIA_EMAIL, VIA_TEAMS = " via Slack", " via e-mail", " via Teams"
 
 
 def answered_from_message(actor: str) -> bool:
-    return actor.endswith((VIA_SLACK, VIA_EMAIL))
+    return actor.endswith((VIA_SLACK, VIA_EMAIL, VIA_TEAMS))
 
 
 # The note of the history row an undo from a message writes ("Fortryd"): tracker's words, shown translated, and what

@@ -1,8 +1,8 @@
 """A year of the shipped plan, day by day: the right messages on the right days, each once.
 
 The clock is frozen at each sweep (freezegun), so the status changes made
-through the CLI in between happen on the plan's days too. With Slack (the
-stand-in) and e-mail (aiosmtpd) configured, 2027 must bring exactly the
+through the CLI in between happen on the plan's days too. With Slack and Teams (the
+stand-ins) and e-mail (aiosmtpd) configured, 2027 must bring exactly the
 notices the policy calls for, bundled one message per recipient and day, on
 working days at nine, none twice, none after an occurrence is done; without
 them the console must show the same messages.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlmodel import Session, select
 from tests.conftest import Tracker
 from tests.notify.slack_standin import SlackStandIn
 from tests.notify.smtp_server import SmtpServer
+from tests.notify.teams_standin import TeamsStandIn
 from tracker.calendar.attachments import EventAttachments
 from tracker.i18n import using_language
 from tracker.notify.console import SEPARATOR, ConsoleChannel
@@ -32,6 +34,8 @@ from tracker.notify.contacts import Contacts, Reach
 from tracker.notify.email import EmailChannel
 from tracker.notify.planner import plan_notices
 from tracker.notify.slack import SlackChannel
+from tracker.notify.teams import TeamsChannel
+from tracker.notify.webhooks import teams_handle
 from tracker.notify.source import load_subjects
 from tracker.notify.sweep import Sweeper
 from tracker.workdays import is_working_day
@@ -69,12 +73,19 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
+def teams() -> Iterator[TeamsStandIn]:
+    with TeamsStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     with SmtpServer() as server:
         yield server
 
 
-def live_a_year(database_url: str, channels: dict) -> tuple[Sweeper, list[OutboxRow], dict[date, list]]:
+def live_a_year(database_url: str, channels: dict,
+                contacts: Contacts = CONTACTS) -> tuple[Sweeper, list[OutboxRow], dict[date, list]]:
     """Sync the shipped plan, then sweep three times a day through YEAR, closing DONE on their days.
 
     Returns the sweeper, every outbox row, and the notices the policy called
@@ -85,19 +96,20 @@ def live_a_year(database_url: str, channels: dict) -> tuple[Sweeper, list[Outbox
     clock = freeze_time(datetime(YEAR - 1, 12, 31, 12, tzinfo=CPH))
     frozen = clock.start()
     try:
-        return _year(tracker, frozen, channels)
+        return _year(tracker, frozen, channels, contacts)
     finally:
         clock.stop()
 
 
-def _year(tracker: Tracker, frozen, channels: dict) -> tuple[Sweeper, list[OutboxRow], dict[date, list]]:
+def _year(tracker: Tracker, frozen, channels: dict,
+          contacts: Contacts) -> tuple[Sweeper, list[OutboxRow], dict[date, list]]:
     database_url = tracker.database_url
     tracker.ok("sync")
     engine = open_engine(database_url)
     register = load_register()
-    sweeper = Sweeper(engine, register.policy, CONTACTS, channels, base_url="https://tracker.example.dk", zone=CPH,
+    sweeper = Sweeper(engine, register.policy, contacts, channels, base_url="https://tracker.example.dk", zone=CPH,
                       calendar=EventAttachments("https://tracker.example.dk"))
-    routes = tuple(name for name in ("slack", "email") if name in channels)
+    routes = tuple(name for name in ("slack", "teams", "email") if name in channels)
     expected: dict[date, list] = {}
     plan_from = date(YEAR, 1, 1)
 
@@ -105,7 +117,7 @@ def _year(tracker: Tracker, frozen, channels: dict) -> tuple[Sweeper, list[Outbo
         """What the plan as it stands calls for from ``plan_from`` to ``until``."""
         with Session(engine) as session:
             subjects = load_subjects(session, plan_from)
-        for notice in plan_notices(subjects, register.policy, CONTACTS, routes, plan_from, until).notices:
+        for notice in plan_notices(subjects, register.policy, contacts, routes, plan_from, until).notices:
             expected.setdefault(notice.day, []).append(notice)
 
     day = plan_from
@@ -131,11 +143,16 @@ def _year(tracker: Tracker, frozen, channels: dict) -> tuple[Sweeper, list[Outbo
     return sweeper, rows, expected
 
 
-def test_a_year_of_the_shipped_plan_over_slack_and_email_then_on_the_console(
-        sqlite_url: str, tmp_path: Path, slack: SlackStandIn, smtp: SmtpServer) -> None:
+def test_a_year_of_the_shipped_plan_over_slack_teams_and_email_then_on_the_console(
+        sqlite_url: str, tmp_path: Path, slack: SlackStandIn, smtp: SmtpServer, teams: TeamsStandIn) -> None:
+    # Region Nordjylland is on Teams: its own parts of the per-region commitments reach its channel's webhook.
+    webhook = teams.add_webhook("nordjylland")
+    contacts = replace(CONTACTS, parties={**CONTACTS.parties, "region-nordjylland": Reach(
+        teams=(webhook,), email=("kraeftplan@rn.example",), prefer=("teams", "email"))})
     providers = {"slack": SlackChannel(slack.token, slack.base_url, timeout=5),
+                 "teams": TeamsChannel(contacts.webhooks(), timeout=5),
                  "email": EmailChannel.from_url(smtp.url(), "Kræftplan V <kraeftplan@example.dk>", timeout=10)}
-    _sweeper, rows, expected = live_a_year(sqlite_url, providers)
+    _sweeper, rows, expected = live_a_year(sqlite_url, providers, contacts)
 
     # Exactly the notices the policy called for, each once, each sent on its day (a working day), none late.
     wanted = {notice.key: day for day, notices in expected.items() for notice in notices}
@@ -157,6 +174,9 @@ def test_a_year_of_the_shipped_plan_over_slack_and_email_then_on_the_console(
     assert len(set(messages.values())) == len(messages)
     by_channel = Counter(channel for channel, _recipient, _day in messages.values())
     assert len(slack.messages) == by_channel["slack"]
+    assert by_channel["teams"] > 0 and len(teams.cards("nordjylland")) == by_channel["teams"]
+    assert {row.recipient for row in rows if row.channel == "teams"} == {teams_handle(webhook)}
+    assert all(row.member == "region-nordjylland" for row in rows if row.channel == "teams")
     assert len(smtp.received) == by_channel["email"]
     assert len({mail.parsed()["Message-ID"] for mail in smtp.received}) == len(smtp.received)
     for mail in smtp.received:  # dated when the frozen clock said it was sent: nine on a working day
@@ -166,7 +186,7 @@ def test_a_year_of_the_shipped_plan_over_slack_and_email_then_on_the_console(
     # Without Slack and SMTP, the console shows the same messages to the same people on the same days.
     stream = io.StringIO()
     _sweeper, console_rows, _expected = live_a_year(f"sqlite:///{tmp_path / 'console.db'}",
-                                                    {"console": ConsoleChannel(stream)})
+                                                    {"console": ConsoleChannel(stream)}, contacts)
 
     def addressed(row: OutboxRow) -> tuple[str, date]:
         return row.key.replace(f"/{row.channel}/{row.recipient}", f"/{row.recipient}"), row.day

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import Tracker
-from tracker.notify.contacts import Contacts
+from tracker.notify.contacts import Contacts, Reach
+from tracker.notify.webhooks import teams_handle
 from tracker.workdays import is_working_day, on_or_after
 from tracker.register import load_register
 from tracker.model import Status
@@ -29,9 +30,17 @@ CPH = ZoneInfo("Europe/Copenhagen")
 START, END = date(2026, 1, 1), date(2030, 12, 31)
 
 
+# Region Nordjylland is on Teams (by a Workflows webhook), with e-mail as its fallback; with no channel configured
+# the console addresses what Teams would get to the webhook's handle, never to its address.
+TEAMS_WEBHOOK = ("https://prod-07.westeurope.logic.azure.com:443/workflows/5e1f/triggers/manual/paths/invoke"
+                 "?api-version=2016-06-01&sig=Nordjylland-SIGNATURE")
+ON_TEAMS = Contacts(parties={"region-nordjylland": Reach(teams=(TEAMS_WEBHOOK,), email=("kraeftplan@rn.example",),
+                                                         prefer=("teams", "email"))})
+
+
 @pytest.fixture(scope="module")
 def five_years() -> Simulation:
-    return simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk")
+    return simulate(None, ON_TEAMS, (), START, END, zone=CPH, base_url="https://tracker.example.dk")
 
 
 def one_message_a_day(notices: list) -> bool:
@@ -118,10 +127,15 @@ def test_five_years_of_the_shipped_plan(five_years: Simulation) -> None:
                      if item.deliverable_id == deliverable.id]
         late = "0 af 5 færdige, forsinket: " + ", ".join(register.parties[key].name for key in regions)
         assert escalated and all(late in line for line in escalated), escalated
+    # The region on Teams hears about its own parts on Teams, by the webhook's handle; the address is nowhere.
+    nordjylland = [notice for notice in notices if notice.row.party == "region-nordjylland"]
+    assert nordjylland and {notice.row.recipient for notice in nordjylland} == {teams_handle(TEAMS_WEBHOOK)}
+    assert {notice.row.member for notice in nordjylland} == {"region-nordjylland"}
+    assert not any("SIGNATURE" in json.dumps(notice.record()) for notice in notices)
 
 
 def test_restarting_the_clock_every_three_weeks_changes_nothing(five_years: Simulation) -> None:
-    restarted = simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk",
+    restarted = simulate(None, ON_TEAMS, (), START, END, zone=CPH, base_url="https://tracker.example.dk",
                          restart_every=21)
     assert [(n.at, n.row.key, n.message.key) for n in restarted.notices] == [(n.at, n.row.key, n.message.key)
                                                                               for n in five_years.notices]
@@ -132,7 +146,7 @@ def test_owners_who_answer_half_the_round_questions_hear_nothing_more_about_what
     # And a coordinator marks the cooling-cap trial started on 2 March 2026: its end ("2 år efter … er færdig")
     # and the milestone due with the end ("med …") move from the end of 2028 to 2 March 2028.
     started = datetime(2026, 3, 2, 14, 0, tzinfo=CPH)
-    answered = simulate(None, Contacts(), (), START, END, zone=CPH, base_url="https://tracker.example.dk",
+    answered = simulate(None, ON_TEAMS, (), START, END, zone=CPH, base_url="https://tracker.example.dk",
                         answer_rounds=0.5, actions=[Action(started, "koelehaetter-forsoegsordning-start", Status.DONE)])
     for follower in ("koelehaetter-forsoegsordning-slut", "koelehaetter-halvdelen-tilbudt"):
         told = [(notice.at, item.due) for notice in answered.notices for item in notice.message.items

@@ -1,4 +1,4 @@
-"""The answer page: an e-mail's recipient answers it at /answer/TOKEN, without logging in.
+"""The answer page: an e-mail's or a Teams card's recipient answers it at /answer/TOKEN, without logging in.
 
 The token in the address is the credential (``tracker.store.answers``):
 random, kept hashed, bound to the message, its recipient and its items, and
@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 from tracker.clock import plan_zone
 from tracker.errors import AnswerError, TrackerError
 from tracker.i18n import LANGUAGES, _, format_day, format_due, using_language
-from tracker.model import VIA_EMAIL, Status, is_overdue
+from tracker.model import VIA_EMAIL, VIA_TEAMS, Status, is_overdue
 from tracker.store import answers
 from tracker.store.db import read_session, write_session
 from tracker.store.tables import AnswerRow, DeliverableRow, MemberStatusRow, OccurrenceRow, PartyRow
@@ -135,8 +135,8 @@ class AnswerPage:
         cookie = request.cookies.get(CSRF_COOKIE, "")
         field = form.get("csrf", "")
         if not cookie or not hmac.compare_digest(cookie.encode(), field.encode()):
-            return self._error(request, _("The page had expired. Open it again from the e-mail and send your answer "
-                                          "once more."), 403)
+            return self._error(request, _("The page had expired. Open it again from the message and send your "
+                                          "answer once more."), 403)
         if form.get("kind") == "replan":
             return self._request(request, token, form, cookie, now)
         if form.get("kind") == "snooze":
@@ -157,7 +157,7 @@ class AnswerPage:
 
         def apply(session: Session, answer: AnswerRow) -> str | None:
             applied = answers.apply(session, answer, index, status=Status(status_text) if status_text else None,
-                                    note=note, evidence_url=evidence, actor=f"{answer.recipient}{VIA_EMAIL}",
+                                    note=note, evidence_url=evidence, actor=_actor(answer),
                                     click=click, now=now)
             log.info("answered on the answer page: item %d of message %s", index, answer.message_key)
             return "confirmed" if applied.confirmed else None
@@ -173,8 +173,10 @@ class AnswerPage:
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|replan|{deadline}|{reason}".encode()).hexdigest()
 
         def apply(session: Session, answer: AnswerRow) -> None:
-            answers.request_replan(session, answer, index, deadline, reason, actor=f"{answer.recipient}{VIA_EMAIL}",
-                                   click=click, now=now, requester_email=answer.recipient, via="email")
+            answers.request_replan(session, answer, index, deadline, reason, actor=_actor(answer),
+                                   click=click, now=now, via=answer.channel,
+                                   # A Teams card went to a channel, not a person: its party hears the outcome.
+                                   requester_email=answer.recipient if answer.channel == "email" else None)
 
         return self._answered(request, token, now, "requested", index, apply, invalid=400)
 
@@ -187,7 +189,7 @@ class AnswerPage:
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|snooze|{weeks}".encode()).hexdigest()
 
         def apply(session: Session, answer: AnswerRow) -> None:
-            answers.snooze(session, answer, index, int(weeks) * 7, actor=f"{answer.recipient}{VIA_EMAIL}",
+            answers.snooze(session, answer, index, int(weeks) * 7, actor=_actor(answer),
                            click=click, today=now.astimezone(plan_zone()).date(), now=now)
 
         return self._answered(request, token, now, "snoozed", index, apply)
@@ -202,7 +204,7 @@ class AnswerPage:
         click = "page:" + hashlib.sha256(f"{cookie}|{index}|confirm|{shown}".encode()).hexdigest()
 
         def apply(session: Session, answer: AnswerRow) -> None:
-            answers.confirm(session, answer, index, actor=f"{answer.recipient}{VIA_EMAIL}", click=click, now=now)
+            answers.confirm(session, answer, index, actor=_actor(answer), click=click, now=now)
             log.info("confirmed on the answer page: item %d of message %s", index, answer.message_key)
 
         return self._answered(request, token, now, "confirmed", index, apply)
@@ -272,3 +274,8 @@ class AnswerPage:
                 language=language, choices=CHOICES, format_day=format_day, format_due=format_due,
                 now=self.clock().astimezone(plan_zone()), **context)
         return HTMLResponse(text, status_code=status, headers=HEADERS)
+
+
+def _actor(answer: AnswerRow) -> str:
+    """Who answered, as the history records it: the address the message went to, and how it came."""
+    return answer.recipient + (VIA_TEAMS if answer.channel == "teams" else VIA_EMAIL)

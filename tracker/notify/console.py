@@ -25,7 +25,7 @@ from tracker.notify.message import Delivery, Message, TransientSendError, late_n
 from tracker.text import clean_text
 
 SEPARATOR = "─" * 72
-CHANNEL_NAMES = {"slack": "Slack", "email": "e-mail"}
+CHANNEL_NAMES = {"slack": "Slack", "teams": "Teams", "email": "e-mail"}
 
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 

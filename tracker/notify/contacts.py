@@ -15,6 +15,8 @@ repository shows the format with placeholder addresses)::
     [party.sst]
     email = ["kraeftplan@example.org"]
     slack = ["#kraeftplan-sst", "person@example.org"]   # a channel, or a person by e-mail (DM)
+    teams = ["https://….logic.azure.com/workflows/…"]   # a Teams channel's Workflows webhook (a secret)
+    prefer = ["teams", "email"]                         # which of its channels first; the rest are fallbacks
     language = "en"
 
 A missing file is not an error: with no contacts every message is printed to
@@ -29,11 +31,13 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from tracker.addresses import is_address
 from tracker.errors import Problem, RegisterError
 from tracker.i18n import _, ngettext
+from tracker.notify.webhooks import teams_handle, webhook_problem
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
 # The audiences that are not parties, as an outbox row names whom it reaches (its ``party``), so a message to
@@ -43,6 +47,8 @@ TASKFORCE = "@taskforce"
 
 SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,})$")
 LANGUAGES = ("da", "en")
+# The channels a party can be reached on, in the order tried when its contacts do not say (``prefer``).
+CHANNEL_ORDER = ("slack", "teams", "email")
 
 
 class ContactsError(RegisterError):
@@ -67,6 +73,10 @@ class Reach:
 
     slack: tuple[str, ...] = ()  # channels ("#name" or an id) and people (their e-mail: a DM)
     email: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()  # Teams channels' Workflows webhook addresses: secrets, named by their handles
+    # Its channels in the order it wants them (CHANNEL_ORDER when the file does not say): the first one
+    # configured that has an address carries its messages; e-mail is the fallback when that one fails.
+    prefer: tuple[str, ...] = CHANNEL_ORDER
     language: str = "da"
     # Who may answer for it from a message (Slack's buttons): their e-mail addresses, as their Slack accounts
     # have them. The coordinators' members may answer for every party.
@@ -77,7 +87,23 @@ class Reach:
 
     @property
     def empty(self) -> bool:
-        return not self.slack and not self.email
+        return not self.slack and not self.email and not self.teams
+
+    def recipients(self, channel: str) -> tuple[str, ...]:
+        """Whom it is reached by on ``channel``: Slack targets, e-mail addresses, or its Teams webhooks' handles
+        (never their addresses)."""
+        if channel == "teams":
+            return tuple(dict.fromkeys(teams_handle(url) for url in self.teams))
+        return {"slack": self.slack, "email": self.email}.get(channel, ())
+
+    def route(self, configured: Iterable[str]) -> tuple[str, tuple[str, ...]] | None:
+        """The channel its messages take among those ``configured``, and its recipients there: the first it
+        prefers that is configured and has an address; None when none has."""
+        configured = set(configured)
+        for channel in (*self.prefer, *(name for name in CHANNEL_ORDER if name not in self.prefer)):
+            if channel in configured and (recipients := self.recipients(channel)):
+                return channel, recipients
+        return None
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,11 @@ class Contacts:
     taskforce: Reach = Reach()
     language: str = "da"
     path: str | None = None
+
+    def webhooks(self) -> dict[str, str]:
+        """Every Teams webhook in the file, by its handle: what the Teams channel posts to."""
+        return {teams_handle(url): url for reach in (self.coordinators, self.taskforce, *self.parties.values())
+                for url in reach.teams}
 
     def reply_to(self) -> str:
         """Where an owner answers "is it done?": the coordinators' e-mail addresses, else their Slack."""
@@ -158,12 +189,13 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
 
     def reach(table: Any, path: tuple[str, ...]) -> Reach:
         if not isinstance(table, dict):
-            problem(path, _("[{table}] must be a table with email, slack and language.").format(table=".".join(path)))
+            problem(path, _("[{table}] must be a table with email, slack, teams and language.").format(
+                table=".".join(path)))
             return Reach(language=default_language)
         for key in table:
-            if key not in ("email", "slack", "language", "members", "digest_only"):
-                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, language, members, "
-                                         "digest_only.").format(key=key))
+            if key not in ("email", "slack", "teams", "prefer", "language", "members", "digest_only"):
+                problem(path + (key,), _("unknown key {key!r}. Accepted: email, slack, teams, prefer, language, "
+                                         "members, digest_only.").format(key=key))
         emails = _strings(table.get("email", []), path + ("email",), problem)
         for address in emails:
             if not is_address(address):
@@ -175,6 +207,17 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
                 problem(path + ("slack",), _("{target!r} is neither a Slack channel (#name, or an id like "
                                              "C0123ABCD) nor a person's e-mail address (for a direct message).")
                         .format(target=target))
+        teams = _strings(table.get("teams", []), path + ("teams",), problem)
+        for number, url in enumerate(teams, 1):
+            # The message never repeats the address: it is a secret, and the file's line says which one.
+            if (wrong := webhook_problem(url)) is not None:
+                problem(path + ("teams",), _("webhook {number}: {problem}").format(number=number, problem=wrong))
+        prefer = _strings(table.get("prefer", list(CHANNEL_ORDER)), path + ("prefer",), problem)
+        unknown = [name for name in prefer if name not in CHANNEL_ORDER]
+        if unknown or len(set(prefer)) != len(prefer):
+            problem(path + ("prefer",), _("prefer lists channels, each once, from {channels}; not {value!r}.")
+                    .format(channels=", ".join(CHANNEL_ORDER), value=prefer))
+            prefer = list(CHANNEL_ORDER)
         members = _strings(table.get("members", []), path + ("members",), problem)
         for address in members:
             if not is_address(address, smtp=False):
@@ -191,8 +234,8 @@ def parse_contacts(text: str, filename: str = "contacts.toml", known_parties: se
             problem(path + ("digest_only",), _("digest_only must be true or false, not {value!r}.").format(
                 value=digest_only))
             digest_only = False
-        return Reach(slack=tuple(slack), email=tuple(emails), language=language, members=tuple(members),
-                     digest_only=digest_only)
+        return Reach(slack=tuple(slack), email=tuple(emails), teams=tuple(teams), prefer=tuple(prefer),
+                     language=language, members=tuple(members), digest_only=digest_only)
 
     parties_table = data.get("party", {})
     parties: dict[str, Reach] = {}

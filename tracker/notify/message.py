@@ -51,8 +51,10 @@ class Item:
 class Message:
     key: str  # the outbox key: stable for the same message, unique per recipient and channel
     kind: str  # "reminder", "overdue", "escalation", "confirm" or "digest"
-    channel: str  # "slack", "email" or "console"
-    recipient: str  # a Slack channel ("#name" or an id), a person's e-mail for a Slack DM, or an e-mail address
+    channel: str  # "slack", "teams", "email" or "console"
+    # A Slack channel ("#name" or an id), a person's e-mail for a Slack DM, a Teams webhook's handle
+    # ("teams:…", tracker.notify.webhooks: never its address), or an e-mail address
+    recipient: str
     language: str  # "da" or "en"
     at: datetime  # when it is due to be sent (aware)
     subject: str  # one line: the e-mail subject and the Slack header
@@ -94,6 +96,7 @@ _REASON_WORDS = (
     (re.compile(r"co-owner (?P<party>\S+)"), N_("co-owner {party}")),
     (re.compile(r"coordinators, for (?P<party>\S+) \(no contact\)"), N_("coordinators, for {party} (no contact)")),
     (re.compile(r"e-mail instead of Slack (?P<recipient>\S+)"), N_("e-mail instead of Slack {recipient}")),
+    (re.compile(r"e-mail instead of Teams (?P<recipient>\S+)"), N_("e-mail instead of Teams {recipient}")),
     (re.compile(r"coordinators"), N_("coordinators")),
     (re.compile(r"task ?force"), N_("task force")),
 )
@@ -138,7 +141,14 @@ class Delivery:
 
 
 class SendError(TrackerError):
-    """A message was not (known to be) delivered; subclasses say what to do next."""
+    """A message was not (known to be) delivered; subclasses say what to do next.
+
+    ``delivered``: the indices of the message's items that did arrive before the failure, where a channel sends
+    one message in parts (Teams: a card per part of a long bundle). The sweep records those as sent and
+    handles the failure for the rest alone, so a retry or a fallback never repeats them.
+    """
+
+    delivered: tuple[int, ...] = ()
 
 
 class TransientSendError(SendError):

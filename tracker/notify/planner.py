@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from tracker.clock import plan_zone
 from tracker.i18n import _, format_day, format_due, ngettext, using_language
 from tracker.model import Change, HistoryAction, OccurrenceView, history_note
-from tracker.notify.contacts import COORDINATORS, TASKFORCE, Contacts, Reach
+from tracker.notify.contacts import CHANNEL_ORDER, COORDINATORS, TASKFORCE, Contacts, Reach
 from tracker.notify.message import Item, Message
 from tracker.policy import PolicySet
 from tracker.rounds import Round, answered_since_opening, scheduled, scope
@@ -59,7 +59,7 @@ KINDS = ("problem", "request", "decision", "escalation", "overdue", "confirm", "
 # delivered (for the coordinators), a request for a new deadline (for the coordinators), and its outcome (for the
 # one who asked). Each stands for itself in the outbox, and goes in a message of its own.
 STANDALONE = frozenset({"problem", "request", "decision"})
-CHANNELS = ("slack", "email")
+CHANNELS = CHANNEL_ORDER  # slack, teams, email: the providers a deployment may configure
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Notice:
     step: str
     day: date  # the working day it goes out on
     subject: OccurrenceView | None  # None for a digest
-    channel: str  # "slack", "email" or "console"
+    channel: str  # "slack", "teams", "email" or "console"
     recipient: str
     language: str
     reason: str  # why this recipient (e.g. "responsible party sst", "coordinators")
@@ -164,23 +164,21 @@ def occurrence_steps(subject: OccurrenceView, policy_set: PolicySet, end: date,
 
 
 def _routes(reach: Reach, channels: Iterable[str]) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs for ``reach`` over the configured channels, Slack first."""
-    configured = set(channels)
-    if "slack" in configured and reach.slack:
-        return [("slack", target) for target in reach.slack]
-    if "email" in configured and reach.email:
-        return [("email", address) for address in reach.email]
-    return []
+    """(channel, recipient) pairs for ``reach`` over the configured channels: the first it prefers that has an
+    address (Slack, Teams, e-mail when its contacts do not say)."""
+    route = reach.route(channels)
+    return [] if route is None else [(route[0], recipient) for recipient in route[1]]
 
 
 def routes_for(reach: Reach, channels: tuple[str, ...], fallback_name: str | None) -> list[tuple[str, str, str]]:
     """(channel, recipient, language) for ``reach``; with no channel configured, the console.
 
-    On the console a message is addressed as it would be sent, or to
+    On the console a message is addressed as it would be sent (a Teams webhook by its handle), or to
     ``fallback_name`` ("coordinators", "taskforce") when ``reach`` has no address.
     """
     if not channels:
-        targets = list(reach.slack or reach.email) or ([fallback_name] if fallback_name else [])
+        route = reach.route(CHANNEL_ORDER)
+        targets = list(route[1]) if route is not None else ([fallback_name] if fallback_name else [])
         return [("console", target, reach.language) for target in targets]
     return [(channel, target, reach.language) for channel, target in _routes(reach, channels)]
 
@@ -189,7 +187,7 @@ def plan_notices(subjects: Iterable[OccurrenceView], policy_set: PolicySet, cont
                  start: date, end: date, extra_rounds: Iterable[Round] = ()) -> Plan:
     """Every notice due on a day from ``start`` to ``end`` (inclusive).
 
-    ``channels`` are those configured (``slack``, ``email``); with none, every
+    ``channels`` are those configured (``slack``, ``teams``, ``email``); with none, every
     notice goes to the console, addressed as it would be. The register's
     status rounds are planned with ``extra_rounds``, those coordinators opened.
     """

@@ -135,14 +135,14 @@ class Sweeper:
                  base_url: str, zone: tzinfo | None = None, holder: str | None = None,
                  calendar: CalendarAttacher | None = None, answers_on_slack: bool = False,
                  answers_by_email: bool = False):
-        """``channels`` by name: ``slack`` and/or ``email``, or ``console`` alone (the embedded default).
+        """``channels`` by name: ``slack``, ``teams`` and/or ``email``, or ``console`` alone (the embedded default).
 
         ``holder`` names this process in its claims (``host:pid:start`` by default; a clock sets its lease's).
         ``calendar`` makes the .ics an e-mail carries for its items (``tracker.calendar.attachments``, handed in
         by the service: the calendar is a sibling feature); without it e-mails carry none.
         ``answers_on_slack``: owners' Slack messages carry answer buttons (the web process takes the presses:
         only when the app's signing secret is set, or the buttons would lead nowhere). ``answers_by_email``:
-        owners' e-mails link to the answer page (only when the web process has a public address).
+        owners' e-mails and Teams cards link to the answer page (only when the web process has a public address).
         """
         self.calendar = calendar
         self.answers_on_slack = answers_on_slack
@@ -345,6 +345,10 @@ class Sweeper:
                 error=f"{type(error).__name__}: {error}"))
         with write_session(self.engine) as session:
             rows = outbox.rows_by_ids(session, claimed.row_ids)
+            if isinstance(outcome, SendError) and outcome.delivered:
+                rows = self._partly_sent(session, rows, message, outcome, now, report)
+                if not rows:
+                    return
             if isinstance(outcome, Delivery):
                 for row in rows:
                     row.state, row.sent_at, row.provider_id, row.late = outbox.SENT, now, outcome.provider_id, \
@@ -369,6 +373,28 @@ class Sweeper:
                 row.updated_at = now
                 session.add(row)
 
+    def _partly_sent(self, session: Session, rows: list[OutboxRow], message: Message, error: SendError,
+                     now: datetime, report: SweepReport) -> list[OutboxRow]:
+        """Records as sent the rows whose items arrived before ``error`` (a Teams bundle posted in parts, the
+        later ones failing), and returns the rest: the failure is theirs alone, so neither a retry nor the
+        e-mail fallback repeats what the recipient already has. A row about no one item (a digest) is not
+        whole until every part is, and stays with the rest."""
+        arrived = {(item.deliverable_id, item.occurrence, item.member)
+                   for index, item in enumerate(message.items) if index in set(error.delivered)}
+        rest = []
+        for row in rows:
+            if row.deliverable_id is not None and (row.deliverable_id, row.occurrence_year, row.member) in arrived:
+                row.state, row.sent_at, row.late, row.updated_at = outbox.SENT, now, message.late, now
+                row.error = row.error_code = row.next_attempt_at = row.claim_token = row.claimed_by = None
+                session.add(row)
+                report.sent += 1
+                log.info("sent %s in part before the rest failed", row.key, extra=_event(row, message))
+            else:
+                rest.append(row)
+        if len(rest) < len(rows):
+            report.messages += 1
+        return rest
+
     def _answerable(self, session: Session, claimed: _Claimed, message: Message, now: datetime) -> Message:
         """The message with the token its owner answers it with, where it tells one party about its own items
         (reminders, overdue alerts, "please confirm"): buttons on Slack, the answer page's address in an e-mail;
@@ -377,7 +403,9 @@ class Sweeper:
         parties = {row.party for row in rows}
         if message.channel == "slack" and self.answers_on_slack and len(rows) == 1 and rows[0].kind == "request":
             return self._decidable(session, rows[0], message, now)
-        answering = {"slack": self.answers_on_slack, "email": self.answers_by_email}.get(message.channel, False)
+        # E-mail and Teams answer on the answer page: a Teams webhook cannot carry the presses of buttons back.
+        answering = {"slack": self.answers_on_slack, "email": self.answers_by_email,
+                     "teams": self.answers_by_email}.get(message.channel, False)
         if not answering or not message.items or len(parties) != 1 or \
                 any(row.kind not in _ANSWERABLE for row in rows):
             return message
@@ -389,7 +417,7 @@ class Sweeper:
                                   answers.AnsweredItem(item.deliverable_id, item.occurrence, item.due,
                                                        Status(item.status_value), member=item.member)
                                   for item in message.items])
-        if message.channel == "email":
+        if message.channel in ("email", "teams"):
             return replace(message, answer_url=answer_url(self.base_url, token))
         return replace(message, answer=token)
 
@@ -441,9 +469,9 @@ class Sweeper:
         for row in rows:
             log.error("%s %s: %s", row.state, row.key, text, extra=_event(row, message))
         # A message that may have arrived is never sent again by itself; one that certainly did not goes by
-        # e-mail, whether Slack refused it or stayed down longer than every retry.
+        # e-mail, whether Slack or a Teams webhook refused it or stayed down longer than every retry.
         fallback_to: list[str] = []
-        if not unknown and message.channel == "slack" and "email" in self.channels:
+        if not unknown and message.channel in ("slack", "teams") and "email" in self.channels:
             fallback_to = self._fall_back_to_email(session, rows, now, report)
         # Nothing gets through the channel (its token refused, its outage outlasting the retries): report by
         # another one.
@@ -472,7 +500,8 @@ class Sweeper:
                 addresses.append(address)
                 notice = Notice(key=f"{prefix}/email/{address}", kind=row.kind, step=row.step, day=row.day,
                                 subject=None, channel="email", recipient=address, language=reach.language,
-                                reason=f"e-mail instead of Slack {row.recipient}", party=row.party,
+                                reason=f"e-mail instead of {_PROVIDER[row.channel]} {row.recipient}",
+                                party=row.party,
                                 detail=row.detail)
                 new.append(outbox.row_values(notice, row.due_at, now, deliverable_id=row.deliverable_id,
                                              occurrence_year=row.occurrence_year, replaces=row.key))
@@ -599,6 +628,10 @@ def _event(row: OutboxRow, message: Message) -> dict[str, str]:
     """The fields of a log line about one notice (``tracker.logs`` puts them in JSON lines)."""
     occurrence = f"{row.deliverable_id}/{row.occurrence_year or '-'}" if row.deliverable_id else "-"
     return {"outbox_key": row.key, "occurrence": occurrence, "message_key": message.key}
+
+
+# The providers a message falls back from, as its fallback's recorded reason names them (message.reason_words).
+_PROVIDER = {"slack": "Slack", "teams": "Teams"}
 
 
 def _describe(key: str, channel: str, recipient: str, error: str) -> str:

@@ -8,12 +8,15 @@ it (the same parsers the commands use), so "ok" here means "ok there".
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from tracker.errors import TrackerError
-from tracker.i18n import LANGUAGES, _
+from tracker.i18n import LANGUAGES, _, ngettext
+
+if TYPE_CHECKING:
+    from tracker.notify.contacts import Contacts
 
 OK, DEFAULT, MISSING, PROBLEM = "ok", "default", "missing", "problem"
 
@@ -29,6 +32,39 @@ class Finding:
 def _token(value: str) -> str:
     kind = value.split("-", 1)[0] + "-…" if "-" in value else "…"
     return _("{kind} ({length} characters)").format(kind=kind, length=len(value))
+
+
+def _check_teams(env: Mapping[str, str], contacts: Contacts | None, add: Callable[[str, str, str, str], None]) -> None:
+    """TRACKER_TEAMS against the webhooks the contacts name: their form only (a webhook cannot be asked without
+    posting to the channel), each shown by its host and handle, never its address."""
+    from tracker.notify.settings import TEAMS_SWITCH, teams_on
+    from tracker.notify.webhooks import masked_webhook
+
+    urls = list(dict.fromkeys(url for reach in ((contacts.coordinators, contacts.taskforce,
+                                                 *contacts.parties.values()) if contacts else ())
+                              for url in reach.teams))
+    shown = env.get(TEAMS_SWITCH, "").strip()
+    try:
+        on = teams_on(env)
+    except TrackerError as error:
+        add(TEAMS_SWITCH, PROBLEM, shown, error.message)
+        return
+    if on and not urls:
+        add(TEAMS_SWITCH, PROBLEM, shown, _("Teams is on, but the contacts file names no Teams webhook: add "
+                                            "teams = [\"https://…\"] to the parties reached on Teams"))
+    elif on:
+        add(TEAMS_SWITCH, OK, shown, ngettext(
+            "{count} Teams webhook of the right form (not posted to: that would show in the channel): {webhooks}",
+            "{count} Teams webhooks of the right form (not posted to: that would show in the channel): {webhooks}",
+            len(urls)).format(count=len(urls), webhooks=", ".join(masked_webhook(url) for url in urls)))
+    elif urls:
+        add(TEAMS_SWITCH, MISSING, shown, ngettext(
+            "the contacts file names {count} Teams webhook, unused: set TRACKER_TEAMS=on to send to it",
+            "the contacts file names {count} Teams webhooks, unused: set TRACKER_TEAMS=on to send to them",
+            len(urls)).format(count=len(urls)))
+    else:
+        add(TEAMS_SWITCH, MISSING, shown, _("no Teams: set it to on, and name the channels' Workflows webhooks in "
+                                            "the contacts file"))
 
 
 def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = True) -> list[Finding]:
@@ -70,13 +106,16 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
         parties = None
     from tracker.notify.contacts import load_contacts
 
+    contacts = None
     if value("TRACKER_CONTACTS"):
         try:
             contacts = load_contacts(value("TRACKER_CONTACTS"), parties)
             add("TRACKER_CONTACTS", OK, value("TRACKER_CONTACTS"),
                 _("{count} parties with contacts").format(count=len(contacts.parties)))
         except TrackerError as error:
-            add("TRACKER_CONTACTS", PROBLEM, value("TRACKER_CONTACTS"), error.message.splitlines()[0])
+            # The heading and the first problem: enough to see what to fix; `tracker validate` shows them all.
+            add("TRACKER_CONTACTS", PROBLEM, value("TRACKER_CONTACTS"),
+                " ".join(line.strip() for line in error.message.splitlines()[:2]))
     else:
         add("TRACKER_CONTACTS", MISSING, "", _("reminders are printed, addressed to each party: set it to send "
                                               "them to people (contacts.example.toml shows the format)"))
@@ -91,9 +130,10 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
     if not value("SMTP_URL"):
         add("SMTP_URL", MISSING, "", _("no e-mail: set it (and SMTP_FROM) to send reminders by e-mail"))
     try:
-        channels = build_channels(env)
+        channels = build_channels(env, contacts)
     except TrackerError as error:
-        add("SMTP_URL" if "SMTP" in error.message else "SLACK_API_URL", PROBLEM, "", error.message)
+        if "TRACKER_TEAMS" not in error.message:  # _check_teams says what is wrong with it
+            add("SMTP_URL" if "SMTP" in error.message else "SLACK_API_URL", PROBLEM, "", error.message)
         channels = {}
     if "slack" in channels:
         shown = _token(value("SLACK_BOT_TOKEN"))
@@ -118,6 +158,7 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
     elif value("SLACK_SIGNING_SECRET"):
         add("SLACK_SIGNING_SECRET", PROBLEM, "***", _("set, but SLACK_BOT_TOKEN is not: the buttons need both "
                                                       "(the bot token asks Slack who pressed)"))
+    _check_teams(env, contacts, add)
     if "email" in channels:
         from tracker.notify.email import display_smtp_url
 
@@ -141,7 +182,8 @@ def check(environ: Mapping[str, str] | None = None, *, reach_services: bool = Tr
             add("TRACKER_BASE_URL", PROBLEM, value("TRACKER_BASE_URL"),
                 _("not an absolute http(s) address without ? or #, e.g. https://tracker.example.dk"))
         else:
-            answering = "email" in channels or ("slack" in channels and bool(value("SLACK_SIGNING_SECRET")))
+            answering = "email" in channels or "teams" in channels or (
+                "slack" in channels and bool(value("SLACK_SIGNING_SECRET")))
             problem = _base_url_problem(base, answering, reach_services)
             add("TRACKER_BASE_URL", PROBLEM if problem else OK, base,
                 problem or (_("links in feeds and messages point here, and the web process answers there")

@@ -35,7 +35,7 @@ def make_sweeper(register: Register, engine: Engine, contacts_path: str | None, 
     with read_session(engine) as session:
         parties = party_keys(session)
     contacts = load_contacts(contacts_path, parties)
-    return Sweeper(engine, register.policy, contacts, build_channels(), base_url=base_url,
+    return Sweeper(engine, register.policy, contacts, build_channels(contacts=contacts), base_url=base_url,
                    calendar=EventAttachments(base_url),
                    answers_on_slack=bool(os.environ.get("SLACK_SIGNING_SECRET", "").strip()),
                    # The answer page is on the web process: its address must be one owners can open.
