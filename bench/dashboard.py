@@ -12,6 +12,9 @@ both alike.
    shows (``load_snapshot``: the occurrences, parties and themes) in the
    same process. Target: the whole page costs at most 4x its data read
    (rendering the counts, the SVG timeline and the table may not dominate).
+   The requests are a minute apart, so each page is rendered; the plan is
+   read once and kept until it changes, so the page now costs less than
+   the read it once repeated at every request.
 2. ``GET /`` against ``GET /healthz`` (one database read and a little JSON,
    through the same stack): the page's cost in units of the cheapest request.
    Reported, no target.
@@ -33,13 +36,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import gc
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -94,7 +98,10 @@ async def interleaved(rounds: int, batch: int, measures: list[Callable[[], Await
 
 
 def client_for(engine: object) -> httpx.AsyncClient:
-    app = create_app(FeedService(engine, "http://127.0.0.1:8000"), clock=lambda: NOW)
+    # A minute later at every request, as a wall screen reloads: the page says when it was shown, so it is rendered
+    # each time; the plan is read once and kept until it changes (``SnapshotCache``).
+    minutes = itertools.count()
+    app = create_app(FeedService(engine, "http://127.0.0.1:8000"), clock=lambda: NOW + timedelta(minutes=next(minutes)))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
 
 

@@ -630,7 +630,7 @@ class Progress:
         return f"{self.done}/{self.total}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large plan holds tens of thousands of these
 class OccurrenceView:
     """One occurrence with its deliverable and the names of its parties, as of one day: the one read model of
     the plan. ``tracker list`` and ``show``, the report, the dashboard, the calendar feeds and the notification

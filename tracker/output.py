@@ -5,12 +5,13 @@ Pure functions from views to strings; the CLI only echoes what they return.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from tracker.clock import plan_zone
 from tracker.i18n import _, current_language, format_day
-from tracker.model import Funded, change_text, history_note, kind_label
+from tracker.model import Funded, Status, change_text, history_note, kind_label
 from tracker.store.queries import DeliverableDetail, OccurrenceView, history_as_json
 from tracker.text import write_csv
 
@@ -25,12 +26,15 @@ def _title(view: OccurrenceView) -> str:
     return view.title_en if current_language() == "en" else view.title
 
 
-def _status_cell(view: OccurrenceView, today: date) -> str:
+def _status_cell(view: OccurrenceView, today: date, labels: Mapping[Status, str] | None = None,
+                 overdue: str | None = None) -> str:
+    """"FORSINKET 3 d (I gang 3/5)"; ``labels`` and ``overdue`` are the words, looked up once for a table."""
+    label = labels[view.status] if labels is not None else view.status.label
     progress = f" {view.progress.short()}" if view.progress is not None else ""
     if view.overdue and view.due is not None:
         days = (today - view.due).days
-        return _("OVERDUE {days} d").format(days=days) + f" ({view.status.label}{progress})"
-    return view.status.label + progress
+        return (overdue or _("OVERDUE {days} d")).format(days=days) + f" ({label}{progress})"
+    return label + progress
 
 
 def _clip(text: str, width: int) -> str:
@@ -42,14 +46,18 @@ def render_table(views: list[OccurrenceView], today: date, width: int = 120) -> 
     if not views:
         return "  " + _("(nothing)")
     headers = (_("Due"), _("Id"), _("Owner"), _("Status"), _("Title"))
+    # The words every row shares, looked up once: a large plan has tens of thousands of rows.
+    english = current_language() == "en"
+    labels = {status: status.label for status in Status}
+    overdue, undated = _("OVERDUE {days} d"), _("no deadline")
     rows = []
     for view in views:
         ident = view.deliverable_id + (f" ({view.year})" if view.year else "")
-        due = view.due.isoformat() if view.due is not None else _("no deadline")
+        due = view.due.isoformat() if view.due is not None else undated
         if view.slippage_days:
             due += f" {view.slippage_days:+d}d"
-        owner = view.owner_label(english=current_language() == "en")
-        rows.append((due, ident, owner, _status_cell(view, today), _title(view)))
+        rows.append((due, ident, view.owner_label(english), _status_cell(view, today, labels, overdue),
+                     view.title_en if english else view.title))
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(4)]
     fixed = sum(widths) + 2 * 4 + 2
     title_width = max(20, width - fixed)

@@ -22,7 +22,7 @@ from tracker.deadlines import (Deadline, Period, Precision, Recurrence, Schedule
 from tracker.errors import DeadlineError, Problem, RegisterError
 from tracker.i18n import N_, _, ngettext
 from tracker.model import Deliverable, Funding, Initiative, Party, Register, Skipped, Source, Status, Theme
-from tracker.policy import parse_policy
+from tracker.policy import PolicySet, parse_policy
 from tracker.text import siblings, suggestions
 from tracker.toml_lines import MAX_NESTING, KeyLines, nesting_deeper_than
 
@@ -124,14 +124,61 @@ def _format_path(path: tuple[str | int, ...]) -> str:
 
 def load_register(path: Path | str | None = None) -> Register:
     """Read and validate the register at ``path`` (the shipped one by default)."""
+    register_path, raw = read_register_bytes(path)
+    return parse_register(raw, str(register_path))
+
+
+def read_register_bytes(path: Path | str | None = None) -> tuple[Path, bytes]:
+    """The register file at ``path`` (the shipped one by default) and its bytes, unparsed: a sync that finds
+    them as last synced need not parse them. RegisterError when the file cannot be read."""
     register_path = Path(path) if path is not None else default_register_path()
     try:
-        raw = register_path.read_bytes()
+        return register_path, register_path.read_bytes()
     except OSError as error:
         raise RegisterError(str(register_path), [Problem(None, "", _(
             "cannot read the file ({reason}). Check the path, or leave it out "
             "to use the register shipped with tracker.").format(reason=error.strerror or error))]) from None
-    return parse_register(raw, str(register_path))
+
+
+# A table header at the start of a line, and one of the policy's ([policy], [policy.party.X], [[policy.round]]).
+_HEADER = re.compile(r"\[")
+_POLICY_HEADER = re.compile(r"\[\[?\s*policy\s*[.\]]")
+_TOP_POLICY_KEY = re.compile(r"\s*policy\s*[.=]")
+
+
+def policy_text(text: str) -> str | None:
+    """The register's policy tables alone, as TOML text; None where the policy may be elsewhere (dotted keys at
+    the top). A sweep reads the policy of a register already synced from this, not the whole file: see
+    ``tracker.store.sync.policy_of``, which holds the result to the digest of the policy the sync parsed."""
+    kept, inside, headed = [], False, False
+    for line in text.splitlines(keepends=True):
+        if _HEADER.match(line):
+            headed, inside = True, bool(_POLICY_HEADER.match(line))
+        elif not headed and _TOP_POLICY_KEY.match(line):
+            return None
+        if inside:
+            kept.append(line)
+    return "".join(kept)
+
+
+def parse_policy_alone(raw: bytes, parties: set[str], deliverable_ids: set[str]) -> PolicySet | None:
+    """The policy of register bytes without the rest of the register, checked against these parties and
+    deliverables; None when it cannot be read so (the caller parses the whole register instead)."""
+    try:
+        text = policy_text(raw.decode("utf-8"))
+        data = tomllib.loads(text) if text is not None else None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    if data is None:
+        return None
+    problems: list[str] = []
+    policy = parse_policy(data.get("policy"), parties, deliverable_ids, lambda _path, message: problems.append(message))
+    return None if problems else policy
+
+
+def policy_digest(policy: PolicySet) -> str:
+    """What a policy says, as a digest: the one parsed alone must say what the sync's parse of the file said."""
+    return hashlib.sha256(repr(policy).encode("utf-8")).hexdigest()
 
 
 def parse_register(raw: bytes, filename: str = "deliverables.toml") -> Register:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +44,8 @@ class FeedRenderer:
         self._fingerprints: dict[str, str] = {}
         self._states: dict[str, EventState] = {}
         self._order: list[str] = []
+        self._order_index: set[str] = set()
+        self._order_due: dict[str, object] = {}
         self._names = PlanNames()
         self._texts: dict[tuple[str, str, Alarm | None, bool], bytes] = {}
         self._feeds: dict[tuple[FeedDefinition, Alarm | None], RenderedFeed] = {}
@@ -78,10 +80,50 @@ class FeedRenderer:
         self._states = {uid: states[uid] for uid in incoming}
         if names is not None:
             self._names = names
-        self._order = sorted(incoming, key=lambda uid: (incoming[uid].due_order, uid))
+        self._sort()
         self._last_change = max((state.changed_at for state in self._states.values()), default=None)
         self._feeds.clear()
         return changed
+
+    def replace(self, deliverable_ids: Collection[str], events: Iterable[OccurrenceView],
+                states: Mapping[str, EventState], fingerprints: Mapping[str, str]) -> set[str]:
+        """Take these deliverables' events as they are now, every other event as it was: what a refresh after
+        a few changes hands over instead of the whole plan. Returns the UIDs whose events changed."""
+        wanted = set(deliverable_ids)
+        incoming = {uid_of(event): event for event in events}
+        gone = {uid for uid, event in self._events.items() if event.deliverable_id in wanted} - set(incoming)
+        changed = set(gone)
+        for uid, event in incoming.items():
+            if fingerprints[uid] != self._fingerprints.get(uid) or states[uid] != self._states.get(uid):
+                changed.add(uid)
+        if not changed:
+            return set()
+        for key in [key for key in self._texts if key[0] in changed]:
+            del self._texts[key]
+        for uid in gone:
+            del self._events[uid], self._fingerprints[uid], self._states[uid]
+        for uid in changed - gone:
+            self._events[uid], self._fingerprints[uid], self._states[uid] = \
+                incoming[uid], fingerprints[uid], states[uid]
+        if gone or any(uid not in self._order_index for uid in changed) or any(
+                self._events[uid].due_order != self._order_due[uid] for uid in changed - gone):
+            self._sort()
+        moments = [self._states[uid].changed_at for uid in changed - gone]
+        if moments:
+            self._last_change = max(moment for moment in (self._last_change, *moments) if moment is not None)
+        self._feeds.clear()
+        return changed
+
+    def _sort(self) -> None:
+        events = self._events
+        self._order = sorted(events, key=lambda uid: (events[uid].due_order, uid))
+        self._order_index = set(self._order)
+        self._order_due = {uid: events[uid].due_order for uid in self._order}
+
+    def followers_of(self, deliverable_ids: Collection[str]) -> set[str]:
+        """The deliverables whose events show one of these as what their deadline is counted from."""
+        return {event.deliverable_id for event in self._events.values()
+                if event.basis is not None and event.basis.target in deliverable_ids}
 
     @property
     def names(self) -> PlanNames:

@@ -131,10 +131,11 @@ def notify_run(now: datetime | None, contacts_path: str | None, register_path: s
     with 1 when a message failed or may not have arrived (see `notify log`).
     """
     from tracker.clock import utc_now
-    from tracker.register import load_register
     from tracker.service.process import make_sweeper
+    from tracker.store.sync import policy_of
 
-    sweeper = make_sweeper(load_register(register_path), open_existing(database_url), contacts_path, base_url())
+    engine = open_existing(database_url)
+    sweeper = make_sweeper(policy_of(register_path, engine), engine, contacts_path, base_url())
     report = sweeper.sweep(now or utc_now())
     echo_sweep(report)
     if not report.ok:

@@ -66,12 +66,13 @@ def validate(path: str | None, coverage: bool, sources_dir: str | None, as_json:
 
 
 def sync_register_file(register_path: str | None, database_url: str | None, by: str,
-                       allow_removals: bool = False) -> tuple[Any, Any]:
-    """Validate, migrate, sync and say what changed; (register, engine)."""
+                       allow_removals: bool = False, need_register: bool = True) -> tuple[Any, Any]:
+    """Validate, migrate, sync and say what changed; (register, engine), the register None where not needed and
+    the file is as last synced (``sync_file``)."""
     from tracker.store.sync import sync_file
 
     register, engine, report = sync_file(register_path, database_url, datetime.now(timezone.utc), by,
-                                         allow_removals=allow_removals)
+                                         allow_removals=allow_removals, need_register=need_register)
     where = engine.url.render_as_string(hide_password=True)
     for warning in report.warnings:
         click.echo(_("Warning: {problem}").format(problem=warning), err=True)
@@ -104,7 +105,7 @@ def sync(register_path: str | None, database_url: str | None, actor: str | None,
     status and history. A sync that would archive more than 3 deliverables
     (or a tenth of the plan) at once is refused unless --allow-removals.
     """
-    sync_register_file(register_path, database_url, actor or "register", allow_removals)
+    sync_register_file(register_path, database_url, actor or "register", allow_removals, need_register=False)
 
 
 @cli.command("list")
@@ -131,7 +132,7 @@ def list_command(database_url: str | None, today: date | None, owner: str | None
                  as_csv: bool) -> None:
     """List occurrences of deliverables, ordered by due day; those with no deadline yet come last."""
     from tracker.store.db import read_session
-    from tracker.store.queries import ListFilter, check_filter, list_occurrences
+    from tracker.store.queries import ListFilter, check_filter, collector_paused, list_occurrences
 
     if as_json and as_csv:
         raise click.UsageError(_("Choose one of --json and --csv."))
@@ -145,14 +146,15 @@ def list_command(database_url: str | None, today: date | None, owner: str | None
     with read_session(open_existing(database_url)) as session:
         check_filter(session, where)
         views = list_occurrences(session, today, where)
-    if as_json:
-        click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))
-    elif as_csv:
-        from tracker.output import render_csv
+    with collector_paused():  # the rows are built and printed, never freed in between: nothing to collect
+        if as_json:
+            click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))
+        elif as_csv:
+            from tracker.output import render_csv
 
-        click.echo(render_csv(views), nl=False)
-    else:
-        echo_table(views, today)
+            click.echo(render_csv(views), nl=False)
+        else:
+            echo_table(views, today)
 
 
 @cli.command()

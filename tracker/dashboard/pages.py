@@ -11,6 +11,8 @@ GET or HEAD. Danish unless ``?lang=en``; the choice is carried in every link.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,12 +29,14 @@ from starlette.staticfiles import StaticFiles
 
 from tracker.clock import plan_today, plan_zone
 from tracker.dashboard.access import REALM, Access
-from tracker.dashboard.views import (FilterError, Filters, collectives_shown, member_matrix, members_said,
-                                     parse_filters, tally, tally_by, timeline)
+from tracker.dashboard.views import (LISTED, SOON_DAYS, TIMELINE_ROWS, FilterError, Filters, collectives_shown,
+                                     member_matrix, members_said, page_of, parse_filters, tally, tally_by,
+                                     theme_timeline, timeline)
 from tracker.errors import TrackerError, UnknownIdError
 from tracker.i18n import LANGUAGES, _, format_day, format_due, ngettext, signed_days, using_language
 from tracker.model import STANDINGS, Status, change_text, history_note, kind_label, standing, standing_label
-from tracker.store.db import read_session
+from tracker.store import revision
+from tracker.store.db import read_session, translate_errors
 from tracker.model import MemberPart, OccurrenceView, PlanNames
 from tracker.store.queries import load_plan, show_deliverable
 from tracker.store.tables import HistoryRow
@@ -90,6 +94,55 @@ def load_snapshot(engine: Engine, today: date) -> Snapshot:
     return Snapshot(views=plan.views, names=plan.names)
 
 
+class SnapshotCache:
+    """The plan as the pages show it, read again only when the plan changed (its revision marker) or the day did:
+    the front page of a large plan then costs its summary, not a read of every occurrence per request."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._cached: tuple[tuple[str, date], Snapshot] | None = None
+
+    def get(self, today: date) -> Snapshot:
+        return self.keyed(today)[1]
+
+    def keyed(self, today: date) -> tuple[tuple[str, date], Snapshot]:
+        """The snapshot with what it is of: the plan's revision and the day."""
+        with translate_errors(self.engine), self.engine.connect() as connection:
+            key = (revision.read(connection).plan, today)
+        with self._lock:
+            if self._cached is None or self._cached[0] != key:
+                self._cached = (key, load_snapshot(self.engine, today))
+            return self._cached
+
+
+class Summaries:
+    """What the front page shows, worked out from the plan (counts, timeline, lists, the page of the table), by
+    what it depends on: the plan's revision and day, the viewer and the query. The page is rendered from it at
+    every request (it says when it was shown); the plan's thousands of occurrences are not counted again until it
+    changes. Bounded, since anyone may vary the query."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], int]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[dict[str, Any], int] | None:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+            return kept
+
+    def put(self, key: tuple[Any, ...], summary: tuple[dict[str, Any], int]) -> None:
+        with self._lock:
+            self._kept[key] = summary
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.SIZE:
+                self._kept.popitem(last=False)
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("tracker.dashboard", "templates"),
@@ -114,6 +167,8 @@ class Dashboard:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.templates = _environment()
+        self.snapshots = SnapshotCache(engine)
+        self.summaries = Summaries()
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -169,12 +224,21 @@ class Dashboard:
         now = self.clock()
         today = plan_today(now)
         try:
-            snapshot = await run_in_threadpool(load_snapshot, self.engine, today)
+            revision_key, snapshot = await run_in_threadpool(self.snapshots.keyed, today)
         except TrackerError as error:
             return self._unavailable(error, viewer)
-        return self._page(*await run_in_threadpool(self._board_body, request, viewer, snapshot, today))
+        key = (revision_key, viewer, tuple(sorted(request.query_params.multi_items())))
+        summary = self.summaries.get(key)
+        if summary is None:
+            summary = await run_in_threadpool(self._board_summary, request, viewer, snapshot, today)
+            self.summaries.put(key, summary)
+        context, status_code = summary
+        body = await run_in_threadpool(lambda: self._render("board.html", viewer, request, **context))
+        return self._page(body, status_code)
 
-    def _board_body(self, request: Request, viewer: Viewer, snapshot: Snapshot, today: date) -> tuple[str, int]:
+    def _board_summary(self, request: Request, viewer: Viewer, snapshot: Snapshot,
+                       today: date) -> tuple[dict[str, Any], int]:
+        """The front page's context, and its status code (400 for a filter it cannot read)."""
         names = snapshot.names
         english = viewer.english
         error = None
@@ -185,16 +249,30 @@ class Dashboard:
             except FilterError as problem:
                 filters, error = Filters(), str(problem)
             shown = [view for view in snapshot.views if filters.admits(view)]
+            drawn = len({view.deliverable_id for view in shown if view.due is not None})
+            # A large plan (or a large part of one) is summarised: the timeline by theme, and the overdue and the
+            # coming deadlines listed; the table is paged either way.
+            summarised = drawn > TIMELINE_ROWS
+            undated = [view for view in shown if view.undated]
+            overdue = [view for view in shown if view.overdue]
+            soon = [view for view in shown if view.open and not view.overdue and view.due is not None
+                    and 0 <= (view.due - today).days <= SOON_DAYS]
             context = dict(
+                summarised=summarised,
+                themes_timeline=theme_timeline(shown, today, names, english) if summarised else None,
+                overdue_listed=overdue[:LISTED], overdue_count=len(overdue),
+                soon_listed=soon[:LISTED], soon_count=len(soon), soon_days=SOON_DAYS,
+                undated_count=len(undated),
+                page=page_of(shown, request.query_params.get("page")),
                 today=today, names=names, filters=filters, error=error,
                 total=tally(snapshot.views),
                 by_party=tally_by(snapshot.views, lambda view: view.parties,
                                   lambda key: names.party(key, english).lower()),
                 by_theme=tally_by(snapshot.views, lambda view: (view.theme,), names.theme_order),
-                timeline=timeline(shown, today, english),
-                undated=[view for view in shown if view.undated],
+                timeline=timeline(shown, today, english) if not summarised else None,
+                undated=undated[:LISTED],
                 collectives=collectives_shown(snapshot.views, names),
-                shown=shown, all_count=len(snapshot.views),
+                shown_count=len(shown), all_count=len(snapshot.views),
                 deliverable_count=len({view.deliverable_id for view in snapshot.views}),
                 party_name=lambda key: names.party(key, english),
                 theme_name=lambda key: names.theme(key, english),
@@ -206,7 +284,7 @@ class Dashboard:
                 overdue_choices=[("1", _("Only overdue")), ("0", _("Not overdue"))],
                 overdue_chosen={None: "", True: "1", False: "0"}[filters.overdue],
             )
-        return self._render("board.html", viewer, request, **context), 400 if error else 200
+        return context, 400 if error else 200
 
     async def deliverable(self, request: Request) -> Response:
         viewer = guard(request, self.access)
@@ -215,13 +293,12 @@ class Dashboard:
         ident = request.path_params["ident"]
         today = plan_today(self.clock())
 
-        def load() -> tuple[Any, Snapshot]:
+        def load() -> Any:
             with read_session(self.engine) as session:
-                detail = show_deliverable(session, ident, today)
-            return detail, load_snapshot(self.engine, today)
+                return show_deliverable(session, ident, today)
 
         try:
-            detail, snapshot = await run_in_threadpool(load)
+            detail = await run_in_threadpool(load)
         except UnknownIdError as unknown:
             with using_language(viewer.language):
                 message = _("No deliverable has the id {id!r}.").format(id=ident)
@@ -231,7 +308,7 @@ class Dashboard:
         except TrackerError as error:
             return self._unavailable(error, viewer)
         row = detail.deliverable
-        names = snapshot.names
+        names = detail.names
         with using_language(viewer.language):
             calendars = [(names.party(key, viewer.english), "party", key) for key in [row.owner, *row.co_owners]]
             calendars.append((names.theme(row.theme, viewer.english), "theme", row.theme))
@@ -249,7 +326,7 @@ class Dashboard:
         key = request.path_params["party"]
         today = plan_today(self.clock())
         try:
-            snapshot = await run_in_threadpool(load_snapshot, self.engine, today)
+            snapshot = await run_in_threadpool(self.snapshots.get, today)
         except TrackerError as error:
             return self._unavailable(error, viewer)
         names = snapshot.names

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from tracker.i18n import _
@@ -212,6 +212,117 @@ def timeline(views: Iterable[OccurrenceView], today: date, english: bool,
     return Timeline(rows=tuple(rows), years=years, today=today_at, start=start, end=end)
 
 
+
+# Above this many deliverables on the timeline, the front page draws it by theme (``theme_timeline``): a row per
+# deliverable would make the page grow with the plan. The rows stay one filter away (``?theme=``).
+TIMELINE_ROWS = 80
+# The front page's table shows this many deadlines a page; ``?page=all`` shows them all.
+PAGE_SIZE = 100
+# The front page lists at most this many overdue, coming or undated deadlines, and says how many more there are.
+LISTED = 20
+# How many days ahead "coming soon" looks.
+SOON_DAYS = 30
+
+# A quarter's cell takes the colour of the most pressing standing among its deadlines.
+_URGENCY = ("overdue", "at_risk", "in_progress", "not_started", "done", "cancelled")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A theme's deadlines due in one quarter: how many, how many overdue, and the most pressing standing."""
+
+    year: int
+    quarter: int
+    start: float  # x of the quarter, as a fraction of the plotted span
+    end: float
+    count: int
+    overdue: int
+    standing: str
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    key: str
+    title: str
+    cells: tuple[Cell, ...]
+    count: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class ThemeTimeline:
+    rows: tuple[ThemeRow, ...]
+    years: tuple[tuple[int, float], ...]
+    today: float | None
+    start: date = TIMELINE_START
+    end: date = TIMELINE_END
+
+
+def theme_timeline(views: Iterable[OccurrenceView], today: date, names: PlanNames, english: bool,
+                   start: date = TIMELINE_START, end: date = TIMELINE_END) -> ThemeTimeline:
+    """The timeline of a large plan: a row per theme, a cell per quarter with its deadlines counted.
+
+    Its size is the themes times the quarters, whatever the size of the plan. A deadline due after the
+    plotted years counts in the last quarter; one before them in the first.
+    """
+    counts: dict[str, dict[tuple[int, int], list[str]]] = {}
+    for view in views:
+        if view.due is None:
+            continue
+        due = min(max(view.due, start), end - timedelta(days=1))
+        counts.setdefault(view.theme, {}).setdefault((due.year, (due.month - 1) // 3 + 1), []).append(
+            standing(view.status, view.overdue))
+    rows = []
+    for key in sorted(counts, key=names.theme_order):
+        cells = []
+        for (year, quarter), standings in sorted(counts[key].items()):
+            first = date(year, 3 * quarter - 2, 1)
+            after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+            cells.append(Cell(year=year, quarter=quarter, start=_position(first, start, end),
+                              end=_position(after, start, end), count=len(standings),
+                              overdue=standings.count("overdue"),
+                              standing=min(standings, key=_URGENCY.index)))
+        rows.append(ThemeRow(key=key, title=names.theme(key, english), cells=tuple(cells),
+                             count=sum(cell.count for cell in cells), overdue=sum(cell.overdue for cell in cells)))
+    years = tuple((year, _position(date(year, 1, 1), start, end)) for year in range(start.year, end.year))
+    today_at = _position(today, start, end) if start <= today < end else None
+    return ThemeTimeline(rows=tuple(rows), years=years, today=today_at, start=start, end=end)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the front page's table: which rows, and where the others are."""
+
+    rows: list[OccurrenceView]
+    number: int  # 1-based; 0 for "all on one page"
+    pages: int
+    first: int  # the 1-based position of the first row shown (0 when there are none)
+    last: int
+    total: int
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if 0 < self.number < self.pages else None
+
+
+def page_of(views: list[OccurrenceView], asked: str | None, size: int = PAGE_SIZE) -> Page:
+    """The ``asked`` page ("2"; "all" for every row; the first for anything else, or past the end: the last)."""
+    total = len(views)
+    pages = max(1, -(-total // size))
+    if asked == "all":
+        return Page(rows=views, number=0, pages=pages, first=1 if total else 0, last=total, total=total)
+    try:
+        number = min(max(1, int(asked or "1")), pages)
+    except ValueError:
+        number = 1
+    rows = views[(number - 1) * size:number * size]
+    first = (number - 1) * size + 1 if rows else 0
+    return Page(rows=rows, number=number, pages=pages, first=first, last=first + len(rows) - 1 if rows else 0,
+                total=total)
 
 # ----------------------------------------------------------------------------------------------------------------
 # Per member ("i alle regioner")

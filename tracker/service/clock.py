@@ -35,7 +35,7 @@ from tracker.notify.sweep import Sweeper, SweepReport
 from tracker.register import default_register_path, load_register
 from tracker.service.lease import ClockLease
 from tracker.store.db import write_session
-from tracker.store.sync import sync_register
+from tracker.store.sync import mark_synced, sync_register
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,7 @@ class Clock:
                 register = load_register(str(self.register_path))
             with write_session(self.engine) as session:
                 report = sync_register(session, register, now=now, actor="register")
+                mark_synced(session, register, now)
         except RegisterError as error:
             log.error("the register %s has problems; keeping the plan as it is until they are fixed:\n%s",
                       self.register_path, error.message)

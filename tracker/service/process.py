@@ -20,13 +20,16 @@ from sqlalchemy import Engine
 
 from tracker.calendar.attachments import EventAttachments
 from tracker.model import Register
+from tracker.policy import PolicySet
 from tracker.notify.sweep import Sweeper
 from tracker.service.clock import Clock, build_scheduler
 from tracker.service.lease import ClockLease
 
 
-def make_sweeper(register: Register, engine: Engine, contacts_path: str | None, base_url: str) -> Sweeper:
-    """A Sweeper over the database, with the register's policy, the contacts and the configured channels."""
+def make_sweeper(register: Register | PolicySet, engine: Engine, contacts_path: str | None, base_url: str) -> Sweeper:
+    """A Sweeper over the database, with the register's policy (or the policy given), the contacts and the
+    configured channels."""
+    policy = register if isinstance(register, PolicySet) else register.policy
     from tracker.notify.contacts import load_contacts
     from tracker.notify.settings import build_channels
     from tracker.notify.preview import party_keys
@@ -35,7 +38,7 @@ def make_sweeper(register: Register, engine: Engine, contacts_path: str | None, 
     with read_session(engine) as session:
         parties = party_keys(session)
     contacts = load_contacts(contacts_path, parties)
-    return Sweeper(engine, register.policy, contacts, build_channels(contacts=contacts), base_url=base_url,
+    return Sweeper(engine, policy, contacts, build_channels(contacts=contacts), base_url=base_url,
                    calendar=EventAttachments(base_url),
                    answers_on_slack=bool(os.environ.get("SLACK_SIGNING_SECRET", "").strip()),
                    # The answer page is on the web process: its address must be one owners can open.

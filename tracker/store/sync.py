@@ -27,23 +27,28 @@ missed while away.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
+from tracker import __version__
 from tracker.clock import plan_zone
 from tracker.deadlines import Deadline, Occurrence, Period, Precision, resolve_follows
 from tracker.errors import SyncRefusedError
 from tracker.i18n import N_, _
 from tracker.model import FOLLOWED_NOTE, Deliverable, HistoryAction, Register, Status
+from tracker.policy import PolicySet
+from tracker.register import policy_digest
 from tracker.store.history import HistoryWriter
 from tracker.store.members import ensure_parts, members_of, parts_of
-from tracker.store.queries import follows_of_row
-from tracker.store.tables import DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow
+from tracker.store.queries import follows_of_row, follows_of_text
+from tracker.store.tables import (DeliverableRow, HistoryRow, MetaRow, OccurrenceRow, OutboxRow, PartyRow, ThemeRow,
+                                  table_of)
 
 SYNC_ACTOR = "register"
 # meta: deliverables back in the register since the sweep last looked, with the day each left (JSON).
@@ -111,10 +116,11 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
         report.renamed.append((old_id, new_id))
 
     restored: dict[str, date] = {}
+    added: list[Deliverable] = []
     for deliverable in register.deliverables.values():
         row = existing.get(deliverable.id)
         if row is None:
-            _add_deliverable(session, deliverable, changes)
+            added.append(deliverable)
             report.added.append(deliverable.id)
             continue
         if row.archived_at is not None:
@@ -135,6 +141,8 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
             changes.record(HistoryAction.ARCHIVED, deliverable_id, note=N_("no longer in the register"))
             report.archived.append(deliverable_id)
 
+    _add_deliverables(session, added, changes)
+
     # Each member's part of a per-member deliverable, from its occurrence's status as it stands (a deliverable that
     # just became per member, a member that joined, a database from before members).
     session.flush()
@@ -146,8 +154,9 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
                                         if occurrence.archived_at is None])
     # Deadlines that follow another deliverable come from the plan's days of the one they follow, which a
     # coordinator may have re-planned or marked done since the register was written.
+    followers = follower_index(session)
     for target in sorted({d.follows.target for d in register.deliverables.values() if d.follows is not None}):
-        for moved in follow_moves(session, target, changes):
+        for moved in follow_moves(session, target, changes, followers=followers):
             if moved in report.added or moved in report.replanned:
                 continue
             if moved in report.updated:
@@ -159,6 +168,7 @@ def sync_register(session: Session, register: Register, now: datetime, actor: st
     if restored:
         _note_restored(session, restored, now)
     _set_meta(session, "register_digest", register.digest, now)
+    _set_meta(session, POLICY, policy_digest(register.policy), now)
     session.flush()
     report.history = changes.count
     return report
@@ -379,34 +389,62 @@ def _descriptive_fields(deliverable: Deliverable) -> dict[str, Any]:
     }
 
 
-def _add_deliverable(session: Session, deliverable: Deliverable, changes: HistoryWriter) -> None:
+def _add_deliverables(session: Session, deliverables: list[Deliverable], changes: HistoryWriter) -> None:
+    """Insert new deliverables with their occurrences and history in a few multi-row inserts.
+
+    A first sync adds the whole plan: one ORM object and one flush per row
+    was most of its time, and none of these rows is touched again in the sync
+    except through queries.
+    """
+    if not deliverables:
+        return
     now = changes.now
-    session.add(DeliverableRow(
-        id=deliverable.id, deadline_text=deliverable.deadline_text, interpreted_as=deliverable.interpreted_as,
-        register_deadline=register_deadline_of(deliverable), register_status=deliverable.status.value,
-        created_at=now, updated_at=now, **_descriptive_fields(deliverable),
-    ))
-    changes.record(HistoryAction.CREATED, deliverable.id, new=deliverable.deadline_text)
-    session.flush()
-    for occurrence in deliverable.occurrences():
-        _add_occurrence(session, deliverable.id, occurrence, deliverable.status, changes)
+    session.flush()  # the parties and themes they refer to
+    with changes.batched():
+        deliverable_rows, occurrence_rows = [], []
+        for deliverable in deliverables:
+            deliverable_rows.append(dict(
+                id=deliverable.id, deadline_text=deliverable.deadline_text,
+                interpreted_as=deliverable.interpreted_as, register_deadline=register_deadline_of(deliverable),
+                register_status=deliverable.status.value, former_ids=[], created_at=now, updated_at=now,
+                archived_at=None, **_descriptive_fields(deliverable)))
+            changes.record(HistoryAction.CREATED, deliverable.id, new=deliverable.deadline_text)
+            for occurrence in deliverable.occurrences():
+                occurrence_rows.append(_occurrence_values(deliverable.id, occurrence, deliverable.status, changes))
+        for chunk in range(0, len(deliverable_rows), _BULK):
+            session.execute(insert(table_of(DeliverableRow)), deliverable_rows[chunk:chunk + _BULK])
+        for chunk in range(0, len(occurrence_rows), _BULK):
+            session.execute(insert(table_of(OccurrenceRow)), occurrence_rows[chunk:chunk + _BULK])
 
 
-def _add_occurrence(session: Session, deliverable_id: str, occurrence: Occurrence, status: Status,
-                    changes: HistoryWriter) -> OccurrenceRow:
+_BULK = 2000  # rows per multi-row insert: well within every database's limits on parameters
+
+
+def _occurrence_values(deliverable_id: str, occurrence: Occurrence, status: Status,
+                       changes: HistoryWriter) -> dict[str, Any]:
+    """A new occurrence's columns, its history recorded."""
     window_start, due, precision = _days_of(occurrence)
-    row = OccurrenceRow(
+    values = dict(
         deliverable_id=deliverable_id, key=occurrence_key(occurrence), year=occurrence.key,
         window_start=window_start, due=due, precision=precision,
         baseline_window_start=window_start, baseline_due=due, status=status.value,
         status_changed_at=changes.now if status is not Status.NOT_STARTED else None, updated_at=changes.now,
+        note=None, evidence_url=None, archived_at=None, snoozed_until=None, snooze_reason=None, snoozed_by=None,
+        confirmed_at=None,
     )
-    session.add(row)
-    changes.record(HistoryAction.OCCURRENCE_ADDED, deliverable_id, key=row.key, field="due",
+    key = occurrence_key(occurrence)
+    changes.record(HistoryAction.OCCURRENCE_ADDED, deliverable_id, key=key, field="due",
                    new=due.isoformat() if due else None)
     if status is not Status.NOT_STARTED:
-        changes.record(HistoryAction.STATUS, deliverable_id, key=row.key, field="status", old=Status.NOT_STARTED.value,
-                       new=status.value, note=N_("as stated in the source"))
+        changes.record(HistoryAction.STATUS, deliverable_id, key=key, field="status",
+                       old=Status.NOT_STARTED.value, new=status.value, note=N_("as stated in the source"))
+    return values
+
+
+def _add_occurrence(session: Session, deliverable_id: str, occurrence: Occurrence, status: Status,
+                    changes: HistoryWriter) -> OccurrenceRow:
+    row = OccurrenceRow(**_occurrence_values(deliverable_id, occurrence, status, changes))
+    session.add(row)
     return row
 
 
@@ -522,32 +560,99 @@ def apply_occurrences(session: Session, deliverable_id: str, planned: list[Occur
 
 
 def sync_file(register_path: str | None, database_url: str | None, now: datetime, actor: str = SYNC_ACTOR, *,
-              allow_removals: bool = False) -> tuple[Register, Engine, SyncReport]:
+              allow_removals: bool = False, need_register: bool = True
+              ) -> tuple[Register | None, Engine, SyncReport]:
     """What `tracker sync` and `tracker run` do: validate the register file, migrate the database, sync.
 
-    The register is read before the database is touched, so a bad one changes nothing. Returns the register,
-    the engine and what the sync changed.
+    The register is read before the database is touched, so a bad one changes nothing. When the file's bytes
+    are those last synced, by this version of tracker on this schema (``synced_mark``), the sync has nothing to
+    do and returns at once: the register is then parsed only if ``need_register``, else None is returned for
+    it. Returns the register, the engine and what the sync changed.
     """
-    from tracker.register import load_register
-    from tracker.store.db import open_engine, write_session
+    from tracker.register import parse_register, read_register_bytes
+    from tracker.store.db import SCHEMA_REVISION, open_engine, write_session
     from tracker.store.migrate import upgrade
 
-    register = load_register(register_path)
+    path, raw = read_register_bytes(register_path)
     engine = open_engine(database_url)
+    if _last_synced(engine) == synced_mark(hashlib.sha256(raw).hexdigest(), SCHEMA_REVISION):
+        return (parse_register(raw, str(path)) if need_register else None), engine, SyncReport()
+    register = parse_register(raw, str(path))
     upgrade(engine)
     with write_session(engine) as session:
         report = sync_register(session, register, now=now, actor=actor, allow_removals=allow_removals)
+        mark_synced(session, register, now)
     return register, engine, report
 
 
-def follower_ids(session: Session, target_id: str) -> list[str]:
-    """The deliverables in the plan whose deadline follows ``target_id``'s ("før ID", "2 år efter ID")."""
-    followers = []
-    for row in session.exec(select(DeliverableRow).where(col(DeliverableRow.archived_at).is_(None))):
-        follows = follows_of_row(row)
-        if follows is not None and follows.target == target_id and row.id != target_id:
-            followers.append(row.id)
-    return sorted(followers)
+def mark_synced(session: Session, register: Register, now: datetime) -> None:
+    """Remember, in the sync's transaction, that the database holds this register file (``synced_mark``)."""
+    from tracker.store.db import SCHEMA_REVISION
+
+    _set_meta(session, SYNCED, synced_mark(register.digest, SCHEMA_REVISION), now)
+
+
+# meta: what the last sync from a file synced (``synced_mark``), so an unchanged file is not synced again.
+SYNCED = "register_synced"
+# meta: the digest of the policy the last sync parsed (``tracker.register.policy_digest``).
+POLICY = "register_policy"
+
+
+def policy_of(register_path: str | None, engine: Engine) -> PolicySet:
+    """The register's policy for a sweep (``tracker notify run``).
+
+    A file as last synced has a plan in the database already: its policy
+    tables alone are read, checked against the plan's parties and
+    deliverables, and used when they say what the sync's parse of the whole
+    file said (the digest in ``meta``). Anything else (a changed file, a
+    database never synced from a file) parses the whole register, which also
+    reports its problems.
+    """
+    from tracker.register import parse_policy_alone, parse_register, read_register_bytes
+    from tracker.store.db import SCHEMA_REVISION, read_session
+
+    path, raw = read_register_bytes(register_path)
+    if _last_synced(engine) == synced_mark(hashlib.sha256(raw).hexdigest(), SCHEMA_REVISION):
+        with read_session(engine) as session:
+            digest = session.execute(select(MetaRow.value).where(col(MetaRow.key) == POLICY)).scalar()
+            parties = set(session.execute(select(PartyRow.key)).scalars())
+            deliverable_ids = set(session.execute(
+                select(DeliverableRow.id).where(col(DeliverableRow.archived_at).is_(None))).scalars())
+        policy = parse_policy_alone(raw, parties, deliverable_ids)
+        if policy is not None and digest == policy_digest(policy):
+            return policy
+    return parse_register(raw, str(path)).policy
+
+
+def synced_mark(digest: str, schema: str) -> str:
+    """The file's SHA-256, the schema revision (``SCHEMA_REVISION``, which a test holds to the migrations' head)
+    and tracker's version: a new version may read the same bytes differently, and a new schema may want columns
+    filled from them."""
+    return f"{digest} {schema} {__version__}"
+
+
+def _last_synced(engine: Engine) -> str | None:
+    """The mark of the last sync from a file; None for a database that has none, or is not at this version's
+    schema (no tables yet, or migrated since)."""
+    from tracker.store.db import SCHEMA_REVISION, current_revision, translate_errors
+
+    if current_revision(engine) != SCHEMA_REVISION:
+        return None
+    with translate_errors(engine), engine.connect() as connection:
+        return connection.execute(select(MetaRow.value).where(col(MetaRow.key) == SYNCED)).scalar()
+
+
+def follower_index(session: Session) -> dict[str, list[str]]:
+    """Each deliverable in the plan whose deadline another one follows ("før ID", "2 år efter ID") → those
+    followers' ids, sorted: one read of three columns, for every target a sync or a re-plan looks up."""
+    followers: dict[str, list[str]] = {}
+    for deliverable_id, deadline_text, interpreted_as in session.execute(
+            select(DeliverableRow.id, DeliverableRow.deadline_text, DeliverableRow.interpreted_as)
+            .where(col(DeliverableRow.archived_at).is_(None))):
+        follows = follows_of_text(interpreted_as or deadline_text)
+        if follows is not None and follows.target != deliverable_id:
+            followers.setdefault(follows.target, []).append(deliverable_id)
+    return {target: sorted(ids) for target, ids in followers.items()}
 
 
 def followed_deadline(session: Session, row: DeliverableRow, zone: tzinfo) -> Deadline | None:
@@ -570,14 +675,20 @@ def followed_deadline(session: Session, row: DeliverableRow, zone: tzinfo) -> De
     return resolve_follows(follows, deadline, done_on)
 
 
-def follow_moves(session: Session, moved_id: str, changes: HistoryWriter, zone: tzinfo | None = None) -> list[str]:
+def follow_moves(session: Session, moved_id: str, changes: HistoryWriter, zone: tzinfo | None = None, *,
+                 followers: dict[str, list[str]] | None = None) -> list[str]:
     """Move every deliverable whose deadline follows ``moved_id`` (re-planned, done, or changed by the register)
-    to the days it gives now, and those that follow them in turn; the history says why. Returns the ids moved."""
+    to the days it gives now, and those that follow them in turn; the history says why. Returns the ids moved.
+
+    ``followers`` is ``follower_index`` when the caller looks up many targets (a sync): read once, not per target.
+    """
     zone = zone or plan_zone()
+    if followers is None:
+        followers = follower_index(session)
     moved: list[str] = []
     waiting, seen = [moved_id], {moved_id}
     while waiting:
-        for follower_id in follower_ids(session, waiting.pop(0)):
+        for follower_id in followers.get(waiting.pop(0), []):
             if follower_id in seen:
                 continue  # a cycle the register refused, or a follower met twice: once is enough
             seen.add(follower_id)
