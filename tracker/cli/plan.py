@@ -145,7 +145,8 @@ def list_command(database_url: str | None, today: date | None, owner: str | None
                        include_archived=include_archived)
     with read_session(open_existing(database_url)) as session:
         check_filter(session, where)
-        views = list_occurrences(session, today, where)
+        # No form of the list shows what follow-on deadlines are counted from (`tracker show` does).
+        views = list_occurrences(session, today, where, bases=False)
     with collector_paused():  # the rows are built and printed, never freed in between: nothing to collect
         if as_json:
             click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, cast
+from sqlalchemy import Text, cast, func
 from sqlalchemy import select as select_rows  # Core: sqlmodel's select types a few columns at most
 from sqlmodel import Session, col, select
 
@@ -131,14 +131,16 @@ class Plan:
 
 
 def load_plan(session: Session, today: date, *, include_archived: bool = True, owner: str | None = None,
-              theme: str | None = None, deliverable_ids: Collection[str] | None = None) -> Plan:
+              theme: str | None = None, deliverable_ids: Collection[str] | None = None, bases: bool = True) -> Plan:
     """Every occurrence as of ``today`` with its deliverable and names, withdrawn ones too unless told not to.
 
     ``owner``, ``theme`` and ``deliverable_ids`` narrow the query itself: a listing for one party, ``tracker
     show`` and a feed refreshing the deliverables that changed need not read the whole plan.
     """
+    # In the read model's order (due day, undated last; id; year), so the sort below finds it sorted.
     statement = select_rows(*_PLAN_COLUMNS).select_from(
-        table_of(DeliverableRow).join(table_of(OccurrenceRow), _O.deliverable_id == _D.id))
+        table_of(DeliverableRow).join(table_of(OccurrenceRow), _O.deliverable_id == _D.id)).order_by(
+        _O.due.is_(None), _O.due, _D.id, func.coalesce(_O.year, 0))
     if not include_archived:
         statement = statement.where(_D.archived_at.is_(None), _O.archived_at.is_(None))
     if owner:
@@ -162,8 +164,8 @@ def load_plan(session: Session, today: date, *, include_archived: bool = True, o
                     for row in session.execute(statement.where(_D.id.in_(wanted[chunk:chunk + _IN_LIMIT])))]
         views, follows_of = _views(rows, today, names, requested, parts)
         del rows
-    views.sort(key=lambda v: (v.due_order, v.deliverable_id, v.year or 0))
-    return Plan(views=_with_bases(session, views, follows_of), names=names)
+    views.sort(key=lambda v: (v.due_order, v.deliverable_id, v.year or 0))  # ids chunked: one run per chunk
+    return Plan(views=_with_bases(session, views, follows_of) if bases else views, names=names)
 
 
 @contextmanager
@@ -309,9 +311,12 @@ def _with_bases(session: Session, views: list[OccurrenceView], follows_of: dict[
     return result
 
 
-def list_occurrences(session: Session, today: date, where: ListFilter = ListFilter()) -> list[OccurrenceView]:
-    """Every occurrence that passes the filter, ordered by due day, then id and year."""
-    plan = load_plan(session, today, include_archived=where.include_archived, owner=where.owner, theme=where.theme)
+def list_occurrences(session: Session, today: date, where: ListFilter = ListFilter(), *,
+                     bases: bool = True) -> list[OccurrenceView]:
+    """Every occurrence that passes the filter, ordered by due day, then id and year (``bases``: see
+    ``load_plan``)."""
+    plan = load_plan(session, today, include_archived=where.include_archived, owner=where.owner, theme=where.theme,
+                     bases=bases)
     return [view for view in plan.views if where.admits(view, today)]
 
 
